@@ -1,0 +1,42 @@
+//! Migrations of licensedot's two databases, for PostgreSQL and SQLite.
+//!
+//! The license database and the version database are separate (the version service owns its
+//! own), so each has its own migrator and its own bookkeeping table: both may even share one
+//! physical database without stepping on each other.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261127_000001_create_license_tables;
+mod m20261127_000002_license_search_indexes;
+mod m20261127_100001_create_version_tables;
+
+/// Migrations of the license database (customers, contacts, licenses, hostnames, add-ons).
+pub struct LicenseMigrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for LicenseMigrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261127_000001_create_license_tables::Migration),
+            Box::new(m20261127_000002_license_search_indexes::Migration),
+        ]
+    }
+
+    fn migration_table_name() -> DynIden {
+        "licensedot_license_migrations".into_iden()
+    }
+}
+
+/// Migrations of the version database (hosts and their usage pings).
+pub struct VersionMigrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for VersionMigrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261127_100001_create_version_tables::Migration)]
+    }
+
+    fn migration_table_name() -> DynIden {
+        "licensedot_version_migrations".into_iden()
+    }
+}
