@@ -1,0 +1,132 @@
+//! The errors of authentication and of configuration.
+//!
+//! `AuthError` is what a request gets back. Each variant has a stable machine `code()` (for
+//! GraphQL `extensions.code` and JSON error bodies), an HTTP status, and an RFC 6750
+//! `WWW-Authenticate` challenge. Messages are fixed text or names from our own configuration:
+//! they never contain the token or any part of it, so they are safe to log and to return.
+
+use thiserror::Error;
+
+/// The realm of every `WWW-Authenticate` challenge we send.
+pub const REALM: &str = "licensedot";
+
+/// Why a request could not be turned into a [`crate::Viewer`].
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// No `Authorization` header although authentication is required.
+    #[error("authentication required: send `Authorization: Bearer <token>`")]
+    Missing,
+    /// The header is not `Bearer <token>`, or the token is not a JWT (three base64url parts
+    /// with a JSON header and payload). The reason is fixed text, never token content.
+    #[error("malformed token: {0}")]
+    Malformed(&'static str),
+    #[error("the token expired")]
+    Expired,
+    #[error("the token is not valid yet")]
+    NotYetValid,
+    #[error("the token signature is invalid")]
+    BadSignature,
+    #[error("the token was issued by an unexpected issuer")]
+    WrongIssuer,
+    #[error("the token is meant for another audience")]
+    WrongAudience,
+    /// The token names a key (`kid`) that the key set does not hold, even after a refresh.
+    #[error("the token was signed with an unknown key")]
+    UnknownKey,
+    /// `none`, an algorithm not in the configuration, or one that does not fit the key.
+    #[error("the token's signing algorithm is not allowed")]
+    DisallowedAlgorithm,
+    /// A claim the configuration requires (`exp`, `sub`, `iss`, `aud`) is absent.
+    #[error("the token lacks the required claim `{0}`")]
+    MissingClaim(String),
+    /// A claim is present but has the wrong shape (e.g. `customer_ids: "12,13"`).
+    #[error("the token claim `{0}` has an invalid value")]
+    InvalidClaim(String),
+    /// The token is genuine but carries none of the roles we know: authenticated, not
+    /// authorised, hence 403 and not 401 (a new token from the same issuer would not help).
+    #[error("the token carries no licensedot role")]
+    NoRole,
+    /// The key set could not be fetched, so a token with a new key cannot be checked.
+    #[error("the signing keys are unavailable; try again later")]
+    JwksUnavailable,
+    /// Minting a development token failed (bad secret, or the signer refused).
+    #[error("could not mint the token: {0}")]
+    Signing(String),
+}
+
+impl AuthError {
+    /// A stable machine code, e.g. for GraphQL `extensions.code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AuthError::Missing => "UNAUTHENTICATED",
+            AuthError::Malformed(_) => "TOKEN_MALFORMED",
+            AuthError::Expired => "TOKEN_EXPIRED",
+            AuthError::NotYetValid => "TOKEN_NOT_YET_VALID",
+            AuthError::BadSignature => "TOKEN_BAD_SIGNATURE",
+            AuthError::WrongIssuer => "TOKEN_WRONG_ISSUER",
+            AuthError::WrongAudience => "TOKEN_WRONG_AUDIENCE",
+            AuthError::UnknownKey => "TOKEN_UNKNOWN_KEY",
+            AuthError::DisallowedAlgorithm => "TOKEN_ALGORITHM_NOT_ALLOWED",
+            AuthError::MissingClaim(_) => "TOKEN_MISSING_CLAIM",
+            AuthError::InvalidClaim(_) => "TOKEN_INVALID_CLAIM",
+            AuthError::NoRole => "FORBIDDEN_NO_ROLE",
+            AuthError::JwksUnavailable => "AUTH_UNAVAILABLE",
+            AuthError::Signing(_) => "TOKEN_SIGNING_FAILED",
+        }
+    }
+
+    /// The HTTP status a route should answer with.
+    ///
+    /// 401 for anything a new or different token could fix, 403 for a valid token without a
+    /// role, 503 when our key source is down (the client is not at fault), 500 for minting.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            AuthError::NoRole => 403,
+            AuthError::JwksUnavailable => 503,
+            AuthError::Signing(_) => 500,
+            _ => 401,
+        }
+    }
+
+    /// The RFC 6750 `error` attribute, if the challenge should carry one. RFC 6750 section 3.1:
+    /// a request without credentials gets a bare challenge, no error code.
+    fn rfc6750_error(&self) -> Option<&'static str> {
+        match self {
+            AuthError::Missing | AuthError::JwksUnavailable | AuthError::Signing(_) => None,
+            AuthError::NoRole => Some("insufficient_scope"),
+            _ => Some("invalid_token"),
+        }
+    }
+
+    /// The value of the `WWW-Authenticate` header (RFC 6750), e.g.
+    /// `Bearer realm="licensedot", error="invalid_token", error_description="the token expired"`.
+    pub fn www_authenticate(&self) -> String {
+        match self.rfc6750_error() {
+            None => format!("Bearer realm=\"{REALM}\""),
+            Some(error) => format!(
+                "Bearer realm=\"{REALM}\", error=\"{error}\", error_description=\"{}\"",
+                description_chars(&self.to_string())
+            ),
+        }
+    }
+}
+
+/// RFC 6750 allows only %x20-21 / %x23-5B / %x5D-7E in `error_description`: no quote, no
+/// backslash, no control or non-ASCII characters. Claim names come from configuration and
+/// could contain any of them, so drop what does not fit rather than break the header.
+fn description_chars(text: &str) -> String {
+    text.chars()
+        .filter(|c| matches!(*c, ' '..='~') && *c != '"' && *c != '\\')
+        .collect()
+}
+
+/// An impossible configuration, or a key source that cannot be read at start.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    #[error("invalid auth configuration: {0}")]
+    Invalid(String),
+    #[error("could not load the JWKS from {source_name}: {reason}")]
+    Jwks { source_name: String, reason: String },
+}
