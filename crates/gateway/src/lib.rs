@@ -1,1 +1,24 @@
-//! placeholder
+//! The licensedot gateway: one GraphQL endpoint over the license database and the version
+//! service. `app(state)` is the router; `serve` runs it until a shutdown signal.
+
+pub mod config;
+pub mod graphql;
+pub mod routes;
+pub mod state;
+
+use std::future::Future;
+
+pub use config::Config;
+pub use routes::app;
+pub use state::{AppState, StartError};
+
+/// Serves the gateway on `listener` until `shutdown` completes, then finishes in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,1 +1,25 @@
-//! placeholder
+//! Queries and rules over the license database: search, status, batch loads by id.
+//!
+//! This crate is the only place that talks SQL to the license database. It knows nothing of
+//! HTTP or GraphQL: every function is a plain `async fn(db, ...)` that the gateway's resolvers
+//! and loaders call. Every query takes a [`Scope`], so a customer-scoped caller can never reach
+//! another customer's rows, whatever entry point it uses.
+
+pub mod contacts;
+pub mod customers;
+pub mod db;
+pub mod error;
+pub mod filter;
+pub mod hostnames;
+pub mod issued;
+pub mod page;
+pub mod scope;
+pub mod search;
+pub mod status;
+
+pub use db::{StatementCounter, connect};
+pub use error::Error;
+pub use filter::LicenseFilter;
+pub use page::{Cursor, Page, PageRequest};
+pub use scope::Scope;
+pub use status::LicenseStatus;

@@ -1,0 +1,82 @@
+//! The gateway's configuration. Every option has a default; the CLI layers a config file and
+//! `LICENSEDOT_*` environment variables over them (docs/config.md lists them all).
+
+use std::net::SocketAddr;
+
+use serde::Deserialize;
+
+/// Everything the gateway needs to start.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// The license database: `postgres://...` or `sqlite://path?mode=rwc`.
+    pub database_url: String,
+    /// Apply pending license-database migrations at start.
+    pub migrate: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 4000)),
+            database_url: "sqlite://licensedot.sqlite?mode=rwc".to_owned(),
+            migrate: true,
+        }
+    }
+}
+
+impl Config {
+    /// Checks what serde cannot, with a message that says what to change.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(self.database_url.starts_with("postgres://")
+            || self.database_url.starts_with("postgresql://")
+            || self.database_url.starts_with("sqlite:"))
+        {
+            return Err(format!(
+                "database_url must start with postgres://, postgresql:// or sqlite:, got `{}`",
+                redact_url(&self.database_url)
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A database URL with any password replaced, safe to log.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_logs() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/x"),
+            "postgres://app:***@db:5432/x"
+        );
+        assert_eq!(redact_url("postgres://app@db/x"), "postgres://app@db/x");
+        assert_eq!(redact_url("sqlite://a.sqlite"), "sqlite://a.sqlite");
+    }
+
+    #[test]
+    fn unknown_database_schemes_are_refused() {
+        let config = Config {
+            database_url: "mysql://x".to_owned(),
+            ..Config::default()
+        };
+        assert!(config.validate().unwrap_err().contains("postgres://"));
+    }
+}

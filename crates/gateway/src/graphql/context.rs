@@ -1,0 +1,36 @@
+//! What every resolver of one request needs to know about the request.
+
+use chrono::NaiveDate;
+use licenses::Scope;
+
+/// The per-request facts resolvers share: who may see what, and which day "today" is, fixed
+/// once per request so every status in one response agrees.
+#[derive(Clone, Debug)]
+pub struct RequestContext {
+    /// The customers the caller may see.
+    pub scope: Scope,
+    /// Whether names and e-mail addresses are shown as they are (else masked).
+    pub personal_data_visible: bool,
+    /// The date statuses are computed against.
+    pub today: NaiveDate,
+}
+
+impl RequestContext {
+    /// Full access, for staff and for tests.
+    pub fn unrestricted(today: NaiveDate) -> Self {
+        Self {
+            scope: Scope::All,
+            personal_data_visible: true,
+            today,
+        }
+    }
+}
+
+use async_graphql::{Context, Result};
+
+use super::loaders::Loaders;
+
+/// The request's context and loaders, as put in by the routes.
+pub fn request<'a>(ctx: &Context<'a>) -> Result<(&'a RequestContext, &'a Loaders)> {
+    Ok((ctx.data::<RequestContext>()?, ctx.data::<Loaders>()?))
+}

@@ -1,0 +1,84 @@
+//! The errors a GraphQL caller can see, each with a stable `extensions.code`.
+
+use std::sync::Arc;
+
+use async_graphql::{ErrorExtensions, FieldError};
+
+/// An error in a GraphQL response. Internal causes are logged, never shown.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ApiError {
+    /// An argument the caller can fix (bad id, bad filter, ...).
+    #[error("{0}")]
+    BadUserInput(String),
+    /// A pagination cursor this API did not hand out.
+    #[error("{0}")]
+    InvalidCursor(String),
+    /// `first` or `last` beyond the allowed maximum.
+    #[error("{0}")]
+    PageTooLarge(String),
+    /// Something failed on our side; the details are in the log under the request id.
+    #[error("internal error: the license database could not answer; see the gateway log")]
+    Internal,
+}
+
+impl ApiError {
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadUserInput(_) => "BAD_USER_INPUT",
+            ApiError::InvalidCursor(_) => "INVALID_CURSOR",
+            ApiError::PageTooLarge(_) => "PAGE_TOO_LARGE",
+            ApiError::Internal => "INTERNAL_SERVER_ERROR",
+        }
+    }
+}
+
+impl ErrorExtensions for ApiError {
+    fn extend(&self) -> FieldError {
+        self.extend_with(|_, extensions| extensions.set("code", self.code()))
+    }
+}
+
+impl From<licenses::Error> for ApiError {
+    fn from(error: licenses::Error) -> Self {
+        match error {
+            licenses::Error::InvalidCursor(message) => ApiError::InvalidCursor(message),
+            error @ licenses::Error::PageTooLarge { .. } => {
+                ApiError::PageTooLarge(error.to_string())
+            }
+            licenses::Error::InvalidArgument(message) => ApiError::BadUserInput(message),
+            licenses::Error::Database(error) => {
+                tracing::error!(%error, "license database query failed");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+impl From<Arc<licenses::Error>> for ApiError {
+    fn from(error: Arc<licenses::Error>) -> Self {
+        match Arc::try_unwrap(error) {
+            Ok(error) => error.into(),
+            Err(shared) => {
+                tracing::error!(error = %shared, "license database batch load failed");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+/// Turns any service error into a GraphQL error with its code.
+pub fn to_field_error(error: impl Into<ApiError>) -> FieldError {
+    error.into().extend()
+}
+
+/// Parses a GraphQL `ID` into a database id, with a clear message naming what it is an id of.
+pub fn parse_id(id: &async_graphql::ID, what: &str) -> Result<i64, FieldError> {
+    id.parse::<i64>().map_err(|_| {
+        ApiError::BadUserInput(format!(
+            "`{}` is not a valid {what} id: ids are whole numbers",
+            id.as_str().chars().take(64).collect::<String>()
+        ))
+        .extend()
+    })
+}

@@ -1,0 +1,141 @@
+//! Per-request DataLoaders for every relation of the license graph, so a request issues a fixed
+//! number of SQL statements however many objects it lists. Each loader is built with the
+//! request's scope: a batch never returns rows the caller may not see.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use entity::{contact, customer, license};
+use licenses::hostnames::Attachment;
+use licenses::{Error, Scope};
+use sea_orm::DatabaseConnection;
+
+type LoadResult<K, V> = Result<HashMap<K, V>, Arc<Error>>;
+
+/// What each loader needs: the connection and the caller's scope.
+#[derive(Clone)]
+pub struct Source {
+    db: DatabaseConnection,
+    scope: Scope,
+}
+
+/// Groups rows under their key, keeping the order the query returned them in.
+fn group<K: Eq + Hash + Copy, V>(
+    rows: impl IntoIterator<Item = (K, V)>,
+    keys: &[K],
+) -> HashMap<K, Vec<V>> {
+    let mut grouped: HashMap<K, Vec<V>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+    for (key, value) in rows {
+        grouped.entry(key).or_default().push(value);
+    }
+    grouped
+}
+
+macro_rules! loader {
+    ($(#[$doc:meta])* $name:ident, $value:ty, |$source:ident, $keys:ident| $body:expr) => {
+        $(#[$doc])*
+        pub struct $name(Source);
+
+        impl Loader<i64> for $name {
+            type Value = $value;
+            type Error = Arc<Error>;
+
+            async fn load(&self, $keys: &[i64]) -> LoadResult<i64, $value> {
+                let $source = &self.0;
+                $body.map_err(Arc::new)
+            }
+        }
+    };
+}
+
+loader!(
+    /// Customer by id.
+    CustomerById, customer::Model, |s, keys| licenses::customers::by_ids(&s.db, &s.scope, keys)
+        .await
+        .map(|rows| rows.into_iter().map(|c| (c.id, c)).collect())
+);
+
+loader!(
+    /// Contact by id.
+    ContactById, contact::Model, |s, keys| licenses::contacts::by_ids(&s.db, &s.scope, keys)
+        .await
+        .map(|rows| rows.into_iter().map(|c| (c.id, c)).collect())
+);
+
+loader!(
+    /// License by id.
+    LicenseById, license::Model, |s, keys| licenses::issued::by_ids(&s.db, &s.scope, keys)
+        .await
+        .map(|rows| rows.into_iter().map(|l| (l.id, l)).collect())
+);
+
+loader!(
+    /// A customer's contacts, by customer id.
+    ContactsOfCustomer, Vec<contact::Model>, |s, keys| licenses::contacts::by_customer_ids(&s.db, &s.scope, keys)
+        .await
+        .map(|rows| group(rows.into_iter().map(|c| (c.customer_id, c)), keys))
+);
+
+loader!(
+    /// A customer's licenses, newest first, by customer id.
+    LicensesOfCustomer, Vec<license::Model>, |s, keys| licenses::issued::by_customer_ids(&s.db, &s.scope, keys)
+        .await
+        .map(|rows| group(rows.into_iter().map(|l| (l.customer_id, l)), keys))
+);
+
+loader!(
+    /// The licenses delivered to a contact, newest first, by contact id.
+    LicensesOfContact, Vec<license::Model>, |s, keys| licenses::issued::by_contact_ids(&s.db, &s.scope, keys)
+        .await
+        .map(|rows| group(rows.into_iter().map(|l| (l.contact_id, l)), keys))
+);
+
+loader!(
+    /// The hostnames a license is installed on, by license id.
+    HostnamesOfLicense, Vec<Attachment>, |s, keys| licenses::hostnames::by_license_ids(&s.db, &s.scope, keys)
+        .await
+        .map(|rows| group(rows.into_iter().map(|a| (a.license_id, a)), keys))
+);
+
+loader!(
+    /// The licenses installed on a hostname, newest first, by hostname id.
+    LicensesOfHostname, Vec<license::Model>, |s, keys| licenses::issued::by_hostname_ids(&s.db, &s.scope, keys)
+        .await
+        .map(|rows| group(rows, keys))
+);
+
+/// One request's loaders. Built fresh for every request, so caches never outlive it and never
+/// mix two callers' scopes.
+pub struct Loaders {
+    pub customer: DataLoader<CustomerById, HashMapCache>,
+    pub contact: DataLoader<ContactById, HashMapCache>,
+    pub license: DataLoader<LicenseById, HashMapCache>,
+    pub contacts_of_customer: DataLoader<ContactsOfCustomer, HashMapCache>,
+    pub licenses_of_customer: DataLoader<LicensesOfCustomer, HashMapCache>,
+    pub licenses_of_contact: DataLoader<LicensesOfContact, HashMapCache>,
+    pub hostnames_of_license: DataLoader<HostnamesOfLicense, HashMapCache>,
+    pub licenses_of_hostname: DataLoader<LicensesOfHostname, HashMapCache>,
+}
+
+fn cached<T: Loader<i64>>(loader: T) -> DataLoader<T, HashMapCache> {
+    DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
+}
+
+impl Loaders {
+    /// Fresh loaders over `db` for a caller who sees `scope`.
+    pub fn new(db: DatabaseConnection, scope: Scope) -> Self {
+        let source = Source { db, scope };
+        Self {
+            customer: cached(CustomerById(source.clone())),
+            contact: cached(ContactById(source.clone())),
+            license: cached(LicenseById(source.clone())),
+            contacts_of_customer: cached(ContactsOfCustomer(source.clone())),
+            licenses_of_customer: cached(LicensesOfCustomer(source.clone())),
+            licenses_of_contact: cached(LicensesOfContact(source.clone())),
+            hostnames_of_license: cached(HostnamesOfLicense(source.clone())),
+            licenses_of_hostname: cached(LicensesOfHostname(source)),
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! License: one license as issued, with its status and where it is installed.
+
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::license;
+
+use super::filter::{LicenseStatus, LicenseType, Plan};
+use super::{Contact, Customer, Hostname, personal};
+use crate::graphql::context::request;
+use crate::graphql::errors::to_field_error;
+
+/// A license as issued to a customer: trial or paid, for a plan, a number of users and a period.
+#[derive(Clone)]
+pub struct License(pub license::Model);
+
+/// The licensee as written into the license file: the name, e-mail and company the customer's
+/// server shows.
+#[derive(SimpleObject, Clone)]
+pub struct Licensee {
+    /// The licensee's name (masked for callers who may not see personal data).
+    pub name: String,
+    /// The licensee's e-mail address (masked for callers who may not see personal data).
+    pub email: String,
+    /// The licensee's company.
+    pub company: String,
+}
+
+#[Object]
+impl License {
+    /// The license's id in the license database (usage pings report it as `license_id`).
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// The customer the license was issued to.
+    async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
+        let (_, loaders) = request(ctx)?;
+        Ok(loaders
+            .customer
+            .load_one(self.0.customer_id)
+            .await
+            .map_err(to_field_error)?
+            .map(Customer))
+    }
+
+    /// The contact who received the license.
+    async fn contact(&self, ctx: &Context<'_>) -> Result<Option<Contact>> {
+        let (_, loaders) = request(ctx)?;
+        Ok(loaders
+            .contact
+            .load_one(self.0.contact_id)
+            .await
+            .map_err(to_field_error)?
+            .map(Contact))
+    }
+
+    /// The licensee as written into the license file.
+    async fn licensee(&self, ctx: &Context<'_>) -> Result<Licensee> {
+        let (request, _) = request(ctx)?;
+        Ok(Licensee {
+            name: personal::name(request, &self.0.licensee_name),
+            email: personal::email(request, &self.0.licensee_email),
+            company: self.0.licensee_company.clone(),
+        })
+    }
+
+    /// The plan.
+    async fn plan(&self) -> Plan {
+        self.0.plan.into()
+    }
+
+    /// The number of users the license is for.
+    async fn users_count(&self) -> i32 {
+        self.0.users_count
+    }
+
+    /// The number of users of the license this one renewed, if any.
+    async fn previous_users_count(&self) -> Option<i32> {
+        self.0.previous_users_count
+    }
+
+    /// Users over the previous license's count paid for at renewal (true-up).
+    async fn trueup_quantity(&self) -> i32 {
+        self.0.trueup_quantity
+    }
+
+    /// Whether this is a trial (trials are Ultimate, 30 days, up to 100 users).
+    async fn trial(&self) -> bool {
+        self.0.trial
+    }
+
+    /// When the license was issued.
+    async fn issued_at(&self) -> DateTime<Utc> {
+        self.0.issued_at
+    }
+
+    /// The first day the license is valid.
+    async fn starts_at(&self) -> NaiveDate {
+        self.0.starts_at
+    }
+
+    /// The day the license expires (it is no longer valid on that day); null for no expiry.
+    async fn expires_at(&self) -> Option<NaiveDate> {
+        self.0.expires_at
+    }
+
+    /// Where the license stands today: active, expired or not started.
+    async fn status(&self, ctx: &Context<'_>) -> Result<LicenseStatus> {
+        let (request, _) = request(ctx)?;
+        Ok(licenses::status::status(self.0.starts_at, self.0.expires_at, request.today).into())
+    }
+
+    /// Days from today until the expiry date (negative once expired); null for no expiry.
+    async fn days_until_expiry(&self, ctx: &Context<'_>) -> Result<Option<i64>> {
+        let (request, _) = request(ctx)?;
+        Ok(licenses::status::days_until_expiry(
+            self.0.expires_at,
+            request.today,
+        ))
+    }
+
+    /// How the license reaches the customer's server.
+    async fn license_type(&self) -> LicenseType {
+        self.0.license_type.into()
+    }
+
+    /// The Zuora subscription the license belongs to (null for trials).
+    async fn zuora_subscription_id(&self) -> Option<&str> {
+        self.0.zuora_subscription_id.as_deref()
+    }
+
+    /// The Zuora subscription's name, such as `A-S00012345` (null for trials).
+    async fn zuora_subscription_name(&self) -> Option<&str> {
+        self.0.zuora_subscription_name.as_deref()
+    }
+
+    /// The MD5 digest of the license file, as usage pings report it.
+    async fn license_md5(&self) -> &str {
+        &self.0.license_md5
+    }
+
+    /// The SHA-256 digest of the license file, as usage pings report it.
+    async fn license_sha256(&self) -> &str {
+        &self.0.license_sha256
+    }
+
+    /// Free-text notes from the license app.
+    async fn notes(&self) -> Option<&str> {
+        self.0.notes.as_deref()
+    }
+
+    /// When the license record was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When the license record last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+
+    /// The servers the license is known to be installed on, by name.
+    async fn hostnames(&self, ctx: &Context<'_>) -> Result<Vec<Hostname>> {
+        let (_, loaders) = request(ctx)?;
+        let attached = loaders
+            .hostnames_of_license
+            .load_one(self.0.id)
+            .await
+            .map_err(to_field_error)?;
+        Ok(attached
+            .unwrap_or_default()
+            .into_iter()
+            .map(|a| Hostname::from_row(a.hostname))
+            .collect())
+    }
+}

@@ -1,0 +1,59 @@
+//! The state shared by every request, and how it is built from the configuration.
+
+use std::sync::Arc;
+
+use licenses::StatementCounter;
+use migration::MigratorTrait;
+use sea_orm::DatabaseConnection;
+
+use crate::config::{Config, redact_url};
+use crate::graphql::{GatewaySchema, build_schema};
+
+/// Why the gateway could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The configuration is not usable.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// The license database did not answer or could not be migrated.
+    #[error("license database at {url} is not usable: {source}")]
+    Database { url: String, source: sea_orm::DbErr },
+}
+
+/// What handlers share: the database, the schema and the configuration.
+#[derive(Clone)]
+pub struct AppState {
+    /// The license database pool.
+    pub db: DatabaseConnection,
+    /// SQL statements executed on `db` so far.
+    pub statements: StatementCounter,
+    /// The GraphQL schema, built once.
+    pub schema: GatewaySchema,
+    /// The configuration it was started with.
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    /// Validates `config`, connects to the license database and migrates it when configured.
+    pub async fn start(config: Config) -> Result<Self, StartError> {
+        config.validate().map_err(StartError::Config)?;
+        let database_error = |source| StartError::Database {
+            url: redact_url(&config.database_url),
+            source,
+        };
+        let (db, statements) = licenses::connect(&config.database_url)
+            .await
+            .map_err(database_error)?;
+        if config.migrate {
+            migration::LicenseMigrator::up(&db, None)
+                .await
+                .map_err(database_error)?;
+        }
+        Ok(Self {
+            db,
+            statements,
+            schema: build_schema(),
+            config: Arc::new(config),
+        })
+    }
+}
