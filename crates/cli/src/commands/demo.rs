@@ -1,0 +1,129 @@
+//! `licensedot demo`: the one-command start on embedded SQLite with the demo data.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use migration::MigratorTrait;
+use sea_orm::{EntityTrait, PaginatorTrait};
+
+use crate::{shutdown, telemetry};
+
+/// How many customers the demo data holds besides the story's own.
+const DEMO_CUSTOMERS: u64 = 200;
+
+/// Arguments of `licensedot demo`.
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Where the gateway listens (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:4000")]
+    listen: SocketAddr,
+    /// Where the version service listens (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:4001")]
+    version_listen: SocketAddr,
+    /// Where the SQLite databases live; created, migrated and seeded on first run.
+    #[arg(long, default_value = "licensedot-demo")]
+    data_dir: PathBuf,
+}
+
+fn sqlite_url(dir: &std::path::Path, file: &str) -> String {
+    format!("sqlite://{}?mode=rwc", dir.join(file).display())
+}
+
+/// Prepares the databases, starts both services and serves until ctrl-c or SIGTERM.
+pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    telemetry::init(&telemetry::LogConfig::default());
+    std::fs::create_dir_all(&args.data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory {}",
+            args.data_dir.display()
+        )
+    })?;
+    let licenses_url = sqlite_url(&args.data_dir, "licenses.sqlite");
+    let version_url = sqlite_url(&args.data_dir, "version.sqlite");
+
+    let version_config = version_service::Config {
+        listen: args.version_listen,
+        database_url: version_url,
+        ..version_service::Config::default()
+    };
+    let version_state = super::version_service::start(version_config).await?;
+    let gateway_config = gateway::Config {
+        listen: args.listen,
+        database_url: licenses_url,
+        ..gateway::Config::default()
+    };
+    let gateway_state = gateway::AppState::start(gateway_config).await?;
+    migration::LicenseMigrator::up(&gateway_state.db, None)
+        .await
+        .context("cannot migrate the license database")?;
+
+    if entity::customer::Entity::find()
+        .count(&gateway_state.db)
+        .await?
+        == 0
+    {
+        let options = seed::SeedOptions {
+            customers: DEMO_CUSTOMERS,
+            seed: 1,
+            today: chrono::Utc::now().date_naive(),
+            include_demo_story: true,
+        };
+        let report = seed::seed(&gateway_state.db, Some(&version_state.db), &options).await?;
+        println!(
+            "seeded the demo data: {} customers, {} licenses, {} usage pings",
+            report.customers, report.licenses, report.usage_pings
+        );
+    }
+
+    let version_listener = tokio::net::TcpListener::bind(args.version_listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (is a demo already running?)",
+                args.version_listen
+            )
+        })?;
+    let gateway_listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (is a demo already running?)",
+                args.listen
+            )
+        })?;
+    let version_address = version_listener.local_addr()?;
+    let gateway_address = gateway_listener.local_addr()?;
+
+    println!(
+        "licensedot demo is running (data in {})",
+        args.data_dir.display()
+    );
+    println!("  GraphQL:          http://{gateway_address}/graphql");
+    println!("  version service:  http://{version_address}/graphql");
+    println!("press ctrl-c to stop");
+
+    let (stop, _) = tokio::sync::broadcast::channel::<()>(1);
+    let mut version_stop = stop.subscribe();
+    let mut gateway_stop = stop.subscribe();
+    let version = tokio::spawn(version_service::serve(
+        version_listener,
+        version_state,
+        async move {
+            let _ = version_stop.recv().await;
+        },
+    ));
+    let gateway = tokio::spawn(gateway::serve(
+        gateway_listener,
+        gateway_state,
+        async move {
+            let _ = gateway_stop.recv().await;
+        },
+    ));
+    shutdown::signal().await;
+    let _ = stop.send(());
+    gateway.await.context("gateway task failed")??;
+    version.await.context("version service task failed")??;
+    Ok(())
+}
