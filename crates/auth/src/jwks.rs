@@ -165,7 +165,9 @@ pub(crate) enum RefreshOutcome {
 }
 
 struct RefreshState {
-    last_attempt: Option<Instant>,
+    /// The last fetch triggered by an unknown `kid`. Scheduled fetches do not count: a key
+    /// rotated in just after a periodic refresh must still be picked up on first use.
+    last_on_demand: Option<Instant>,
 }
 
 /// The live key set of one source.
@@ -181,7 +183,9 @@ impl JwksStore {
         JwksStore {
             source,
             current: RwLock::new((0, Arc::new(initial))),
-            refresh: tokio::sync::Mutex::new(RefreshState { last_attempt: None }),
+            refresh: tokio::sync::Mutex::new(RefreshState {
+                last_on_demand: None,
+            }),
             min_interval,
         }
     }
@@ -206,8 +210,7 @@ impl JwksStore {
 
     /// Fetches now, whatever the rate limit (start-up and the periodic task).
     pub(crate) async fn refresh_now(&self) -> Result<(), String> {
-        let mut state = self.refresh.lock().await;
-        state.last_attempt = Some(Instant::now());
+        let _one_at_a_time = self.refresh.lock().await;
         let keys = self.source.fetch().await?;
         self.install(keys);
         Ok(())
@@ -222,12 +225,12 @@ impl JwksStore {
             return RefreshOutcome::Refreshed;
         }
         if state
-            .last_attempt
+            .last_on_demand
             .is_some_and(|at| at.elapsed() < self.min_interval)
         {
             return RefreshOutcome::RateLimited;
         }
-        state.last_attempt = Some(Instant::now());
+        state.last_on_demand = Some(Instant::now());
         match self.source.fetch().await {
             Ok(keys) => {
                 self.install(keys);

@@ -93,19 +93,17 @@ impl ClaimRules {
         v.leeway = self.leeway_secs;
         v.validate_exp = true;
         v.validate_nbf = true;
-        let mut required = vec!["exp", "sub"];
         if let Some(issuer) = &self.issuer {
             v.set_issuer(&[issuer]);
-            required.push("iss");
         }
         match &self.audience {
-            Some(audience) => {
-                v.set_audience(&[audience]);
-                required.push("aud");
-            }
+            Some(audience) => v.set_audience(&[audience]),
             None => v.validate_aud = false,
         }
-        v.set_required_spec_claims(&required);
+        // Only `exp` here: jsonwebtoken keeps required claims in a HashSet, so with several
+        // missing it would name a random one. `iss` and `aud` presence is checked in
+        // `verify` in a fixed order; `sub` by the claim mapping.
+        v.set_required_spec_claims(&["exp"]);
         v
     }
 
@@ -116,9 +114,16 @@ impl ClaimRules {
         alg: Algorithm,
         key: &DecodingKey,
     ) -> Result<Map<String, Value>, AuthError> {
-        jsonwebtoken::decode::<Map<String, Value>>(token, key, &self.validation(alg))
+        let claims = jsonwebtoken::decode::<Map<String, Value>>(token, key, &self.validation(alg))
             .map(|data| data.claims)
-            .map_err(|e| map_jwt_error(e.into_kind()))
+            .map_err(|e| map_jwt_error(e.into_kind()))?;
+        // jsonwebtoken checks `iss`/`aud` only when present; a configured one is mandatory.
+        for (claim, expected) in [("iss", &self.issuer), ("aud", &self.audience)] {
+            if expected.is_some() && claims.get(claim).is_none_or(Value::is_null) {
+                return Err(AuthError::MissingClaim(claim.into()));
+            }
+        }
+        Ok(claims)
     }
 }
 
