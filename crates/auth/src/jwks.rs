@@ -130,11 +130,22 @@ impl KeySet {
     /// the algorithm (ambiguity is refused rather than guessed).
     pub(crate) fn find(&self, kid: Option<&str>, alg: Algorithm) -> Lookup<'_> {
         match kid {
-            Some(kid) => match self.keys.iter().find(|k| k.kid.as_deref() == Some(kid)) {
-                Some(entry) if entry.fits(alg) => Lookup::Found(entry),
-                Some(_) => Lookup::WrongType,
-                None => Lookup::Unknown,
-            },
+            Some(kid) => {
+                // Providers may publish an RSA and an EC key under one kid during a migration.
+                let mut named = self.keys.iter().filter(|k| k.kid.as_deref() == Some(kid));
+                let mut seen = false;
+                for entry in named.by_ref() {
+                    if entry.fits(alg) {
+                        return Lookup::Found(entry);
+                    }
+                    seen = true;
+                }
+                if seen {
+                    Lookup::WrongType
+                } else {
+                    Lookup::Unknown
+                }
+            }
             None => {
                 let mut fitting = self.keys.iter().filter(|k| k.fits(alg));
                 match (fitting.next(), fitting.next()) {
