@@ -1,1 +1,86 @@
-//! placeholder
+//! The usage-ping service: self-managed servers `POST /usage_data`; the gateway reads the
+//! pings back through a Federation v2 subgraph at `POST /graphql`.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod db;
+mod error;
+pub mod graphql;
+pub mod ingest;
+pub mod metrics;
+mod routes;
+pub mod store;
+
+use std::{future::Future, sync::Arc};
+
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    middleware,
+    routing::{get, post},
+};
+use sea_orm::DatabaseConnection;
+
+pub use config::Config;
+pub use db::{StatementCounter, connect, migrate};
+pub use error::Error;
+pub use graphql::{VersionSchema, schema_sdl};
+pub use metrics::Metrics;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The version database.
+    pub db: DatabaseConnection,
+    /// Statements run on `db` (installed by [`connect`]).
+    pub statements: StatementCounter,
+    /// The service's counters.
+    pub metrics: Arc<Metrics>,
+    /// The configuration it was started with.
+    pub config: Arc<Config>,
+    schema: VersionSchema,
+}
+
+impl AppState {
+    /// State over a connection opened (and migrated) by the caller.
+    pub fn new(db: DatabaseConnection, statements: StatementCounter, config: Config) -> Self {
+        Self {
+            db,
+            statements,
+            metrics: Arc::new(Metrics::default()),
+            config: Arc::new(config),
+            schema: graphql::schema(),
+        }
+    }
+}
+
+/// The service's routes; the seam tests drive.
+pub fn app(state: AppState) -> Router {
+    let graphql_routes = Router::new()
+        .route("/graphql", post(routes::graphql))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            routes::require_token,
+        ));
+    Router::new()
+        .route(
+            "/usage_data",
+            post(routes::usage_data).layer(DefaultBodyLimit::max(state.config.max_payload_bytes)),
+        )
+        .merge(graphql_routes)
+        .route("/health", get(routes::health))
+        .route("/ready", get(routes::ready))
+        .route("/metrics", get(routes::metrics))
+        .with_state(state)
+}
+
+/// Serves [`app`] on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

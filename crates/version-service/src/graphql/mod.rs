@@ -1,0 +1,67 @@
+//! The Federation v2 subgraph: `Hostname` and `License` entities extended with usage data.
+//! It knows nothing of HTTP; the handler in `routes` puts a fresh [`Loaders`] in each request.
+
+mod loaders;
+mod types;
+
+use async_graphql::{
+    Context, EmptyMutation, EmptySubscription, ID, Object, SDLExportOptions, Schema,
+};
+
+pub use loaders::Loaders;
+pub use types::{Hostname, License, MAX_LAST, ReportingHost, UsagePing};
+
+use crate::ingest::normalize_hostname;
+use types::{load_error, loaders};
+
+/// The subgraph's schema type.
+pub type VersionSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+/// Root of the subgraph: only entity resolvers (reached through `_entities`).
+pub struct Query;
+
+#[Object]
+impl Query {
+    /// A host by name; null when it never sent a usage ping.
+    #[graphql(entity)]
+    async fn find_hostname_by_name(
+        &self,
+        ctx: &Context<'_>,
+        name: String,
+    ) -> async_graphql::Result<Option<Hostname>> {
+        let host = loaders(ctx)?
+            .hosts
+            .load_one(normalize_hostname(&name))
+            .await
+            .map_err(load_error)?;
+        Ok(host.map(|host| Hostname { name, host }))
+    }
+
+    /// A license by id; its md5 and sha256 come from the license subgraph.
+    #[graphql(entity)]
+    async fn find_license_by_id(
+        &self,
+        #[graphql(key)] id: ID,
+        license_md5: Option<String>,
+        license_sha256: Option<String>,
+    ) -> License {
+        License {
+            id,
+            license_md5,
+            license_sha256,
+        }
+    }
+}
+
+/// Builds the subgraph's schema; per-request [`Loaders`] go into each request's data.
+pub fn schema() -> VersionSchema {
+    Schema::build(Query, EmptyMutation, EmptySubscription)
+        .enable_federation()
+        .limit_depth(16)
+        .finish()
+}
+
+/// The federation SDL, as `_service { sdl }` returns it.
+pub fn schema_sdl() -> String {
+    schema().sdl_with_options(SDLExportOptions::new().federation().compose_directive())
+}

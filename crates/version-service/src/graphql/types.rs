@@ -1,0 +1,229 @@
+//! The subgraph's types: the usage fields of the gateway's `Hostname` and `License`.
+
+use async_graphql::{ComplexObject, Context, ErrorExtensions, ID, Json, Object, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::loaders::{LoadError, Loaders, PingsKey};
+use crate::store::{LicenseKey, PingSummary, ReportingHostRow, hosts};
+
+/// Most pings `Hostname.usagePings` returns in one call.
+pub const MAX_LAST: i32 = 100;
+
+/// A server, known by its normalised hostname, as seen through the usage pings it sends.
+pub struct Hostname {
+    pub(crate) name: String,
+    pub(crate) host: hosts::Model,
+}
+
+/// A server, known by its normalised hostname, as seen through the usage pings it sends.
+#[Object]
+impl Hostname {
+    /// The hostname: lower case, without a trailing dot.
+    async fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// When the newest usage ping of this host was recorded; null when it never pinged.
+    async fn last_usage_ping_at(&self) -> Option<DateTime<Utc>> {
+        Some(self.host.last_ping_at)
+    }
+
+    /// The newest usage ping of this host (by the time it was recorded).
+    async fn latest_usage_ping(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<UsagePing>> {
+        latest_ping(ctx, self.host.id).await
+    }
+
+    /// The `last` newest usage pings of this host, newest first (at most 100).
+    async fn usage_pings(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 10, desc = "How many pings, newest first: 0 to 100.")] last: i32,
+    ) -> async_graphql::Result<Vec<UsagePing>> {
+        if !(0..=MAX_LAST).contains(&last) {
+            return Err(async_graphql::Error::new(format!(
+                "`last` must be between 0 and {MAX_LAST}, got {last}"
+            ))
+            .extend_with(|_, e| e.set("code", "BAD_USER_INPUT")));
+        }
+        let key = PingsKey {
+            host_id: self.host.id,
+            last: last.unsigned_abs(),
+        };
+        let pings = loaders(ctx)?
+            .recent_pings
+            .load_one(key)
+            .await
+            .map_err(load_error)?
+            .unwrap_or_default();
+        Ok(pings.into_iter().map(UsagePing).collect())
+    }
+}
+
+/// A license, known by its id; the license database owns its other fields.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct License {
+    /// The license's id in the license database.
+    pub id: ID,
+    /// MD5 of the license file, provided by the license subgraph.
+    #[graphql(external)]
+    pub license_md5: Option<String>,
+    /// SHA-256 of the license file, provided by the license subgraph.
+    #[graphql(external)]
+    pub license_sha256: Option<String>,
+}
+
+#[ComplexObject]
+impl License {
+    /// The hosts whose usage pings carry this license (by id, md5 or sha256), by hostname.
+    #[graphql(requires = "licenseMd5 licenseSha256")]
+    async fn reporting_hosts(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<ReportingHost>> {
+        let key = LicenseKey {
+            id: self.id.parse().ok(),
+            md5: self.license_md5.clone().filter(|s| !s.is_empty()),
+            sha256: self.license_sha256.clone().filter(|s| !s.is_empty()),
+        };
+        let hosts = loaders(ctx)?
+            .reporting_hosts
+            .load_one(key)
+            .await
+            .map_err(load_error)?
+            .unwrap_or_default();
+        Ok(hosts.into_iter().map(ReportingHost).collect())
+    }
+}
+
+/// A host whose usage pings carry the license (matched by license id, md5 or sha256).
+pub struct ReportingHost(ReportingHostRow);
+
+/// A host whose usage pings carry the license (matched by license id, md5 or sha256).
+#[Object]
+impl ReportingHost {
+    /// The host's normalised hostname.
+    async fn hostname(&self) -> &str {
+        &self.0.hostname
+    }
+
+    /// When the newest usage ping of this host was recorded.
+    async fn last_usage_ping_at(&self) -> DateTime<Utc> {
+        self.0.last_ping_at
+    }
+
+    /// The newest usage ping of this host, whichever license it carries.
+    async fn latest_usage_ping(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<UsagePing>> {
+        latest_ping(ctx, self.0.host_id).await
+    }
+}
+
+/// One usage ping: what a self-managed server reported about itself at one time.
+pub struct UsagePing(PingSummary);
+
+/// One usage ping: what a self-managed server reported about itself at one time.
+#[Object]
+impl UsagePing {
+    /// When the server recorded the ping.
+    async fn recorded_at(&self) -> DateTime<Utc> {
+        self.0.recorded_at
+    }
+    /// When the version service received it.
+    async fn received_at(&self) -> DateTime<Utc> {
+        self.0.received_at
+    }
+    /// The server's instance UUID.
+    async fn uuid(&self) -> &str {
+        &self.0.uuid
+    }
+    /// The server's normalised hostname.
+    async fn hostname(&self) -> &str {
+        &self.0.hostname
+    }
+    /// The version it runs, e.g. `17.3.2-ee`.
+    async fn version(&self) -> Option<&str> {
+        self.0.version.as_deref()
+    }
+    /// Its edition: CE, EE Free, EE, EES, EEP or EEU.
+    async fn edition(&self) -> Option<&str> {
+        self.0.edition.as_deref()
+    }
+    /// How it is installed, e.g. `omnibus-gitlab`.
+    async fn installation_type(&self) -> Option<&str> {
+        self.0.installation_type.as_deref()
+    }
+    /// Active users when the ping was recorded.
+    async fn active_user_count(&self) -> Option<i64> {
+        self.0.active_user_count
+    }
+    /// Highest number of active users seen by the server.
+    async fn historical_max_users(&self) -> Option<i64> {
+        self.0.historical_max_users
+    }
+    /// Id of the license the server runs; null on the free edition.
+    async fn license_id(&self) -> Option<ID> {
+        self.0.license_id.map(ID::from)
+    }
+    /// MD5 of the license file the server runs.
+    async fn license_md5(&self) -> Option<&str> {
+        self.0.license_md5.as_deref()
+    }
+    /// SHA-256 of the license file the server runs.
+    async fn license_sha256(&self) -> Option<&str> {
+        self.0.license_sha256.as_deref()
+    }
+    /// Users the license allows.
+    async fn license_user_count(&self) -> Option<i64> {
+        self.0.license_user_count
+    }
+    /// The license's plan: starter, premium or ultimate.
+    async fn license_plan(&self) -> Option<&str> {
+        self.0.license_plan.as_deref()
+    }
+    /// Whether the license is a trial.
+    async fn license_trial(&self) -> Option<bool> {
+        self.0.license_trial
+    }
+    /// First day of the license.
+    async fn license_starts_at(&self) -> Option<NaiveDate> {
+        self.0.license_starts_at
+    }
+    /// Day the license expires.
+    async fn license_expires_at(&self) -> Option<NaiveDate> {
+        self.0.license_expires_at
+    }
+    /// The license's subscription id in the billing system.
+    async fn license_subscription_id(&self) -> Option<&str> {
+        self.0.license_subscription_id.as_deref()
+    }
+    /// The usage counters the server reported (projects, issues, ...), as sent.
+    async fn counts(&self) -> Option<Json<serde_json::Value>> {
+        self.0.counts.clone().map(Json)
+    }
+}
+
+async fn latest_ping(ctx: &Context<'_>, host_id: i64) -> async_graphql::Result<Option<UsagePing>> {
+    Ok(loaders(ctx)?
+        .latest_pings
+        .load_one(host_id)
+        .await
+        .map_err(load_error)?
+        .map(UsagePing))
+}
+
+pub(crate) fn loaders<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Loaders> {
+    ctx.data::<Loaders>()
+}
+
+/// A database failure, shown to clients without its SQL but with a stable code.
+pub(crate) fn load_error(err: LoadError) -> async_graphql::Error {
+    tracing::error!(error = %err, "loading usage data failed");
+    async_graphql::Error::new("the version database could not answer")
+        .extend_with(|_, e| e.set("code", "INTERNAL_SERVER_ERROR"))
+}

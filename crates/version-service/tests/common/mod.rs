@@ -1,0 +1,245 @@
+//! Test helpers: a fresh database per test on every backend, and the real server on port 0.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::{future::Future, net::SocketAddr, path::PathBuf};
+
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use tokio::sync::oneshot;
+use version_service::{AppState, Config};
+
+/// A database that exists for one test only.
+pub struct TestDb {
+    /// Its URL.
+    pub url: String,
+    /// `sqlite` or `postgres`, for assertion messages.
+    pub backend: &'static str,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    File(PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+fn unique_name() -> String {
+    format!("test_{}", uuid::Uuid::new_v4().simple())
+}
+
+impl TestDb {
+    /// A new SQLite file under the system temp dir.
+    pub fn sqlite() -> Self {
+        let path =
+            std::env::temp_dir().join(format!("licensedot-version-{}.sqlite", unique_name()));
+        Self {
+            url: format!("sqlite://{}?mode=rwc", path.display()),
+            backend: "sqlite",
+            cleanup: Cleanup::File(path),
+        }
+    }
+
+    /// A new database on the server of `admin_url`; panics when it is unreachable, so a
+    /// configured Postgres is never skipped silently.
+    pub async fn postgres(admin_url: &str) -> Self {
+        let admin = Database::connect(admin_url)
+            .await
+            .unwrap_or_else(|err| panic!("TEST_DATABASE_URL={admin_url} is unreachable: {err}"));
+        let name = unique_name();
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .unwrap_or_else(|err| panic!("cannot create database {name}: {err}"));
+        let _ = admin.close().await;
+        Self {
+            url: replace_database(admin_url, &name),
+            backend: "postgres",
+            cleanup: Cleanup::Postgres {
+                admin_url: admin_url.to_owned(),
+                name,
+            },
+        }
+    }
+
+    /// Removes the database, best effort.
+    pub async fn drop_database(self) {
+        match self.cleanup {
+            Cleanup::File(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut file = path.clone().into_os_string();
+                    file.push(suffix);
+                    let _ = std::fs::remove_file(file);
+                }
+            }
+            Cleanup::Postgres { admin_url, name } => {
+                if let Ok(admin) = Database::connect(&admin_url).await {
+                    let _ = admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .await;
+                    let _ = admin.close().await;
+                }
+            }
+        }
+    }
+}
+
+/// `url` with its database name replaced by `name`, keeping any query string.
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let host_part = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{host_part}/{name}?{query}"),
+        None => format!("{host_part}/{name}"),
+    }
+}
+
+/// Runs `test` on a fresh SQLite database, and on a fresh Postgres database too when
+/// `TEST_DATABASE_URL` is set.
+pub async fn for_each_backend<F, Fut>(test: F)
+where
+    F: Fn(TestDbInfo) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let mut databases = vec![TestDb::sqlite()];
+    if let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") {
+        databases.push(TestDb::postgres(&admin_url).await);
+    }
+    for db in databases {
+        test(TestDbInfo {
+            url: db.url.clone(),
+            backend: db.backend,
+        })
+        .await;
+        db.drop_database().await;
+    }
+}
+
+/// What a test body gets to know about its database.
+#[derive(Clone, Debug)]
+pub struct TestDbInfo {
+    pub url: String,
+    pub backend: &'static str,
+}
+
+/// The real server, on port 0, over a fresh migrated database.
+pub struct TestApp {
+    pub base: String,
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestApp {
+    /// Starts the server on `url` with `config` (its `database_url` is replaced by `url`).
+    pub async fn spawn(url: &str, config: Config) -> Self {
+        let (db, statements) = version_service::connect(url).await.expect("connect");
+        version_service::migrate(&db).await.expect("migrate");
+        let state = AppState::new(
+            db,
+            statements,
+            Config {
+                database_url: url.to_owned(),
+                ..config
+            },
+        );
+        Self::spawn_with_state(state).await
+    }
+
+    /// Starts the server with the given state.
+    pub async fn spawn_with_state(state: AppState) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        let (tx, rx) = oneshot::channel::<()>();
+        let server = tokio::spawn(version_service::serve(listener, state.clone(), async {
+            let _ = rx.await;
+        }));
+        Self {
+            base: format!("http://{addr}"),
+            addr,
+            state,
+            client: reqwest::Client::new(),
+            shutdown: Some(tx),
+            server: Some(server),
+        }
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.state.db
+    }
+
+    /// POSTs a usage ping body.
+    pub async fn post_ping(&self, body: impl Into<reqwest::Body>) -> reqwest::Response {
+        self.client
+            .post(format!("{}/usage_data", self.base))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("send ping")
+    }
+
+    /// POSTs a GraphQL query and returns the JSON response.
+    pub async fn graphql(&self, query: &str, variables: serde_json::Value) -> serde_json::Value {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .json(&serde_json::json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("send graphql");
+        assert!(
+            response.status().is_success(),
+            "status {}",
+            response.status()
+        );
+        response.json().await.expect("graphql json")
+    }
+
+    /// Stops the server and closes the pool (so the database can be dropped).
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        let _ = self.state.db.close_by_ref().await;
+    }
+}
+
+/// The representative fixture ping.
+pub fn fixture() -> serde_json::Value {
+    serde_json::from_str(include_str!("../fixtures/usage-ping.json")).expect("fixture")
+}
+
+/// A minimal valid ping.
+pub fn ping(uuid: &str, hostname: &str, recorded_at: &str) -> serde_json::Value {
+    serde_json::json!({ "uuid": uuid, "hostname": hostname, "recorded_at": recorded_at })
+}
+
+#[test]
+fn replaces_database_names() {
+    assert_eq!(
+        replace_database("postgres://postgres@127.0.0.1:5432/test", "x"),
+        "postgres://postgres@127.0.0.1:5432/x"
+    );
+    assert_eq!(
+        replace_database("postgres://u:p@h/test?sslmode=disable", "x"),
+        "postgres://u:p@h/x?sslmode=disable"
+    );
+    assert_eq!(
+        replace_database("postgres://h:5432", "x"),
+        "postgres://h:5432/x"
+    );
+}

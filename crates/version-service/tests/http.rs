@@ -1,0 +1,88 @@
+//! `/health`, `/ready` and `/metrics`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{TestApp, fixture, for_each_backend};
+use version_service::{AppState, Config, StatementCounter};
+
+#[tokio::test]
+async fn health_ready_and_metrics() {
+    for_each_backend(|db| async move {
+        let app = TestApp::spawn(&db.url, Config::default()).await;
+        let get = |path: &str| app.client.get(format!("{}{path}", app.base)).send();
+        assert_eq!(get("/health").await.unwrap().status(), 200);
+        assert_eq!(get("/ready").await.unwrap().status(), 200, "{}", db.backend);
+
+        assert_eq!(app.post_ping(fixture().to_string()).await.status(), 201);
+        app.graphql("{ _service { sdl } }", serde_json::json!({})).await;
+        app.graphql(
+            r#"{ _entities(representations: [{__typename: "Hostname", name: "x"}]) { __typename } }"#,
+            serde_json::json!({}),
+        )
+        .await;
+
+        let response = get("/metrics").await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+        let text = response.text().await.unwrap();
+        assert!(text.contains("version_service_graphql_requests_total 2\n"), "{text}");
+        assert!(text.contains("version_service_entities_calls_total 1\n"), "{text}");
+        assert!(text.contains("version_service_usage_pings_ingested_total 1\n"), "{text}");
+        let statements: u64 = text
+            .lines()
+            .find_map(|l| l.strip_prefix("version_service_sql_statements_total "))
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(statements >= 3, "{text}");
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn ready_is_503_when_the_database_does_not_answer() {
+    let state = AppState::new(
+        Default::default(),
+        StatementCounter::default(),
+        Config::default(),
+    );
+    let app = TestApp::spawn_with_state(state).await;
+    let response = app
+        .client
+        .get(format!("{}/ready", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    let json: serde_json::Value = response.json().await.unwrap();
+    assert!(
+        json["error"]
+            .as_str()
+            .unwrap()
+            .contains("database not ready"),
+        "{json}"
+    );
+    let health = app
+        .client
+        .get(format!("{}/health", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn connect_explains_an_unreachable_database() {
+    let Err(err) = version_service::connect("postgres://nobody:pw@127.0.0.1:1/none").await else {
+        panic!("connecting to a closed port must fail");
+    };
+    let message = err.to_string();
+    assert!(
+        message
+            .contains("cannot connect to the database at postgres://nobody:***@127.0.0.1:1/none"),
+        "{message}"
+    );
+}
