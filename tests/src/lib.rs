@@ -1,1 +1,140 @@
+//! The end-to-end harness: fresh databases per test on SQLite and (with `TEST_DATABASE_URL`)
+//! PostgreSQL, and the real servers started on port 0.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::net::SocketAddr;
+
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+
+/// A database engine the tests run against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The engines to test on: SQLite always; PostgreSQL too when `TEST_DATABASE_URL` is set. An
+/// unreachable `TEST_DATABASE_URL` fails the test when it creates its database: never a skip.
+pub fn backends() -> Vec<Backend> {
+    let mut backends = vec![Backend::Sqlite];
+    if std::env::var("TEST_DATABASE_URL").is_ok_and(|url| !url.is_empty()) {
+        backends.push(Backend::Postgres);
+    }
+    backends
+}
+
+/// A fresh, empty database that exists for one test.
+pub struct TestDb {
+    /// Its connection URL.
+    pub url: String,
+    cleanup: Option<(String, String)>,
+}
+
+impl TestDb {
+    /// Creates a new empty database on `backend`, named uniquely after `label`.
+    pub async fn fresh(backend: Backend, label: &str) -> TestDb {
+        let unique = format!("{label}_{}", uuid::Uuid::new_v4().simple());
+        match backend {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join("licensedot-tests");
+                std::fs::create_dir_all(&dir).unwrap();
+                let path = dir.join(format!("{unique}.sqlite"));
+                TestDb { url: format!("sqlite://{}?mode=rwc", path.display()), cleanup: None }
+            }
+            Backend::Postgres => {
+                let admin_url = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
+                let admin = Database::connect(&admin_url)
+                    .await
+                    .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but unreachable: {e}"));
+                admin.execute_unprepared(&format!("CREATE DATABASE \"{unique}\"")).await.unwrap();
+                let (base, _) = admin_url.rsplit_once('/').expect("TEST_DATABASE_URL ends with /database");
+                TestDb { url: format!("{base}/{unique}"), cleanup: Some((admin_url, unique)) }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = self.cleanup.take() {
+            // Best effort, on its own thread: Drop cannot await, and the test's runtime may be
+            // shutting down.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                runtime.block_on(async {
+                    let admin = Database::connect(&admin_url).await.ok()?;
+                    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await.ok()
+                })
+            })
+            .join();
+        }
+    }
+}
+
+/// A gateway running on port 0 over a fresh license database.
+pub struct Gateway {
+    pub address: SocketAddr,
+    pub state: gateway::AppState,
+    pub db: TestDb,
+    client: reqwest::Client,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Gateway {
+    /// Starts a gateway over a fresh, migrated, empty database on `backend`.
+    pub async fn start(backend: Backend) -> Gateway {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// Starts a gateway after letting `configure` adjust its configuration.
+    pub async fn start_with(backend: Backend, configure: impl FnOnce(&mut gateway::Config)) -> Gateway {
+        let db = TestDb::fresh(backend, "gateway").await;
+        let mut config = gateway::Config { database_url: db.url.clone(), ..gateway::Config::default() };
+        config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        configure(&mut config);
+        let state = gateway::AppState::start(config).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(gateway::serve(listener, state.clone(), async move {
+            let _ = stopped.await;
+        }));
+        Gateway { address, state, db, client: reqwest::Client::new(), _stop: stop }
+    }
+
+    /// The gateway's URL for `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+
+    /// POSTs a GraphQL query with variables and returns the JSON body.
+    pub async fn query(&self, query: &str, variables: Value) -> Value {
+        let response = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({"query": query, "variables": variables}))
+            .send()
+            .await
+            .unwrap();
+        response.json().await.unwrap()
+    }
+
+    /// SQL statements the gateway has sent to its database so far.
+    pub fn statements(&self) -> u64 {
+        self.state.statements.get()
+    }
+}
+
+/// The `extensions.code` of each error in a GraphQL response.
+pub fn error_codes(response: &Value) -> Vec<String> {
+    response["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| e["extensions"]["code"].as_str().unwrap_or("<none>").to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -4,6 +4,7 @@
 pub mod context;
 pub mod errors;
 pub mod loaders;
+pub mod prefetch;
 pub mod query;
 pub mod types;
 

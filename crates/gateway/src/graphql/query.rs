@@ -5,6 +5,7 @@ use sea_orm::DatabaseConnection;
 
 use super::context::request;
 use super::errors::{parse_id, to_field_error};
+use super::prefetch;
 use super::types::connection::{Counted, CustomerConnection, LicenseConnection};
 use super::types::filter::LicenseFilter;
 use super::types::{Customer, Hostname, License};
@@ -106,6 +107,10 @@ impl LicenseQuery {
         )
         .await
         .map_err(to_field_error)?;
+        let models: Vec<_> = rows.items.iter().map(|(_, l)| l.clone()).collect();
+        let selection = ctx.look_ahead();
+        prefetch::licenses(ctx, selection.field("nodes"), &models).await?;
+        prefetch::licenses(ctx, selection.field("edges").field("node"), &models).await?;
         Ok(LicenseConnection::new(
             rows,
             Counted::Licenses { search, filter },

@@ -7,11 +7,13 @@ use entity::contact;
 use super::{Customer, License, personal};
 use crate::graphql::context::request;
 use crate::graphql::errors::to_field_error;
+use crate::graphql::prefetch;
 
 /// A person at a customer who receives licenses: the source of truth for delivery.
 #[derive(Clone)]
 pub struct Contact(pub contact::Model);
 
+/// A person at a customer who receives licenses: the source of truth for delivery.
 #[Object]
 impl Contact {
     /// The contact's id in the license database.
@@ -55,10 +57,8 @@ impl Contact {
             .load_one(self.0.id)
             .await
             .map_err(to_field_error)?;
-        Ok(licenses
-            .unwrap_or_default()
-            .into_iter()
-            .map(License)
-            .collect())
+        let licenses = licenses.unwrap_or_default();
+        prefetch::licenses(ctx, ctx.look_ahead(), &licenses).await?;
+        Ok(licenses.into_iter().map(License).collect())
     }
 }

@@ -8,11 +8,13 @@ use super::filter::LicenseFilter;
 use super::{Contact, License};
 use crate::graphql::context::request;
 use crate::graphql::errors::to_field_error;
+use crate::graphql::prefetch;
 
 /// A customer or prospect: the account that licenses, trials included, are issued to.
 #[derive(Clone)]
 pub struct Customer(pub customer::Model);
 
+/// A customer or prospect: the account that licenses, trials included, are issued to.
 #[Object]
 impl Customer {
     /// The customer's id in the license database.
@@ -78,12 +80,13 @@ impl Customer {
             .load_one(self.0.id)
             .await
             .map_err(to_field_error)?;
-        Ok(licenses
+        let licenses: Vec<_> = licenses
             .unwrap_or_default()
             .into_iter()
             .filter(|l| filter.matches(l, request.today))
-            .map(License)
-            .collect())
+            .collect();
+        prefetch::licenses(ctx, ctx.look_ahead(), &licenses).await?;
+        Ok(licenses.into_iter().map(License).collect())
     }
 
     /// The license the customer is on now: the active paid license issued last, else the active

@@ -6,6 +6,7 @@ use entity::hostname;
 use super::License;
 use crate::graphql::context::request;
 use crate::graphql::errors::to_field_error;
+use crate::graphql::prefetch;
 
 /// A server, by its normalised name (lower case, no trailing dot).
 #[derive(Clone)]
@@ -25,6 +26,8 @@ impl Hostname {
     }
 }
 
+/// A server, by its normalised name (lower case, no trailing dot), with the licenses installed
+/// on it.
 #[Object]
 impl Hostname {
     /// The server's name, normalised: lower case, no trailing dot.
@@ -49,10 +52,8 @@ impl Hostname {
             .load_one(row.id)
             .await
             .map_err(to_field_error)?;
-        Ok(licenses
-            .unwrap_or_default()
-            .into_iter()
-            .map(License)
-            .collect())
+        let licenses = licenses.unwrap_or_default();
+        prefetch::licenses(ctx, ctx.look_ahead(), &licenses).await?;
+        Ok(licenses.into_iter().map(License).collect())
     }
 }

@@ -25,6 +25,7 @@ pub struct Licensee {
     pub company: String,
 }
 
+/// A license as issued to a customer: trial or paid, for a plan, a number of users and a period.
 #[Object]
 impl License {
     /// The license's id in the license database (usage pings report it as `license_id`).

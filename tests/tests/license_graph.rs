@@ -1,0 +1,257 @@
+//! The license graph end to end: a real gateway on port 0 over a fresh, seeded database, on
+//! SQLite and (with TEST_DATABASE_URL) PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::{NaiveDate, Utc};
+use e2e_tests::{Backend, Gateway, backends, error_codes};
+use sea_orm::{ActiveModelTrait, Set};
+use serde_json::{Value, json};
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+/// A gateway over the demo story plus `customers` generated customers.
+async fn seeded_gateway(backend: Backend, customers: u64) -> Gateway {
+    let gateway = Gateway::start(backend).await;
+    let options = seed::SeedOptions { customers, seed: 7, today: today(), include_demo_story: true };
+    seed::seed(&gateway.state.db, None, &options).await.unwrap();
+    gateway
+}
+
+async fn insert_customer(gateway: &Gateway, name: &str) -> i64 {
+    let customer = entity::customer::ActiveModel {
+        name: Set(name.to_owned()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    customer.insert(&gateway.state.db).await.unwrap().id
+}
+
+fn names(response: &Value, path: &str) -> Vec<String> {
+    response["data"][path]["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no nodes in {response}"))
+        .iter()
+        .map(|n| n["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn acme_has_a_paid_license_an_earlier_trial_contacts_and_hostnames() {
+    for backend in backends() {
+        let gateway = seeded_gateway(backend, 20).await;
+        let response = gateway
+            .query(
+                r#"{ customers(search: "acme inc") { totalCount nodes { name activeLicense { id trial }
+                     licenses { id trial plan status usersCount contact { email } licensee { company } hostnames { name } } } } }"#,
+                json!({}),
+            )
+            .await;
+        let acme = response["data"]["customers"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "Acme Inc")
+            .unwrap_or_else(|| panic!("{backend:?}: no Acme Inc in {response}"))
+            .clone();
+        let licenses = acme["licenses"].as_array().unwrap();
+        let paid = licenses.iter().find(|l| l["trial"] == false).expect("a paid license");
+        let trial = licenses.iter().find(|l| l["trial"] == true).expect("a trial");
+        assert_eq!(paid["status"], "ACTIVE", "{backend:?}");
+        assert_eq!(trial["status"], "EXPIRED");
+        assert_eq!(trial["plan"], "ULTIMATE");
+        assert_eq!(acme["activeLicense"]["id"], paid["id"], "the active paid license wins over any trial");
+        assert!(paid["contact"]["email"].as_str().unwrap().ends_with("@acmeinc.com"));
+        assert!(paid["hostnames"].as_array().unwrap().iter().any(|h| h["name"] == "gitlab.acmeinc.com"));
+        // Newest first.
+        assert_eq!(licenses.first().unwrap()["id"], paid["id"]);
+    }
+}
+
+#[tokio::test]
+async fn search_is_case_insensitive_across_fields_and_takes_wildcards_literally() {
+    for backend in backends() {
+        let gateway = seeded_gateway(backend, 5).await;
+        insert_customer(&gateway, "50% Off_Deals").await;
+        insert_customer(&gateway, "500 Offices").await;
+        insert_customer(&gateway, "50X OffXDeals").await;
+
+        let search = |text: &str| {
+            let gateway = &gateway;
+            let text = text.to_owned();
+            async move {
+                gateway.query("query($s: String) { customers(search: $s) { nodes { name } } }", json!({"s": text})).await
+            }
+        };
+        assert_eq!(names(&search("50%").await, "customers"), vec!["50% Off_Deals"], "{backend:?}: % is literal");
+        assert_eq!(names(&search("f_d").await, "customers"), vec!["50% Off_Deals"], "{backend:?}: _ is literal");
+        // By contact e-mail, any case: finds Acme.
+        assert!(names(&search("JANE.DOE@ACMEINC").await, "customers").contains(&"Acme Inc".to_owned()));
+
+        let licenses = gateway
+            .query(r#"{ licenses(search: "ACMEINC.COM") { totalCount nodes { customer { name } } } }"#, json!({}))
+            .await;
+        assert!(licenses["data"]["licenses"]["totalCount"].as_u64().unwrap() >= 2, "{licenses}");
+    }
+}
+
+#[tokio::test]
+async fn pagination_follows_cursors_and_caps_first() {
+    for backend in backends() {
+        let gateway = seeded_gateway(backend, 30).await;
+        let query = "query($after: String) { customers(first: 7, after: $after) {
+            totalCount edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage endCursor } } }";
+        let mut seen = Vec::new();
+        let mut after = Value::Null;
+        loop {
+            let page = gateway.query(query, json!({"after": after})).await;
+            let connection = &page["data"]["customers"];
+            assert_eq!(connection["totalCount"], 30, "{backend:?}: {page}");
+            for edge in connection["edges"].as_array().unwrap() {
+                seen.push(edge["node"]["id"].as_str().unwrap().to_owned());
+            }
+            assert_eq!(connection["pageInfo"]["hasPreviousPage"], !after.is_null());
+            if connection["pageInfo"]["hasNextPage"] == false {
+                break;
+            }
+            after = connection["pageInfo"]["endCursor"].clone();
+        }
+        let mut unique = seen.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!((seen.len(), unique.len()), (30, 30), "every customer exactly once");
+
+        let too_many = gateway.query("{ customers(first: 101) { totalCount } }", json!({})).await;
+        assert_eq!(error_codes(&too_many), vec!["PAGE_TOO_LARGE"]);
+        assert!(too_many["errors"][0]["message"].as_str().unwrap().contains("100"));
+
+        let bad_cursor = gateway.query(r#"{ licenses(after: "bm9wZQ") { totalCount } }"#, json!({})).await;
+        assert_eq!(error_codes(&bad_cursor), vec!["INVALID_CURSOR"]);
+    }
+}
+
+#[tokio::test]
+async fn filters_answer_how_many_trials_a_prospect_requested() {
+    for backend in backends() {
+        let gateway = seeded_gateway(backend, 10).await;
+        let response = gateway
+            .query(
+                r#"{ trials: licenses(search: "Acme Inc", filter: {trial: true}) { totalCount nodes { usersCount issuedAt status } }
+                     active: licenses(filter: {status: ACTIVE}) { totalCount nodes { status daysUntilExpiry } }
+                     expiring: licenses(filter: {expiringWithinDays: 36500}) { totalCount }
+                     premium: licenses(filter: {plan: PREMIUM, issuedAfter: "2000-01-01T00:00:00Z"}) { nodes { plan } } }"#,
+                json!({}),
+            )
+            .await;
+        assert!(response["errors"].is_null(), "{backend:?}: {response}");
+        let trials = &response["data"]["trials"];
+        assert!(trials["totalCount"].as_u64().unwrap() >= 1);
+        assert!(trials["nodes"].as_array().unwrap().iter().all(|t| t["usersCount"].as_i64().unwrap() <= 100));
+        let active = &response["data"]["active"];
+        assert!(active["nodes"].as_array().unwrap().iter().all(|l| l["status"] == "ACTIVE"));
+        assert!(active["totalCount"].as_u64().unwrap() >= 1);
+        // Active licenses with an expiry inside the horizon are all expiring ones: never more.
+        assert!(response["data"]["expiring"]["totalCount"].as_u64().unwrap() <= active["totalCount"].as_u64().unwrap());
+        assert!(response["data"]["premium"]["nodes"].as_array().unwrap().iter().all(|l| l["plan"] == "PREMIUM"));
+
+        let contradictory = gateway
+            .query(
+                r#"{ licenses(filter: {issuedAfter: "2026-01-01T00:00:00Z", issuedBefore: "2025-01-01T00:00:00Z"}) { totalCount } }"#,
+                json!({}),
+            )
+            .await;
+        assert_eq!(error_codes(&contradictory), vec!["BAD_USER_INPUT"]);
+    }
+}
+
+#[tokio::test]
+async fn lookups_by_id_and_hostname_name() {
+    for backend in backends() {
+        let gateway = seeded_gateway(backend, 3).await;
+        let response = gateway
+            .query(
+                r#"{ known: hostname(name: "GitLab.AcmeInc.com.") { name known licenses { customer { name } } }
+                     unknownHost: hostname(name: "nowhere.example") { name }
+                     unknownLicense: license(id: "999999") { id }
+                     unknownCustomer: customer(id: "999999") { id }
+                     customer(id: "1") { name contacts { email licenses { id } } } }"#,
+                json!({}),
+            )
+            .await;
+        assert!(response["errors"].is_null(), "{backend:?}: {response}");
+        let data = &response["data"];
+        assert_eq!(data["known"]["name"], "gitlab.acmeinc.com");
+        assert_eq!(data["known"]["licenses"][0]["customer"]["name"], "Acme Inc");
+        assert!(data["unknownHost"].is_null() && data["unknownLicense"].is_null() && data["unknownCustomer"].is_null());
+        assert_eq!(data["customer"]["name"], "Acme Inc");
+        assert!(data["customer"]["contacts"].as_array().unwrap().len() >= 2);
+
+        let malformed = gateway.query(r#"{ license(id: "abc") { id } }"#, json!({})).await;
+        assert_eq!(error_codes(&malformed), vec!["BAD_USER_INPUT"]);
+        assert!(malformed["errors"][0]["message"].as_str().unwrap().contains("not a valid license id"));
+    }
+}
+
+#[tokio::test]
+async fn bad_queries_get_clear_errors_not_failures() {
+    let gateway = seeded_gateway(Backend::Sqlite, 1).await;
+    let client = reqwest::Client::new();
+    let syntax = gateway.query("{ customers(search: ", json!({})).await;
+    assert!(syntax["errors"][0]["message"].as_str().unwrap().to_lowercase().contains("expected"), "{syntax}");
+    let wrong_type = gateway.query("{ customers(first: \"ten\") { totalCount } }", json!({})).await;
+    assert!(!wrong_type["errors"].as_array().unwrap().is_empty());
+    let unknown_field = gateway.query("{ customers { nope } }", json!({})).await;
+    assert!(unknown_field["errors"][0]["message"].as_str().unwrap().contains("nope"));
+    let not_json = client
+        .post(gateway.url("/graphql"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_json.status(), 400);
+}
+
+/// The dashboard query's statements, for a customer with `licenses` licenses.
+async fn dashboard_statements(gateway: &Gateway, customer_id: i64) -> u64 {
+    let before = gateway.statements();
+    let response = gateway
+        .query(
+            "query($id: ID!) { customer(id: $id) { name contacts { name } activeLicense { id }
+               licenses { id status contact { name email } licensee { name } hostnames { name licenses { id } } } } }",
+            json!({"id": customer_id.to_string()}),
+        )
+        .await;
+    assert!(response["errors"].is_null(), "{response}");
+    gateway.statements() - before
+}
+
+#[tokio::test]
+async fn statements_per_dashboard_query_do_not_grow_with_licenses() {
+    for backend in backends() {
+        let gateway = Gateway::start(backend).await;
+        let mut counts = Vec::new();
+        for (i, size) in [1u32, 10, 100].into_iter().enumerate() {
+            let id = seed::seed_customer_with_licenses(&gateway.state.db, None, &format!("Scale {size}"), size, i as u64, today())
+                .await
+                .unwrap();
+            let count = dashboard_statements(&gateway, id).await;
+            counts.push((size, count));
+        }
+        println!("{backend:?}: SQL statements per dashboard query (licenses, statements): {counts:?}");
+        assert!(counts.iter().all(|(_, n)| *n == counts[0].1), "{backend:?}: {counts:?}");
+        assert!(counts[0].1 <= 8, "a handful of batched statements, not one per row: {counts:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_database_is_a_clear_startup_error() {
+    let config = gateway::Config {
+        database_url: "postgres://nobody:secret@127.0.0.1:1/none".to_owned(),
+        ..gateway::Config::default()
+    };
+    let error = gateway::AppState::start(config).await.err().expect("start must fail").to_string();
+    assert!(error.contains("license database"), "{error}");
+    assert!(!error.contains("secret"), "no password in messages: {error}");
+}
