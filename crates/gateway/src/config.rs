@@ -15,6 +15,14 @@ pub struct Config {
     pub database_url: String,
     /// Apply pending license-database migrations at start.
     pub migrate: bool,
+    /// `[gateway.version_service]`: the version subgraph that usage fields resolve from.
+    pub version_service: crate::upstream::UpstreamConfig,
+    /// `[gateway.auth]`: who may call, with which tokens.
+    pub auth: auth::AuthConfig,
+    /// `[gateway.limits]`: what one request may ask for.
+    pub limits: crate::limits::LimitsConfig,
+    /// `[gateway.explorer]`: the GraphiQL page.
+    pub explorer: crate::pages::ExplorerConfig,
 }
 
 impl Default for Config {
@@ -23,6 +31,10 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 4000)),
             database_url: "sqlite://licensedot.sqlite?mode=rwc".to_owned(),
             migrate: true,
+            version_service: crate::upstream::UpstreamConfig::default(),
+            auth: auth::AuthConfig::default(),
+            limits: crate::limits::LimitsConfig::default(),
+            explorer: crate::pages::ExplorerConfig::default(),
         }
     }
 }

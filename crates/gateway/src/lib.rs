@@ -2,9 +2,14 @@
 //! service. `app(state)` is the router; `serve` runs it until a shutdown signal.
 
 pub mod config;
+pub mod endpoint;
 pub mod graphql;
+pub mod limits;
+pub mod ops;
+pub mod pages;
 pub mod routes;
 pub mod state;
+pub mod upstream;
 
 use std::future::Future;
 

@@ -35,7 +35,12 @@ fn every_type_and_field_is_described() {
         let name = ty["name"].as_str().unwrap();
         // Built-in scalars and introspection types are described by the spec, and the
         // federation types by the federation spec.
-        if name.starts_with("__") || ["String", "Int", "Float", "Boolean", "ID", "_Any", "_Entity", "_Service"].contains(&name) {
+        if name.starts_with("__")
+            || [
+                "String", "Int", "Float", "Boolean", "ID", "_Any", "_Entity", "_Service",
+            ]
+            .contains(&name)
+        {
             continue;
         }
         if ty["description"].as_str().is_none_or(str::is_empty) {
@@ -57,5 +62,8 @@ fn every_type_and_field_is_described() {
 }
 
 fn futures_lite_block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(future)
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(future)
 }
