@@ -29,6 +29,14 @@ query ($representations: [_Any!]!) {
   }
 }"#;
 
+const MIXED_ENTITIES: &str = r#"
+query ($representations: [_Any!]!) {
+  _entities(representations: $representations) {
+    ... on Hostname { name latestUsagePing { recordedAt } usagePings { uuid } }
+    ... on License { id reportingHosts { hostname latestUsagePing { version } } }
+  }
+}"#;
+
 fn hostname_reps(names: &[String]) -> Value {
     json!({
         "representations": names
@@ -237,6 +245,24 @@ async fn entities_run_a_fixed_number_of_statements() {
                     .collect::<Vec<_>>() }),
             )
             .await;
+            // Both entity types (and a repeated key) in one call.
+            let mut mixed: Vec<Value> = names
+                .iter()
+                .map(|name| json!({ "__typename": "Hostname", "name": name }))
+                .collect();
+            mixed.push(json!({ "__typename": "Hostname", "name": "host-0.example" }));
+            mixed.extend(
+                (0..n).map(|i| json!({ "__typename": "License", "id": (4102 + i).to_string() })),
+            );
+            let both =
+                statements_for(&app, MIXED_ENTITIES, json!({ "representations": mixed })).await;
+            // hosts, recent pings, reporting hosts, latest pings (shared by both types; one
+            // more statement when the two primes do not meet in one batch).
+            assert!(
+                (4..=5).contains(&both),
+                "{}: mixed call over {n}: {both}",
+                db.backend
+            );
             counts.push((n, hosts, licenses));
         }
         eprintln!("{}: statements per _entities call: {counts:?}", db.backend);

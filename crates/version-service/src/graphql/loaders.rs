@@ -3,8 +3,9 @@
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use sea_orm::DatabaseConnection;
+use tokio::sync::OnceCell;
 
 use crate::{
     Error,
@@ -18,25 +19,35 @@ pub type LoadError = Arc<Error>;
 /// `_entities` call are resolved concurrently and all ask within this window.
 const BATCH_DELAY: Duration = Duration::from_millis(2);
 
+/// A loader that remembers what it loaded for the rest of the request.
+pub type CachedLoader<T> = DataLoader<T, HashMapCache>;
+
 /// The loaders of one request.
 pub struct Loaders {
-    pub hosts: DataLoader<HostByName>,
-    pub latest_pings: DataLoader<LatestPingByHostId>,
-    pub recent_pings: DataLoader<PingsByHostId>,
-    pub reporting_hosts: DataLoader<ReportingHostsByLicense>,
+    pub hosts: CachedLoader<HostByName>,
+    pub latest_pings: CachedLoader<LatestPingByHostId>,
+    pub recent_pings: CachedLoader<PingsByHostId>,
+    pub reporting_hosts: CachedLoader<ReportingHostsByLicense>,
+    /// The host of every `Hostname` representation of the request (by normalised name; `None`
+    /// for unknown names), loaded together.
+    pub(crate) primed_hostnames: OnceCell<HashMap<String, Option<hosts::Model>>>,
+    /// Set once the `License` representations of the request were loaded together.
+    pub(crate) primed_licenses: OnceCell<()>,
 }
 
 impl Loaders {
     /// Fresh loaders (and caches) for one request.
     pub fn new(db: &DatabaseConnection) -> Self {
-        fn make<T>(loader: T) -> DataLoader<T> {
-            DataLoader::new(loader, tokio::spawn).delay(BATCH_DELAY)
+        fn make<T>(loader: T) -> CachedLoader<T> {
+            DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default()).delay(BATCH_DELAY)
         }
         Self {
             hosts: make(HostByName(db.clone())),
             latest_pings: make(LatestPingByHostId(db.clone())),
             recent_pings: make(PingsByHostId(db.clone())),
             reporting_hosts: make(ReportingHostsByLicense(db.clone())),
+            primed_hostnames: OnceCell::new(),
+            primed_licenses: OnceCell::new(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! It knows nothing of HTTP; the handler in `routes` puts a fresh [`Loaders`] in each request.
 
 mod loaders;
+mod prime;
 mod types;
 
 use async_graphql::{
@@ -29,11 +30,14 @@ impl Query {
         ctx: &Context<'_>,
         name: String,
     ) -> async_graphql::Result<Option<Hostname>> {
-        let host = loaders(ctx)?
-            .hosts
-            .load_one(normalize_hostname(&name))
-            .await
-            .map_err(load_error)?;
+        let loaders = loaders(ctx)?;
+        let primed = prime::prime_hostnames(ctx, loaders).await?;
+        let key = normalize_hostname(&name);
+        let host = match primed.get(&key) {
+            Some(host) => host.clone(),
+            // Only reached when the name was not among the representations read up front.
+            None => loaders.hosts.load_one(key).await.map_err(load_error)?,
+        };
         Ok(host.map(|host| Hostname { name, host }))
     }
 
@@ -41,15 +45,17 @@ impl Query {
     #[graphql(entity)]
     async fn find_license_by_id(
         &self,
+        ctx: &Context<'_>,
         #[graphql(key)] id: ID,
         license_md5: Option<String>,
         license_sha256: Option<String>,
-    ) -> License {
-        License {
+    ) -> async_graphql::Result<License> {
+        prime::prime_licenses(ctx, loaders(ctx)?).await?;
+        Ok(License {
             id,
             license_md5,
             license_sha256,
-        }
+        })
     }
 }
 

@@ -1,7 +1,9 @@
 //! Test helpers: a fresh database per test on every backend, and the real server on port 0.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::{future::Future, net::SocketAddr, path::PathBuf};
+use std::{future::Future, net::SocketAddr, panic::AssertUnwindSafe, path::PathBuf};
+
+use futures::FutureExt;
 
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use tokio::sync::oneshot;
@@ -112,12 +114,17 @@ where
         databases.push(TestDb::postgres(&admin_url).await);
     }
     for db in databases {
-        test(TestDbInfo {
+        let outcome = AssertUnwindSafe(test(TestDbInfo {
             url: db.url.clone(),
             backend: db.backend,
-        })
+        }))
+        .catch_unwind()
         .await;
+        // Drop the database even when the test failed, then fail.
         db.drop_database().await;
+        if let Err(panic) = outcome {
+            std::panic::resume_unwind(panic);
+        }
     }
 }
 
