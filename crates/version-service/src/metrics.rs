@@ -26,6 +26,11 @@ impl Metrics {
         }
     }
 
+    /// `/graphql` requests that used `_entities` so far: the gateway's upstream calls.
+    pub fn entities_calls(&self) -> u64 {
+        self.entities_calls.load(Ordering::Relaxed)
+    }
+
     /// One more usage ping stored (`new`) or recognised as already stored.
     pub fn ping_ingested(&self, new: bool) {
         if new {

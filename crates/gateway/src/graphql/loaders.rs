@@ -12,6 +12,9 @@ use licenses::hostnames::Attachment;
 use licenses::{Error, Scope};
 use sea_orm::DatabaseConnection;
 
+use super::usage::{UsageLoader, UsagePlan};
+use crate::upstream::VersionClient;
+
 type LoadResult<K, V> = Result<HashMap<K, V>, Arc<Error>>;
 
 /// What each loader needs: the connection and the caller's scope.
@@ -117,17 +120,37 @@ pub struct Loaders {
     pub licenses_of_contact: DataLoader<LicensesOfContact, HashMapCache>,
     pub hostnames_of_license: DataLoader<HostnamesOfLicense, HashMapCache>,
     pub licenses_of_hostname: DataLoader<LicensesOfHostname, HashMapCache>,
+    /// Usage entities from the version subgraph.
+    pub usage: DataLoader<UsageLoader, HashMapCache>,
+    /// The usage fields this request wants, filled in by whoever creates usage-bearing objects.
+    pub usage_plan: Arc<UsagePlan>,
 }
 
-fn cached<T: Loader<i64>>(loader: T) -> DataLoader<T, HashMapCache> {
+fn cached<K: Send + Sync + std::hash::Hash + Eq + Clone + 'static, T: Loader<K>>(
+    loader: T,
+) -> DataLoader<T, HashMapCache> {
     DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
 }
 
 impl Loaders {
-    /// Fresh loaders over `db` for a caller who sees `scope`.
-    pub fn new(db: DatabaseConnection, scope: Scope) -> Self {
+    /// Fresh loaders over `db` and the version subgraph for a caller who sees `scope`;
+    /// `request_id` is forwarded to the version service.
+    pub fn new(
+        db: DatabaseConnection,
+        scope: Scope,
+        version: Arc<VersionClient>,
+        request_id: Option<String>,
+    ) -> Self {
         let source = Source { db, scope };
+        let usage_plan = Arc::new(UsagePlan::default());
+        let usage = cached(UsageLoader {
+            client: version,
+            plan: usage_plan.clone(),
+            request_id,
+        });
         Self {
+            usage,
+            usage_plan,
             customer: cached(CustomerById(source.clone())),
             contact: cached(ContactById(source.clone())),
             license: cached(LicenseById(source.clone())),

@@ -7,8 +7,17 @@ pub mod loaders;
 pub mod prefetch;
 pub mod query;
 pub mod types;
+pub mod usage;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use std::sync::Arc;
+
+use async_graphql::extensions::apollo_persisted_queries::{
+    ApolloPersistedQueries, LruCacheStorage,
+};
+use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
+
+use crate::limits::{Guard, LimitsConfig};
+use crate::persisted::PersistedQueries;
 
 pub use context::RequestContext;
 pub use errors::ApiError;
@@ -19,9 +28,28 @@ pub type GatewaySchema = Schema<query::Query, EmptyMutation, EmptySubscription>;
 /// Builds the schema: the query roots plus Federation v2 support, so other gateways can
 /// compose this graph as a subgraph.
 pub fn build_schema() -> GatewaySchema {
-    Schema::build(query::Query::default(), EmptyMutation, EmptySubscription)
-        .enable_federation()
-        .finish()
+    builder().finish()
+}
+
+fn builder() -> SchemaBuilder<query::Query, EmptyMutation, EmptySubscription> {
+    Schema::build(query::Query::default(), EmptyMutation, EmptySubscription).enable_federation()
+}
+
+/// The schema as served: [`build_schema`] plus the request limits, the error codes of
+/// refused requests and persisted queries (see `limits` and `persisted`).
+pub fn build_schema_with(limits: &LimitsConfig, persisted: Arc<PersistedQueries>) -> GatewaySchema {
+    let apq = limits.persisted_queries.apq_enabled() && !persisted.safelist_mode();
+    let mut builder = builder()
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        // Registered first, so it wraps the APQ extension and codes its errors.
+        .extension(Guard::new(limits.clone(), persisted));
+    if apq {
+        builder = builder.extension(ApolloPersistedQueries::new(LruCacheStorage::new(
+            limits.persisted_queries.apq_cache_size.max(1),
+        )));
+    }
+    builder.finish()
 }
 
 /// The public SDL, as committed in `schema.graphql`.

@@ -1,19 +1,21 @@
-//! Look-ahead prefetching for lists of licenses.
+//! Look-ahead prefetching for the objects a resolver returns.
 //!
 //! DataLoaders batch whatever keys arrive within their delay, but async-graphql polls long lists
 //! in slices and the machine may be busy, so the children of a long list can straddle two
-//! batches. A resolver that returns a list of licenses therefore loads, in one call per
-//! relation, every relation its selection asks for. The children then find their values in the
-//! request's loader caches, and the number of statements per request stays fixed however long
-//! the list is.
+//! batches. A resolver that returns licenses or hostnames therefore loads, in one call per
+//! relation, every relation its selection asks for, and registers and fetches the usage fields
+//! below them in one `_entities` batch. The children then find their values in the request's
+//! loader caches: the number of SQL statements and of upstream calls per request stays fixed
+//! however long the lists are.
 
 use async_graphql::{Context, Lookahead, Result};
 use entity::license;
 
 use super::context::request;
 use super::errors::to_field_error;
+use super::usage::{UsageKey, hostname_selection, license_selection};
 
-/// Loads what `selection` (the selection set of a License list) will ask of `licenses`.
+/// Loads what `selection` (the selection set of License objects) will ask of `licenses`.
 pub async fn licenses(
     ctx: &Context<'_>,
     selection: Lookahead<'_>,
@@ -24,6 +26,7 @@ pub async fn licenses(
     }
     let (_, loaders) = request(ctx)?;
     let ids = |key: fn(&license::Model) -> i64| -> Vec<i64> { licenses.iter().map(key).collect() };
+    let usage = license_selection(&selection);
     let contacts = async {
         if selection.field("contact").exists() {
             loaders
@@ -44,9 +47,11 @@ pub async fn licenses(
         }
         Ok::<_, async_graphql::Error>(())
     };
-    let hostnames = async {
+    let hostnames_and_usage = async {
         let hostnames = selection.field("hostnames");
-        if hostnames.exists() {
+        // Reporting hosts are compared with the attached ones, so they need them too.
+        let mut usage_keys = Vec::new();
+        if hostnames.exists() || usage.wants_licenses() {
             let attached = loaders
                 .hostnames_of_license
                 .load_many(ids(|l| l.id))
@@ -61,9 +66,50 @@ pub async fn licenses(
                     .await
                     .map_err(to_field_error)?;
             }
+            if usage.wants_hostnames() {
+                usage_keys.extend(
+                    attached
+                        .values()
+                        .flatten()
+                        .map(|a| UsageKey::Hostname(a.hostname.name.clone())),
+                );
+            }
+        }
+        if usage.wants_licenses() {
+            usage_keys.extend(licenses.iter().map(|l| UsageKey::License {
+                id: l.id,
+                md5: l.license_md5.clone(),
+                sha256: l.license_sha256.clone(),
+            }));
+        }
+        if !usage_keys.is_empty() {
+            loaders.usage_plan.want(&usage);
+            // One batch for every usage key of the list: its errors belong to the fields that
+            // read it, so they are not raised here.
+            let _ = loaders.usage.load_many(usage_keys).await;
         }
         Ok::<_, async_graphql::Error>(())
     };
-    futures::try_join!(contacts, customers, hostnames)?;
+    futures::try_join!(contacts, customers, hostnames_and_usage)?;
+    Ok(())
+}
+
+/// Registers and fetches the usage fields `selection` (the selection set of Hostname objects)
+/// asks of the hostnames called `names`.
+pub async fn hostnames(
+    ctx: &Context<'_>,
+    selection: Lookahead<'_>,
+    names: &[String],
+) -> Result<()> {
+    let usage = hostname_selection(&selection);
+    if names.is_empty() || !usage.wants_hostnames() {
+        return Ok(());
+    }
+    let (_, loaders) = request(ctx)?;
+    loaders.usage_plan.want(&usage);
+    let _ = loaders
+        .usage
+        .load_many(names.iter().cloned().map(UsageKey::Hostname))
+        .await;
     Ok(())
 }

@@ -8,12 +8,34 @@ use super::errors::{parse_id, to_field_error};
 use super::prefetch;
 use super::types::connection::{Counted, CustomerConnection, LicenseConnection};
 use super::types::filter::LicenseFilter;
+use super::types::usage::usage_error;
 use super::types::{Customer, Hostname, License};
+use super::usage::{self, UsageKey};
 
 /// Default page size when `first` is not given.
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
 /// Largest page a caller may ask for.
 pub const MAX_PAGE_SIZE: u64 = 100;
+
+/// How many items an unpaginated list (a customer's licenses, a license's hostnames, ...) is
+/// assumed to hold when estimating a query's cost.
+pub const LIST_ESTIMATE: usize = 10;
+
+/// Estimated cost of a connection field: its children once per item asked for (`first`, or
+/// the default page size). Used by `limits.max_complexity`, before anything runs.
+pub fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
+    let items = first.map_or(DEFAULT_PAGE_SIZE as usize, |n| {
+        usize::try_from(n).unwrap_or(0)
+    });
+    items.saturating_mul(child_complexity).saturating_add(1)
+}
+
+/// Estimated cost of an unpaginated list field: its children [`LIST_ESTIMATE`] times.
+pub fn list_cost(child_complexity: usize) -> usize {
+    LIST_ESTIMATE
+        .saturating_mul(child_complexity)
+        .saturating_add(1)
+}
 
 fn page(first: Option<i32>, after: Option<&str>) -> Result<licenses::PageRequest> {
     licenses::PageRequest::new(
@@ -34,6 +56,7 @@ impl CustomerQuery {
     /// Customers by name, newest matches first by name. `search` matches case-insensitively
     /// anywhere in the customer's name, a contact's name or e-mail, or a licensee's name, e-mail
     /// or company; `%` and `_` match themselves. `first` is at most 100 (default 20).
+    #[graphql(complexity = "crate::graphql::query::page_cost(first, child_complexity)")]
     async fn customers(
         &self,
         ctx: &Context<'_>,
@@ -82,6 +105,7 @@ impl LicenseQuery {
     /// Licenses, newest first. `search` matches case-insensitively anywhere in the licensee's
     /// name, e-mail or company, the customer's name or the contact's name or e-mail; `filter`
     /// narrows by plan, trial, status, expiry and issue date. `first` is at most 100 (default 20).
+    #[graphql(complexity = "crate::graphql::query::page_cost(first, child_complexity)")]
     async fn licenses(
         &self,
         ctx: &Context<'_>,
@@ -122,12 +146,11 @@ impl LicenseQuery {
     async fn license(&self, ctx: &Context<'_>, id: ID) -> Result<Option<License>> {
         let id = parse_id(&id, "license")?;
         let (_, loaders) = request(ctx)?;
-        Ok(loaders
-            .license
-            .load_one(id)
-            .await
-            .map_err(to_field_error)?
-            .map(License))
+        let license = loaders.license.load_one(id).await.map_err(to_field_error)?;
+        if let Some(license) = &license {
+            prefetch::licenses(ctx, ctx.look_ahead(), std::slice::from_ref(license)).await?;
+        }
+        Ok(license.map(License))
     }
 
     /// Resolves a License reference for federated gateways.
@@ -145,12 +168,32 @@ pub struct HostnameQuery;
 impl HostnameQuery {
     /// A server by name (case and a trailing dot do not matter); null when unknown.
     async fn hostname(&self, ctx: &Context<'_>, name: String) -> Result<Option<Hostname>> {
-        let (request, _) = request(ctx)?;
+        let (context, loaders) = request(ctx)?;
         let db = ctx.data::<DatabaseConnection>()?;
-        let row = licenses::hostnames::by_name(db, &request.scope, &name)
+        let row = licenses::hostnames::by_name(db, &context.scope, &name)
             .await
             .map_err(to_field_error)?;
-        Ok(row.map(Hostname::from_row))
+        let hostname = match row {
+            Some(row) => Hostname::from_row(row),
+            // A server nobody attached to a license exists when it sends usage pings; only staff
+            // may learn of such servers, since nothing ties them to a customer's scope.
+            None if context.scope == licenses::Scope::All => {
+                let normalised = entity::hostname::normalise(&name);
+                let mut wanted = usage::hostname_selection(&ctx.look_ahead());
+                wanted.hostname.last_usage_ping_at = true;
+                loaders.usage_plan.want(&wanted);
+                let key = UsageKey::Hostname(normalised.clone());
+                let Ok(entity) = loaders.usage.load_one(key).await;
+                match entity {
+                    Some(Ok(entity)) if !entity.is_null() => Hostname::reported_only(normalised),
+                    Some(Err(error)) => return Err(usage_error(&error)),
+                    _ => return Ok(None),
+                }
+            }
+            None => return Ok(None),
+        };
+        prefetch::hostnames(ctx, ctx.look_ahead(), &[hostname.key()]).await?;
+        Ok(Some(hostname))
     }
 
     /// Resolves a Hostname reference for federated gateways.

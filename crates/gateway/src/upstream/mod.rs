@@ -1,5 +1,13 @@
 //! The version-subgraph client: the only module that talks HTTP to the version service.
 
+mod breaker;
+mod client;
+mod error;
+pub mod selection;
+
+pub use client::{EntityResults, REQUEST_ID_HEADER, VersionClient};
+pub use error::UpstreamError;
+
 use serde::Deserialize;
 
 /// `[gateway.version_service]`: where the version subgraph is and how to call it.

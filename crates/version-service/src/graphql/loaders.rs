@@ -29,10 +29,8 @@ pub struct Loaders {
     pub recent_pings: CachedLoader<PingsByHostId>,
     pub reporting_hosts: CachedLoader<ReportingHostsByLicense>,
     /// The host of every `Hostname` representation of the request (by normalised name; `None`
-    /// for unknown names), loaded together.
-    pub(crate) primed_hostnames: OnceCell<HashMap<String, Option<hosts::Model>>>,
-    /// Set once the `License` representations of the request were loaded together.
-    pub(crate) primed_licenses: OnceCell<()>,
+    /// for unknown names), set once every representation's data was loaded together.
+    pub(crate) primed: OnceCell<HashMap<String, Option<hosts::Model>>>,
 }
 
 impl Loaders {
@@ -46,8 +44,7 @@ impl Loaders {
             latest_pings: make(LatestPingByHostId(db.clone())),
             recent_pings: make(PingsByHostId(db.clone())),
             reporting_hosts: make(ReportingHostsByLicense(db.clone())),
-            primed_hostnames: OnceCell::new(),
-            primed_licenses: OnceCell::new(),
+            primed: OnceCell::new(),
         }
     }
 }

@@ -31,7 +31,7 @@ impl Query {
         name: String,
     ) -> async_graphql::Result<Option<Hostname>> {
         let loaders = loaders(ctx)?;
-        let primed = prime::prime_hostnames(ctx, loaders).await?;
+        let primed = prime::prime(ctx, loaders).await?;
         let key = normalize_hostname(&name);
         let host = match primed.get(&key) {
             Some(host) => host.clone(),
@@ -50,7 +50,7 @@ impl Query {
         license_md5: Option<String>,
         license_sha256: Option<String>,
     ) -> async_graphql::Result<License> {
-        prime::prime_licenses(ctx, loaders(ctx)?).await?;
+        prime::prime(ctx, loaders(ctx)?).await?;
         Ok(License {
             id,
             license_md5,

@@ -51,26 +51,66 @@ fn string_field(
     }
 }
 
-/// Loads every `Hostname` of the call and the usage fields selected on them; returns the
-/// host of each normalised name asked for (`None` when unknown).
-pub async fn prime_hostnames<'a>(
+/// Loads everything the call's representations need, once per request, whichever entity
+/// resolver comes first: the hosts of every `Hostname` and the reporting hosts of every
+/// `License` together, then the latest pings of all those hosts in one batch, then the selected
+/// ping histories. Returns the host of each normalised name asked for (`None` when unknown).
+pub async fn prime<'a>(
     ctx: &Context<'_>,
     loaders: &'a Loaders,
 ) -> async_graphql::Result<&'a HashMap<String, Option<hosts::Model>>> {
     loaders
-        .primed_hostnames
+        .primed
         .get_or_try_init(|| async {
+            let look_ahead = ctx.look_ahead();
+            let reporting = look_ahead.field("reportingHosts");
             let names: Vec<String> = representations(ctx, "Hostname")
                 .iter()
                 .filter_map(|fields| string_field(fields, "name"))
                 .map(|name| normalize_hostname(&name))
                 .collect();
-            let found = loaders
-                .hosts
-                .load_many(names.iter().cloned())
-                .await
-                .map_err(load_error)?;
-            let host_ids: Vec<i64> = found.values().map(|host| host.id).collect();
+            let license_keys: Vec<LicenseKey> = if reporting.exists() {
+                representations(ctx, "License")
+                    .iter()
+                    .map(|fields| LicenseKey {
+                        id: string_field(fields, "id").and_then(|id| id.parse().ok()),
+                        md5: string_field(fields, "licenseMd5"),
+                        sha256: string_field(fields, "licenseSha256"),
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let hosts_of_names = async {
+                if names.is_empty() {
+                    return Ok(HashMap::new());
+                }
+                loaders.hosts.load_many(names.iter().cloned()).await
+            };
+            let reporting_of_licenses = async {
+                if license_keys.is_empty() {
+                    return Ok(HashMap::new());
+                }
+                loaders.reporting_hosts.load_many(license_keys).await
+            };
+            let (found, reported) =
+                futures::try_join!(hosts_of_names, reporting_of_licenses).map_err(load_error)?;
+            let named_host_ids: Vec<i64> = found.values().map(|host| host.id).collect();
+
+            let mut latest_ids = Vec::new();
+            if look_ahead.field("latestUsagePing").exists() {
+                latest_ids.extend(named_host_ids.iter().copied());
+            }
+            if reporting.field("latestUsagePing").exists() {
+                latest_ids.extend(reported.values().flatten().map(|row| row.host_id));
+            }
+            latest_ids.sort_unstable();
+            latest_ids.dedup();
+            let latest = prime_latest(&loaders.latest_pings, &latest_ids);
+            let histories = look_ahead.field("usagePings");
+            let recent = prime_recent(&histories, &loaders.recent_pings, &named_host_ids);
+            futures::try_join!(latest, recent)?;
+
             let hosts: HashMap<String, Option<hosts::Model>> = names
                 .into_iter()
                 .map(|name| {
@@ -78,67 +118,16 @@ pub async fn prime_hostnames<'a>(
                     (name, host)
                 })
                 .collect();
-            let look_ahead = ctx.look_ahead();
-            prime_latest(
-                &look_ahead.field("latestUsagePing"),
-                &loaders.latest_pings,
-                &host_ids,
-            )
-            .await?;
-            prime_recent(
-                &look_ahead.field("usagePings"),
-                &loaders.recent_pings,
-                &host_ids,
-            )
-            .await?;
             Ok::<_, async_graphql::Error>(hosts)
         })
         .await
 }
 
-/// Loads the reporting hosts of every `License` of the call, and their latest pings if selected.
-pub async fn prime_licenses(ctx: &Context<'_>, loaders: &Loaders) -> async_graphql::Result<()> {
-    loaders
-        .primed_licenses
-        .get_or_try_init(|| async {
-            let look_ahead = ctx.look_ahead();
-            let reporting = look_ahead.field("reportingHosts");
-            if !reporting.exists() {
-                return Ok(());
-            }
-            let keys: Vec<LicenseKey> = representations(ctx, "License")
-                .iter()
-                .map(|fields| LicenseKey {
-                    id: string_field(fields, "id").and_then(|id| id.parse().ok()),
-                    md5: string_field(fields, "licenseMd5"),
-                    sha256: string_field(fields, "licenseSha256"),
-                })
-                .collect();
-            let found = loaders
-                .reporting_hosts
-                .load_many(keys)
-                .await
-                .map_err(load_error)?;
-            let mut host_ids: Vec<i64> = found.values().flatten().map(|row| row.host_id).collect();
-            host_ids.sort_unstable();
-            host_ids.dedup();
-            prime_latest(
-                &reporting.field("latestUsagePing"),
-                &loaders.latest_pings,
-                &host_ids,
-            )
-            .await
-        })
-        .await
-        .map(|_| ())
-}
-
 async fn prime_latest(
-    selected: &Lookahead<'_>,
     loader: &CachedLoader<LatestPingByHostId>,
     host_ids: &[i64],
 ) -> async_graphql::Result<()> {
-    if selected.exists() && !host_ids.is_empty() {
+    if !host_ids.is_empty() {
         loader
             .load_many(host_ids.iter().copied())
             .await

@@ -48,6 +48,7 @@ impl Customer {
     }
 
     /// The people at this customer who receive licenses, by name.
+    #[graphql(complexity = "crate::graphql::query::list_cost(child_complexity)")]
     async fn contacts(&self, ctx: &Context<'_>) -> Result<Vec<Contact>> {
         let (_, loaders) = request(ctx)?;
         let contacts = loaders
@@ -64,6 +65,7 @@ impl Customer {
 
     /// Every license issued to this customer, trials included, newest first; narrowed by
     /// `filter` when given.
+    #[graphql(complexity = "crate::graphql::query::list_cost(child_complexity)")]
     async fn licenses(
         &self,
         ctx: &Context<'_>,
@@ -98,10 +100,13 @@ impl Customer {
             .load_one(self.0.id)
             .await
             .map_err(to_field_error)?;
-        Ok(licenses
+        let active = licenses
             .as_deref()
             .and_then(|all| licenses::status::active_license(all, request.today))
-            .cloned()
-            .map(License))
+            .cloned();
+        if let Some(license) = &active {
+            prefetch::licenses(ctx, ctx.look_ahead(), std::slice::from_ref(license)).await?;
+        }
+        Ok(active.map(License))
     }
 }

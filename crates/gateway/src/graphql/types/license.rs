@@ -5,9 +5,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::license;
 
 use super::filter::{LicenseStatus, LicenseType, Plan};
+use super::usage::{ReportingHost, ReportingHostData, Utilization, entity_field, usage_error};
 use super::{Contact, Customer, Hostname, personal};
 use crate::graphql::context::request;
 use crate::graphql::errors::to_field_error;
+use crate::graphql::usage::UsageKey;
 
 /// A license as issued to a customer: trial or paid, for a plan, a number of users and a period.
 #[derive(Clone)]
@@ -23,6 +25,24 @@ pub struct Licensee {
     pub email: String,
     /// The licensee's company.
     pub company: String,
+}
+
+impl License {
+    /// The hosts the version service says report this license; `None` when none does.
+    async fn reported(&self, ctx: &Context<'_>) -> Result<Option<Vec<ReportingHostData>>> {
+        let (_, loaders) = request(ctx)?;
+        let key = UsageKey::License {
+            id: self.0.id,
+            md5: self.0.license_md5.clone(),
+            sha256: self.0.license_sha256.clone(),
+        };
+        let Ok(entity) = loaders.usage.load_one(key).await;
+        match entity {
+            None => Ok(None),
+            Some(Ok(entity)) => entity_field(&entity, "reportingHosts"),
+            Some(Err(error)) => Err(usage_error(&error)),
+        }
+    }
 }
 
 /// A license as issued to a customer: trial or paid, for a plan, a number of users and a period.
@@ -160,7 +180,47 @@ impl License {
         self.0.updated_at
     }
 
+    /// The servers whose usage pings carry this license (matched by id, MD5 or SHA-256), each
+    /// marked as attached to the license or not. Null, with an error, when the version service
+    /// cannot be asked; the rest of the license still resolves.
+    async fn reporting_hosts(&self, ctx: &Context<'_>) -> Result<Option<Vec<ReportingHost>>> {
+        let Some(reported) = self.reported(ctx).await? else {
+            return Ok(Some(Vec::new()));
+        };
+        let (_, loaders) = request(ctx)?;
+        let attached = loaders
+            .hostnames_of_license
+            .load_one(self.0.id)
+            .await
+            .map_err(to_field_error)?
+            .unwrap_or_default();
+        Ok(Some(
+            reported
+                .into_iter()
+                .map(|host| ReportingHost {
+                    attached: attached.iter().any(|a| a.hostname.name == host.hostname),
+                    name: host.hostname,
+                    last_usage_ping_at: host.last_usage_ping_at,
+                    latest_usage_ping: host.latest_usage_ping,
+                })
+                .collect(),
+        ))
+    }
+
+    /// Licensed users against the highest active-user count that the latest pings of the
+    /// servers running this license report. Null, with an error, when the version service cannot
+    /// be asked.
+    async fn utilization(&self, ctx: &Context<'_>) -> Result<Option<Utilization>> {
+        let reported = self.reported(ctx).await?.unwrap_or_default();
+        let current = reported
+            .iter()
+            .filter_map(|host| host.latest_usage_ping.as_ref())
+            .filter(|ping| ping.reports(self.0.id, &self.0.license_md5, &self.0.license_sha256));
+        Ok(Some(Utilization::from_pings(self.0.users_count, current)))
+    }
+
     /// The servers the license is known to be installed on, by name.
+    #[graphql(complexity = "crate::graphql::query::list_cost(child_complexity)")]
     async fn hostnames(&self, ctx: &Context<'_>) -> Result<Vec<Hostname>> {
         let (_, loaders) = request(ctx)?;
         let attached = loaders

@@ -8,6 +8,7 @@ pub mod filter;
 pub mod hostname;
 pub mod license;
 pub mod personal;
+pub mod usage;
 
 pub use contact::Contact;
 pub use customer::Customer;

@@ -1,0 +1,235 @@
+//! The HTTP client of the version subgraph: `_entities` calls, split into chunks that run
+//! concurrently, each bounded by the timeout and guarded by the circuit breaker.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use futures::future::join_all;
+use serde_json::{Value, json};
+
+use super::breaker::Breaker;
+use super::{UpstreamConfig, UpstreamError};
+
+/// The header that carries the caller's request id to the version service.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// One result per representation sent: the entity (null for an unknown key) or why it is missing.
+pub type EntityResults = Vec<Result<Value, UpstreamError>>;
+
+/// A pooled client of the version subgraph, shared by all requests.
+#[derive(Debug)]
+pub struct VersionClient {
+    http: reqwest::Client,
+    url: String,
+    service_token: Option<String>,
+    timeout: Duration,
+    max_keys_per_call: usize,
+    breaker: Breaker,
+    calls: AtomicU64,
+}
+
+impl VersionClient {
+    /// A client for `config`; fails only when the HTTP client cannot be built.
+    pub fn new(config: &UpstreamConfig) -> Result<Self, String> {
+        let timeout = Duration::from_millis(config.timeout_ms.max(1));
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| format!("cannot build the version-service HTTP client: {e}"))?;
+        Ok(Self {
+            http,
+            url: config.url.clone(),
+            service_token: config.service_token.clone(),
+            timeout,
+            max_keys_per_call: config.max_keys_per_call.max(1),
+            breaker: Breaker::new(
+                config.breaker_failures,
+                Duration::from_millis(config.breaker_cooldown_ms),
+            ),
+            calls: AtomicU64::new(0),
+        })
+    }
+
+    /// HTTP calls made so far (every chunk is one call).
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    /// Whether the circuit breaker is refusing calls right now.
+    pub fn circuit_open(&self) -> bool {
+        self.breaker.is_open(Instant::now())
+    }
+
+    /// Resolves `representations` with `query`, at most `max_keys_per_call` per HTTP call, the
+    /// calls running concurrently. Returns one result per representation, in order.
+    pub async fn entities(
+        &self,
+        query: &str,
+        representations: Vec<Value>,
+        request_id: Option<&str>,
+    ) -> EntityResults {
+        let chunks = representations
+            .chunks(self.max_keys_per_call)
+            .map(|chunk| self.call(query, chunk, request_id));
+        join_all(chunks).await.into_iter().flatten().collect()
+    }
+
+    /// Checks that the subgraph answers, for `/ready`.
+    pub async fn probe(&self) -> Result<(), UpstreamError> {
+        self.post(&json!({"query": "{ __typename }"}), None)
+            .await
+            .map(|_| ())
+    }
+
+    async fn call(
+        &self,
+        query: &str,
+        representations: &[Value],
+        request_id: Option<&str>,
+    ) -> EntityResults {
+        let all = |error: UpstreamError| vec![Err(error); representations.len()];
+        if !self.breaker.allow(Instant::now()) {
+            return all(UpstreamError::CircuitOpen);
+        }
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let body = json!({"query": query, "variables": {"representations": representations}});
+        let started = Instant::now();
+        let outcome = self
+            .post(&body, request_id)
+            .await
+            .and_then(|response| split(response, representations.len()));
+        self.breaker.record(
+            outcome
+                .as_ref()
+                .map_or_else(|e| !e.is_service_failure(), |_| true),
+            Instant::now(),
+        );
+        tracing::debug!(
+            keys = representations.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            ok = outcome.is_ok(),
+            "version subgraph _entities call"
+        );
+        outcome.unwrap_or_else(all)
+    }
+
+    async fn post(&self, body: &Value, request_id: Option<&str>) -> Result<Value, UpstreamError> {
+        let mut request = self.http.post(&self.url).json(body);
+        if let Some(token) = &self.service_token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(id) = request_id {
+            request = request.header(REQUEST_ID_HEADER, id);
+        }
+        let timeout_ms = self.timeout.as_millis() as u64;
+        let classify = |error: reqwest::Error| {
+            if error.is_timeout() {
+                UpstreamError::Timeout(timeout_ms)
+            } else if error.is_decode() {
+                UpstreamError::BadResponse("the body is not JSON".to_owned())
+            } else {
+                UpstreamError::Unavailable(without_url(&error))
+            }
+        };
+        // The client's timeout covers connect and headers; this one also covers the body.
+        let exchange = async {
+            let response = request.send().await.map_err(classify)?;
+            let status = response.status();
+            if !status.is_success() {
+                return Err(UpstreamError::Unavailable(format!("HTTP status {status}")));
+            }
+            response.json::<Value>().await.map_err(classify)
+        };
+        tokio::time::timeout(self.timeout, exchange)
+            .await
+            .unwrap_or(Err(UpstreamError::Timeout(timeout_ms)))
+    }
+}
+
+/// The error's description without the URL (which may carry credentials).
+fn without_url(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    if let Some(url) = error.url() {
+        text = text.replace(url.as_str(), "the version service");
+    }
+    text
+}
+
+/// Splits a GraphQL response to `_entities` into one result per representation: an error whose
+/// path points into `_entities[i]` fails only entity `i`.
+fn split(response: Value, expected: usize) -> Result<EntityResults, UpstreamError> {
+    let entities = response
+        .pointer("/data/_entities")
+        .and_then(Value::as_array);
+    let errors = response
+        .get("errors")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let Some(entities) = entities else {
+        let message = errors
+            .first()
+            .and_then(|e| e.get("message"))
+            .and_then(Value::as_str)
+            .map(|m| UpstreamError::Remote(m.chars().take(200).collect()));
+        return Err(message.unwrap_or_else(|| {
+            UpstreamError::BadResponse("no `data._entities` in the answer".to_owned())
+        }));
+    };
+    if entities.len() != expected {
+        return Err(UpstreamError::BadResponse(format!(
+            "{} entities for {expected} keys",
+            entities.len()
+        )));
+    }
+    let mut results: EntityResults = entities.iter().cloned().map(Ok).collect();
+    for error in &errors {
+        let index = error
+            .pointer("/path/1")
+            .and_then(Value::as_u64)
+            .and_then(|i| usize::try_from(i).ok());
+        let message = error
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown error");
+        if let Some(slot) = index.and_then(|i| results.get_mut(i)) {
+            *slot = Err(UpstreamError::Remote(message.chars().take(200).collect()));
+        }
+    }
+    Ok(results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_fail_only_their_entity() {
+        let response = json!({
+            "data": {"_entities": [{"name": "a"}, null, {"name": "c"}]},
+            "errors": [{"message": "boom", "path": ["_entities", 2, "latestUsagePing"]}]
+        });
+        let results = split(response, 3).unwrap();
+        assert_eq!(results[0], Ok(json!({"name": "a"})));
+        assert_eq!(results[1], Ok(Value::Null));
+        assert!(matches!(&results[2], Err(UpstreamError::Remote(m)) if m == "boom"));
+    }
+
+    #[test]
+    fn garbage_and_wrong_lengths_are_bad_responses() {
+        assert!(matches!(
+            split(json!({"hello": 1}), 1),
+            Err(UpstreamError::BadResponse(_))
+        ));
+        assert!(matches!(
+            split(json!({"data": {"_entities": []}}), 1),
+            Err(UpstreamError::BadResponse(_))
+        ));
+        assert!(matches!(
+            split(json!({"data": null, "errors": [{"message": "denied"}]}), 1),
+            Err(UpstreamError::Remote(m)) if m == "denied"
+        ));
+    }
+}

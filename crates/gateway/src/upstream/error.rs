@@ -1,0 +1,39 @@
+//! How a call to the version service can fail, each with the code callers see.
+
+/// Why usage data is missing. Cloned into every field the failure affects.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum UpstreamError {
+    /// Connection refused, reset, or an HTTP error status.
+    #[error("the version service is unavailable: {0}")]
+    Unavailable(String),
+    /// No answer within the configured timeout.
+    #[error("the version service did not answer within {0} ms")]
+    Timeout(u64),
+    /// Recent calls failed, so calls are paused for a while.
+    #[error("the version service failed repeatedly; calls are paused for a moment")]
+    CircuitOpen,
+    /// The answer was not the GraphQL response expected.
+    #[error("the version service sent an unusable answer: {0}")]
+    BadResponse(String),
+    /// The version service answered with an error for this key.
+    #[error("the version service reported an error: {0}")]
+    Remote(String),
+}
+
+impl UpstreamError {
+    /// The stable `extensions.code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            UpstreamError::Unavailable(_) => "UPSTREAM_UNAVAILABLE",
+            UpstreamError::Timeout(_) => "UPSTREAM_TIMEOUT",
+            UpstreamError::CircuitOpen => "UPSTREAM_CIRCUIT_OPEN",
+            UpstreamError::BadResponse(_) => "UPSTREAM_BAD_RESPONSE",
+            UpstreamError::Remote(_) => "UPSTREAM_ERROR",
+        }
+    }
+
+    /// Whether this failure says the service is unhealthy (and counts toward opening the circuit).
+    pub fn is_service_failure(&self) -> bool {
+        !matches!(self, UpstreamError::Remote(_) | UpstreamError::CircuitOpen)
+    }
+}

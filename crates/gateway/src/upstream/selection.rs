@@ -1,0 +1,185 @@
+//! What to ask the version subgraph for: the union of the usage fields a request selected,
+//! rendered as the selection sets of one `_entities` query.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+/// Every field of the subgraph's `UsagePing`, as the gateway's `UsagePing` mirrors it.
+pub const PING_FIELDS: [&str; 19] = [
+    "recordedAt",
+    "receivedAt",
+    "uuid",
+    "hostname",
+    "version",
+    "edition",
+    "installationType",
+    "activeUserCount",
+    "historicalMaxUsers",
+    "licenseId",
+    "licenseMd5",
+    "licenseSha256",
+    "licenseUserCount",
+    "licensePlan",
+    "licenseTrial",
+    "licenseStartsAt",
+    "licenseExpiresAt",
+    "licenseSubscriptionId",
+    "counts",
+];
+
+/// Ping fields always fetched: the gateway's `UsagePing` declares them non-null.
+const ALWAYS: [&str; 4] = ["recordedAt", "receivedAt", "uuid", "hostname"];
+
+/// A set of `UsagePing` fields.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PingFields(BTreeSet<&'static str>);
+
+impl PingFields {
+    /// Adds a field by name; names that are not ping fields (`__typename`) are ignored.
+    pub fn add(&mut self, name: &str) {
+        if let Some(known) = PING_FIELDS.iter().find(|f| **f == name) {
+            self.0.insert(known);
+        }
+    }
+
+    /// Adds every field of `other`.
+    pub fn merge_from(&mut self, other: &PingFields) {
+        self.merge(other);
+    }
+
+    fn merge(&mut self, other: &PingFields) {
+        self.0.extend(other.0.iter().copied());
+    }
+
+    fn render(&self, out: &mut String) {
+        out.push_str(" {");
+        for field in ALWAYS
+            .iter()
+            .chain(self.0.iter().filter(|f| !ALWAYS.contains(f)))
+        {
+            out.push(' ');
+            out.push_str(field);
+        }
+        out.push_str(" }");
+    }
+}
+
+/// The usage fields wanted of `Hostname` entities.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HostnameSelection {
+    /// `lastUsagePingAt`.
+    pub last_usage_ping_at: bool,
+    /// `latestUsagePing { ... }`.
+    pub latest: Option<PingFields>,
+    /// `usagePings(last: N) { ... }`, by N; fetched under the alias `usagePings_N`.
+    pub history: BTreeMap<u32, PingFields>,
+}
+
+/// The usage fields wanted of `License` entities.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LicenseSelection {
+    /// `reportingHosts { hostname lastUsagePingAt latestUsagePing { ... } }`.
+    pub reporting_hosts: Option<PingFields>,
+}
+
+/// Everything one request wants of the version subgraph.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UsageSelection {
+    pub hostname: HostnameSelection,
+    pub license: LicenseSelection,
+}
+
+/// The alias under which `usagePings(last: n)` is fetched.
+pub fn history_alias(last: u32) -> String {
+    format!("usagePings_{last}")
+}
+
+fn merge_option(into: &mut Option<PingFields>, other: &Option<PingFields>) {
+    if let Some(other) = other {
+        into.get_or_insert_with(PingFields::default).merge(other);
+    }
+}
+
+impl UsageSelection {
+    /// Adds what `other` wants.
+    pub fn merge(&mut self, other: &UsageSelection) {
+        self.hostname.last_usage_ping_at |= other.hostname.last_usage_ping_at;
+        merge_option(&mut self.hostname.latest, &other.hostname.latest);
+        for (last, fields) in &other.hostname.history {
+            self.hostname
+                .history
+                .entry(*last)
+                .or_default()
+                .merge(fields);
+        }
+        merge_option(
+            &mut self.license.reporting_hosts,
+            &other.license.reporting_hosts,
+        );
+    }
+
+    /// The `_entities` query for this selection.
+    pub fn render_query(&self) -> String {
+        let mut hostname = String::from(" name");
+        if self.hostname.last_usage_ping_at {
+            hostname.push_str(" lastUsagePingAt");
+        }
+        if let Some(fields) = &self.hostname.latest {
+            hostname.push_str(" latestUsagePing");
+            fields.render(&mut hostname);
+        }
+        for (last, fields) in &self.hostname.history {
+            let _ = write!(
+                hostname,
+                " {}: usagePings(last: {last})",
+                history_alias(*last)
+            );
+            fields.render(&mut hostname);
+        }
+        let mut license = String::from(" id");
+        if let Some(fields) = &self.license.reporting_hosts {
+            license.push_str(" reportingHosts { hostname lastUsagePingAt latestUsagePing");
+            fields.render(&mut license);
+            license.push_str(" }");
+        }
+        format!(
+            "query($representations: [_Any!]!) {{ _entities(representations: $representations) {{ \
+             __typename ... on Hostname {{{hostname} }} ... on License {{{license} }} }} }}"
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_the_union_with_aliases_for_each_history_length() {
+        let mut a = UsageSelection::default();
+        a.hostname.last_usage_ping_at = true;
+        let mut latest = PingFields::default();
+        latest.add("version");
+        latest.add("__typename");
+        a.hostname.latest = Some(latest);
+        let mut b = UsageSelection::default();
+        b.hostname.history.insert(5, PingFields::default());
+        b.license.reporting_hosts = Some(PingFields::default());
+        a.merge(&b);
+        let query = a.render_query();
+        assert!(
+            query.contains(
+                "lastUsagePingAt latestUsagePing { recordedAt receivedAt uuid hostname version }"
+            ),
+            "{query}"
+        );
+        assert!(
+            query.contains("usagePings_5: usagePings(last: 5)"),
+            "{query}"
+        );
+        assert!(
+            query.contains("reportingHosts { hostname lastUsagePingAt latestUsagePing"),
+            "{query}"
+        );
+        assert!(!query.contains("__typename }"), "{query}");
+    }
+}

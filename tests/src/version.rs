@@ -1,0 +1,72 @@
+//! The version service on port 0 over a fresh database, for tests that need usage data.
+
+use std::net::SocketAddr;
+
+use crate::{Backend, TestDb};
+
+/// A running version service.
+pub struct VersionService {
+    pub address: SocketAddr,
+    pub state: version_service::AppState,
+    pub db: TestDb,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl VersionService {
+    /// Starts the service over a fresh, migrated, empty database on `backend`, requiring
+    /// `service_token` on `/graphql` when given.
+    pub async fn start(backend: Backend, service_token: Option<&str>) -> VersionService {
+        let db = TestDb::fresh(backend, "version").await;
+        let (connection, statements) = version_service::connect(&db.url).await.unwrap();
+        version_service::migrate(&connection).await.unwrap();
+        let config = version_service::Config {
+            database_url: db.url.clone(),
+            service_token: service_token.map(str::to_owned),
+            ..version_service::Config::default()
+        };
+        let state = version_service::AppState::new(connection, statements, config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(version_service::serve(
+            listener,
+            state.clone(),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        VersionService {
+            address,
+            state,
+            db,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// The URL of its subgraph endpoint.
+    pub fn graphql_url(&self) -> String {
+        format!("http://{}/graphql", self.address)
+    }
+
+    /// `_entities` calls it has answered.
+    pub fn entities_calls(&self) -> u64 {
+        self.state.metrics.entities_calls()
+    }
+
+    /// SQL statements it has run.
+    pub fn statements(&self) -> u64 {
+        self.state.statements.get()
+    }
+
+    /// Stops serving and waits until the port is closed.
+    pub async fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}

@@ -1,0 +1,359 @@
+//! Usage fields end to end: the real gateway and the real version service on port 0, each on a
+//! fresh database (SQLite, and PostgreSQL with TEST_DATABASE_URL), and the failure modes of the
+//! version service with a stand-in that misbehaves on purpose.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::post;
+use chrono::Utc;
+use e2e_tests::version::VersionService;
+use e2e_tests::{Backend, Gateway, backends, error_codes};
+use serde_json::{Value, json};
+
+const SERVICE_TOKEN: &str = "test-only-service-token";
+
+const DASHBOARD: &str = r#"query($id: ID!) { customer(id: $id) { name
+    licenses { id status usersCount contact { name email }
+      hostnames { name lastUsagePingAt latestUsagePing { version edition activeUserCount } usagePings(last: 3) { recordedAt } }
+      reportingHosts { name attached lastUsagePingAt latestUsagePing { version activeUserCount } }
+      utilization { licensedUsers maxActiveUsers ratio overLicensed reportingServers } } } }"#;
+
+/// A gateway wired to a real version service, both on fresh databases of `backend`.
+async fn pair(backend: Backend) -> (Gateway, VersionService) {
+    let version = VersionService::start(backend, Some(SERVICE_TOKEN)).await;
+    let url = version.graphql_url();
+    let gateway = Gateway::start_with(backend, |config| {
+        config.version_service.url = url;
+        config.version_service.service_token = Some(SERVICE_TOKEN.to_owned());
+    })
+    .await;
+    (gateway, version)
+}
+
+#[tokio::test]
+async fn a_dashboard_makes_one_upstream_call_whatever_the_number_of_licenses() {
+    for backend in backends() {
+        let (gateway, version) = pair(backend).await;
+        let today = Utc::now().date_naive();
+        let mut figures = Vec::new();
+        for (i, size) in [1u32, 10, 100].into_iter().enumerate() {
+            let name = format!("Scale {size}");
+            let id = seed::seed_customer_with_licenses(
+                &gateway.state.db,
+                Some(&version.state.db),
+                &name,
+                size,
+                i as u64,
+                today,
+            )
+            .await
+            .unwrap();
+            let (calls, gateway_sql, version_sql) = (
+                version.entities_calls(),
+                gateway.statements(),
+                version.statements(),
+            );
+            let response = gateway
+                .query(DASHBOARD, json!({"id": id.to_string()}))
+                .await;
+            assert!(response["errors"].is_null(), "{backend:?}: {response}");
+            let licenses = response["data"]["customer"]["licenses"].as_array().unwrap();
+            assert_eq!(licenses.len(), size as usize);
+            let pinged = licenses
+                .iter()
+                .flat_map(|l| l["hostnames"].as_array().unwrap())
+                .filter(|h| !h["latestUsagePing"].is_null())
+                .count();
+            assert!(pinged > 0, "usage reached the dashboard: {response}");
+            figures.push((
+                size,
+                version.entities_calls() - calls,
+                gateway.statements() - gateway_sql,
+                version.statements() - version_sql,
+            ));
+        }
+        println!("{backend:?}: (licenses, upstream calls, gateway SQL, version SQL) = {figures:?}");
+        assert!(
+            figures.iter().all(|f| f.1 == 1),
+            "{backend:?}: exactly one upstream call each: {figures:?}"
+        );
+        assert!(
+            figures.iter().all(|f| f.2 == figures[0].2),
+            "{backend:?}: gateway SQL constant: {figures:?}"
+        );
+        assert!(
+            figures.iter().all(|f| f.3 == figures[0].3),
+            "{backend:?}: version SQL constant: {figures:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn acme_shows_latest_pings_reporting_hosts_and_the_unattached_server() {
+    for backend in backends() {
+        let (gateway, version) = pair(backend).await;
+        let options = seed::SeedOptions {
+            customers: 10,
+            seed: 7,
+            today: Utc::now().date_naive(),
+            include_demo_story: true,
+        };
+        seed::seed(&gateway.state.db, Some(&version.state.db), &options)
+            .await
+            .unwrap();
+
+        let response = gateway.query(DASHBOARD, json!({"id": "1"})).await;
+        assert!(response["errors"].is_null(), "{backend:?}: {response}");
+        let licenses = response["data"]["customer"]["licenses"].as_array().unwrap();
+        let paid = licenses
+            .iter()
+            .find(|l| l["status"] == "ACTIVE")
+            .expect("the active paid license");
+        let host = &paid["hostnames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["name"] == "gitlab.acmeinc.com")
+            .unwrap();
+        assert!(host["lastUsagePingAt"].is_string(), "{host}");
+        assert!(host["latestUsagePing"]["version"].is_string(), "{host}");
+        assert_eq!(host["usagePings"].as_array().unwrap().len(), 3);
+        let reporting = paid["reportingHosts"].as_array().unwrap();
+        let ninja = reporting
+            .iter()
+            .find(|h| h["name"] == "acmeinc.ninja")
+            .unwrap_or_else(|| panic!("{reporting:?}"));
+        assert_eq!(
+            ninja["attached"], false,
+            "acmeinc.ninja reports the license without being attached"
+        );
+        let attached = reporting
+            .iter()
+            .find(|h| h["name"] == "gitlab.acmeinc.com")
+            .unwrap();
+        assert_eq!(attached["attached"], true);
+        let utilization = &paid["utilization"];
+        assert_eq!(utilization["licensedUsers"], paid["usersCount"]);
+        assert!(
+            utilization["maxActiveUsers"].as_i64().unwrap() > 0,
+            "{utilization}"
+        );
+        assert!(
+            utilization["reportingServers"].as_i64().unwrap() >= 2,
+            "{utilization}"
+        );
+
+        // The reverse: from a server nobody attached to its license and customer.
+        let reverse = gateway
+            .query(
+                r#"{ hostname(name: "AcmeInc.Ninja") { name known licenses { id } lastUsagePingAt
+                     reportedLicense { id customer { name } } } }"#,
+                json!({}),
+            )
+            .await;
+        assert!(reverse["errors"].is_null(), "{reverse}");
+        let ninja = &reverse["data"]["hostname"];
+        assert_eq!(ninja["known"], false);
+        assert_eq!(ninja["reportedLicense"]["id"], paid["id"]);
+        assert_eq!(ninja["reportedLicense"]["customer"]["name"], "Acme Inc");
+    }
+}
+
+/// How the stand-in version service misbehaves.
+#[derive(Clone, Copy)]
+enum Misbehaviour {
+    Slow,
+    Garbage,
+    ServerError,
+    GraphqlError,
+}
+
+/// A stand-in version service that misbehaves as told and counts its calls.
+async fn misbehaving(mode: Misbehaviour) -> (String, Arc<AtomicU64>) {
+    let hits = Arc::new(AtomicU64::new(0));
+    let counter = hits.clone();
+    let app = Router::new().route(
+        "/graphql",
+        post(move || {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                match mode {
+                    Misbehaviour::Slow => {
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                        (StatusCode::OK, "{}".to_owned())
+                    }
+                    Misbehaviour::Garbage => (StatusCode::OK, "<html>surprise</html>".to_owned()),
+                    Misbehaviour::ServerError => {
+                        (StatusCode::INTERNAL_SERVER_ERROR, "oops".to_owned())
+                    }
+                    Misbehaviour::GraphqlError => (
+                        StatusCode::OK,
+                        json!({"data": null, "errors": [{"message": "database is on fire"}]})
+                            .to_string(),
+                    ),
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{address}/graphql"), hits)
+}
+
+/// An address nothing listens on.
+async fn dead_address() -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    listener.local_addr().unwrap()
+}
+
+/// A gateway with the demo story whose version service is at `url`.
+async fn gateway_with_upstream(url: String, timeout_ms: u64, breaker_failures: u32) -> Gateway {
+    let gateway = Gateway::start_with(Backend::Sqlite, |config| {
+        config.version_service.url = url;
+        config.version_service.timeout_ms = timeout_ms;
+        config.version_service.breaker_failures = breaker_failures;
+    })
+    .await;
+    let options = seed::SeedOptions {
+        customers: 3,
+        seed: 7,
+        today: Utc::now().date_naive(),
+        include_demo_story: true,
+    };
+    seed::seed(&gateway.state.db, None, &options).await.unwrap();
+    gateway
+}
+
+/// Asks the dashboard query; checks the license data is whole and every usage field is null
+/// with an error carrying `code` and a path into the response.
+async fn assert_partial(gateway: &Gateway, code: &str) -> Value {
+    let response = gateway.query(DASHBOARD, json!({"id": "1"})).await;
+    let licenses = response["data"]["customer"]["licenses"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{response}"));
+    assert!(
+        licenses.len() >= 2,
+        "license data still comes back: {response}"
+    );
+    for license in licenses {
+        assert!(license["status"].is_string() && license["contact"]["email"].is_string());
+        assert!(
+            license["reportingHosts"].is_null() && license["utilization"].is_null(),
+            "{license}"
+        );
+        for host in license["hostnames"].as_array().unwrap() {
+            assert!(host["name"].is_string());
+            assert!(host["latestUsagePing"].is_null() && host["lastUsagePingAt"].is_null());
+        }
+    }
+    let codes = error_codes(&response);
+    assert!(
+        !codes.is_empty() && codes.iter().all(|c| c == code),
+        "all errors are {code}: {codes:?}"
+    );
+    for error in response["errors"].as_array().unwrap() {
+        let path = error["path"]
+            .as_array()
+            .unwrap_or_else(|| panic!("error without path: {error}"));
+        assert_eq!(path[0], "customer");
+        assert_eq!(path[1], "licenses");
+    }
+    response
+}
+
+#[tokio::test]
+async fn a_dead_version_service_leaves_license_data_whole() {
+    let gateway =
+        gateway_with_upstream(format!("http://{}/graphql", dead_address().await), 1000, 0).await;
+    let started = Instant::now();
+    assert_partial(&gateway, "UPSTREAM_UNAVAILABLE").await;
+    println!(
+        "dashboard with the version service down answered in {:?}",
+        started.elapsed()
+    );
+    let health = gateway
+        .client()
+        .get(gateway.url("/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        health.status(),
+        200,
+        "a dead version service never fails /health"
+    );
+    let ready: Value = gateway
+        .client()
+        .get(gateway.url("/ready"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["licenseDatabase"], "up");
+    assert!(
+        ready["versionService"].to_string().contains("down")
+            || ready["versionService"].to_string().contains("unavailable"),
+        "{ready}"
+    );
+}
+
+#[tokio::test]
+async fn a_slow_version_service_costs_no_more_than_the_timeout() {
+    let (url, _) = misbehaving(Misbehaviour::Slow).await;
+    let gateway = gateway_with_upstream(url, 300, 0).await;
+    let started = Instant::now();
+    assert_partial(&gateway, "UPSTREAM_TIMEOUT").await;
+    let elapsed = started.elapsed();
+    println!("dashboard with a 5 s version service and a 300 ms timeout answered in {elapsed:?}");
+    assert!(
+        elapsed < Duration::from_secs(3),
+        "bounded by the timeout, not the 5 s upstream: {elapsed:?}"
+    );
+}
+
+#[tokio::test]
+async fn garbage_and_errors_from_the_version_service_are_partial_failures() {
+    for (mode, code) in [
+        (Misbehaviour::Garbage, "UPSTREAM_BAD_RESPONSE"),
+        (Misbehaviour::ServerError, "UPSTREAM_UNAVAILABLE"),
+        (Misbehaviour::GraphqlError, "UPSTREAM_ERROR"),
+    ] {
+        let (url, _) = misbehaving(mode).await;
+        let gateway = gateway_with_upstream(url, 1000, 0).await;
+        assert_partial(&gateway, code).await;
+    }
+}
+
+#[tokio::test]
+async fn the_circuit_opens_after_repeated_failures() {
+    let (url, hits) = misbehaving(Misbehaviour::ServerError).await;
+    let gateway = gateway_with_upstream(url, 1000, 2).await;
+    assert_partial(&gateway, "UPSTREAM_UNAVAILABLE").await;
+    assert_partial(&gateway, "UPSTREAM_UNAVAILABLE").await;
+    let before = hits.load(Ordering::SeqCst);
+    assert_partial(&gateway, "UPSTREAM_CIRCUIT_OPEN").await;
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        before,
+        "an open circuit makes no call"
+    );
+}
+
+#[tokio::test]
+async fn the_version_service_refuses_callers_without_the_service_token() {
+    let version = VersionService::start(Backend::Sqlite, Some(SERVICE_TOKEN)).await;
+    let url = version.graphql_url();
+    let gateway = gateway_with_upstream(url, 1000, 0).await;
+    // The gateway was not given the token: every usage field fails, the licenses do not.
+    assert_partial(&gateway, "UPSTREAM_UNAVAILABLE").await;
+}
