@@ -1,0 +1,2 @@
+-- The version service owns its own database.
+CREATE DATABASE version OWNER licensedot;
