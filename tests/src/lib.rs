@@ -2,6 +2,8 @@
 //! PostgreSQL, and the real servers started on port 0.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod version;
+
 use std::net::SocketAddr;
 
 use sea_orm::{ConnectionTrait, Database};
@@ -40,16 +42,27 @@ impl TestDb {
                 let dir = std::env::temp_dir().join("licensedot-tests");
                 std::fs::create_dir_all(&dir).unwrap();
                 let path = dir.join(format!("{unique}.sqlite"));
-                TestDb { url: format!("sqlite://{}?mode=rwc", path.display()), cleanup: None }
+                TestDb {
+                    url: format!("sqlite://{}?mode=rwc", path.display()),
+                    cleanup: None,
+                }
             }
             Backend::Postgres => {
                 let admin_url = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
                 let admin = Database::connect(&admin_url)
                     .await
                     .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but unreachable: {e}"));
-                admin.execute_unprepared(&format!("CREATE DATABASE \"{unique}\"")).await.unwrap();
-                let (base, _) = admin_url.rsplit_once('/').expect("TEST_DATABASE_URL ends with /database");
-                TestDb { url: format!("{base}/{unique}"), cleanup: Some((admin_url, unique)) }
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{unique}\""))
+                    .await
+                    .unwrap();
+                let (base, _) = admin_url
+                    .rsplit_once('/')
+                    .expect("TEST_DATABASE_URL ends with /database");
+                TestDb {
+                    url: format!("{base}/{unique}"),
+                    cleanup: Some((admin_url, unique)),
+                }
             }
         }
     }
@@ -61,10 +74,18 @@ impl Drop for TestDb {
             // Best effort, on its own thread: Drop cannot await, and the test's runtime may be
             // shutting down.
             let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
                 runtime.block_on(async {
                     let admin = Database::connect(&admin_url).await.ok()?;
-                    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await.ok()
+                    admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .await
+                        .ok()
                 })
             })
             .join();
@@ -72,12 +93,18 @@ impl Drop for TestDb {
     }
 }
 
+/// The HS256 secret every test gateway is configured with (TEST-ONLY; at least 32 bytes).
+pub const TEST_JWT_SECRET: &str = "e2e-test-only-secret-0123456789abcdef";
+
 /// A gateway running on port 0 over a fresh license database.
 pub struct Gateway {
     pub address: SocketAddr,
     pub state: gateway::AppState,
     pub db: TestDb,
     client: reqwest::Client,
+    /// An `admin` token, sent by [`Gateway::query`]; `None` when the test configured no HS256
+    /// secret.
+    admin_token: Option<String>,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -88,10 +115,17 @@ impl Gateway {
     }
 
     /// Starts a gateway after letting `configure` adjust its configuration.
-    pub async fn start_with(backend: Backend, configure: impl FnOnce(&mut gateway::Config)) -> Gateway {
+    pub async fn start_with(
+        backend: Backend,
+        configure: impl FnOnce(&mut gateway::Config),
+    ) -> Gateway {
         let db = TestDb::fresh(backend, "gateway").await;
-        let mut config = gateway::Config { database_url: db.url.clone(), ..gateway::Config::default() };
+        let mut config = gateway::Config {
+            database_url: db.url.clone(),
+            ..gateway::Config::default()
+        };
         config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        config.auth.hs256_secret = Some(TEST_JWT_SECRET.to_owned());
         configure(&mut config);
         let state = gateway::AppState::start(config).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -100,7 +134,60 @@ impl Gateway {
         tokio::spawn(gateway::serve(listener, state.clone(), async move {
             let _ = stopped.await;
         }));
-        Gateway { address, state, db, client: reqwest::Client::new(), _stop: stop }
+        let admin_token = state
+            .config
+            .auth
+            .hs256_secret
+            .is_some()
+            .then(|| mint(&state.config.auth, &["admin"], &[]));
+        Gateway {
+            address,
+            state,
+            db,
+            client: reqwest::Client::new(),
+            admin_token,
+            _stop: stop,
+        }
+    }
+
+    /// A token with `roles` (and `customer_ids`) that this gateway accepts, valid for an hour.
+    pub fn token(&self, roles: &[&str], customer_ids: &[i64]) -> String {
+        mint(&self.state.config.auth, roles, customer_ids)
+    }
+
+    /// `Bearer <admin token>`, for tests that build their own requests.
+    pub fn admin_authorization(&self) -> String {
+        format!("Bearer {}", self.admin_token.as_deref().unwrap_or_default())
+    }
+
+    /// The HTTP client the helpers use.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// POSTs a JSON body to `/graphql` with `Authorization: <authorization>` when given, and
+    /// returns the raw response (status, headers, body).
+    pub async fn post_graphql(
+        &self,
+        authorization: Option<&str>,
+        body: &Value,
+    ) -> reqwest::Response {
+        let mut request = self.client.post(self.url("/graphql")).json(body);
+        if let Some(authorization) = authorization {
+            request = request.header("authorization", authorization);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// POSTs a GraphQL query as the holder of `token` and returns the JSON body.
+    pub async fn query_as(&self, token: &str, query: &str, variables: Value) -> Value {
+        let response = self
+            .post_graphql(
+                Some(&format!("Bearer {token}")),
+                &json!({"query": query, "variables": variables}),
+            )
+            .await;
+        response.json().await.unwrap()
     }
 
     /// The gateway's URL for `path`.
@@ -108,15 +195,16 @@ impl Gateway {
         format!("http://{}{path}", self.address)
     }
 
-    /// POSTs a GraphQL query with variables and returns the JSON body.
+    /// POSTs a GraphQL query with variables as an `admin` (or without a token when the test
+    /// configured no HS256 secret) and returns the JSON body.
     pub async fn query(&self, query: &str, variables: Value) -> Value {
+        let authorization = self.admin_token.as_ref().map(|t| format!("Bearer {t}"));
         let response = self
-            .client
-            .post(self.url("/graphql"))
-            .json(&json!({"query": query, "variables": variables}))
-            .send()
-            .await
-            .unwrap();
+            .post_graphql(
+                authorization.as_deref(),
+                &json!({"query": query, "variables": variables}),
+            )
+            .await;
         response.json().await.unwrap()
     }
 
@@ -126,6 +214,20 @@ impl Gateway {
     }
 }
 
+/// Mints an HS256 token that a gateway configured with `config` accepts, valid for an hour.
+pub fn mint(config: &auth::AuthConfig, roles: &[&str], customer_ids: &[i64]) -> String {
+    let claims = auth::MintClaims {
+        sub: format!("e2e-{}", roles.join("-")),
+        email: None,
+        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        customer_ids: customer_ids.to_vec(),
+        ttl: std::time::Duration::from_secs(3600),
+        issuer: None,
+        audience: None,
+    };
+    auth::mint_hs256_for(config, &claims).unwrap()
+}
+
 /// The `extensions.code` of each error in a GraphQL response.
 pub fn error_codes(response: &Value) -> Vec<String> {
     response["errors"]
@@ -133,7 +235,12 @@ pub fn error_codes(response: &Value) -> Vec<String> {
         .map(|errors| {
             errors
                 .iter()
-                .map(|e| e["extensions"]["code"].as_str().unwrap_or("<none>").to_owned())
+                .map(|e| {
+                    e["extensions"]["code"]
+                        .as_str()
+                        .unwrap_or("<none>")
+                        .to_owned()
+                })
                 .collect()
         })
         .unwrap_or_default()

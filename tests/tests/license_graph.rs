@@ -205,6 +205,7 @@ async fn bad_queries_get_clear_errors_not_failures() {
     assert!(unknown_field["errors"][0]["message"].as_str().unwrap().contains("nope"));
     let not_json = client
         .post(gateway.url("/graphql"))
+        .header("authorization", gateway.admin_authorization())
         .header("content-type", "application/json")
         .body("{not json")
         .send()

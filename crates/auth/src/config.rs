@@ -52,6 +52,9 @@ pub struct AuthConfig {
     pub customer_ids_claim: String,
     /// The claim holding the e-mail address.
     pub email_claim: String,
+    /// Whether introspection (`__schema`, `__type`) needs a valid token. The authenticator
+    /// itself ignores it; the gateway applies it to requests without a token.
+    pub introspection_requires_token: bool,
 }
 
 impl Default for AuthConfig {
@@ -71,6 +74,7 @@ impl Default for AuthConfig {
             roles_claim: "roles".into(),
             customer_ids_claim: "customer_ids".into(),
             email_claim: "email".into(),
+            introspection_requires_token: true,
         }
     }
 }
@@ -96,6 +100,10 @@ impl fmt::Debug for AuthConfig {
             .field("roles_claim", &self.roles_claim)
             .field("customer_ids_claim", &self.customer_ids_claim)
             .field("email_claim", &self.email_claim)
+            .field(
+                "introspection_requires_token",
+                &self.introspection_requires_token,
+            )
             .finish()
     }
 }

@@ -39,6 +39,8 @@ enum Command {
     Migrate(commands::migrate::MigrateArgs),
     /// Fill empty databases with a deterministic, realistic data set.
     Seed(commands::seed::SeedArgs),
+    /// Mint a development JWT with the configured HS256 secret (printed on stdout).
+    Token(commands::token::TokenArgs),
 }
 
 #[tokio::main]
@@ -50,6 +52,7 @@ async fn main() -> ExitCode {
         Command::VersionService { config } => commands::version_service::run(config).await,
         Command::Migrate(args) => commands::migrate::run(args).await,
         Command::Seed(args) => commands::seed::run(args).await,
+        Command::Token(args) => commands::token::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,7 @@
 //! The licensedot gateway: one GraphQL endpoint over the license database and the version
 //! service. `app(state)` is the router; `serve` runs it until a shutdown signal.
 
+pub mod authn;
 pub mod config;
 pub mod endpoint;
 pub mod graphql;

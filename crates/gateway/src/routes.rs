@@ -2,15 +2,21 @@
 //! concern (`endpoint`, `ops`, `pages`).
 
 use axum::Router;
+use axum::middleware::from_fn_with_state;
 use axum::routing::get;
 
 use crate::state::AppState;
-use crate::{endpoint, ops};
+use crate::{authn, endpoint, ops};
 
 /// The gateway's router: the seam tests drive, in process or on port 0.
 pub fn app(state: AppState) -> Router {
     Router::new()
-        .route("/graphql", get(endpoint::get).post(endpoint::post))
+        .route(
+            "/graphql",
+            get(endpoint::get)
+                .post(endpoint::post)
+                .layer(from_fn_with_state(state.clone(), authn::require)),
+        )
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))
         .with_state(state)

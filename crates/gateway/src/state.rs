@@ -15,6 +15,9 @@ pub enum StartError {
     /// The configuration is not usable.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The authentication settings are not usable, or the JWKS could not be loaded.
+    #[error(transparent)]
+    Auth(#[from] auth::ConfigError),
     /// The license database did not answer or could not be migrated.
     #[error("license database at {url} is not usable: {source}")]
     Database { url: String, source: sea_orm::DbErr },
@@ -31,6 +34,8 @@ pub struct AppState {
     pub schema: GatewaySchema,
     /// The configuration it was started with.
     pub config: Arc<Config>,
+    /// Checks the bearer tokens of `/graphql` requests (see `authn`).
+    pub authenticator: auth::Authenticator,
 }
 
 impl AppState {
@@ -49,11 +54,15 @@ impl AppState {
                 .await
                 .map_err(database_error)?;
         }
+        // After the database, so that a database error is reported as such even when the
+        // configuration has no key yet; a JWKS URL is fetched here (fails fast).
+        let authenticator = auth::Authenticator::start(config.auth.clone()).await?;
         Ok(Self {
             db,
             statements,
             schema: build_schema(),
             config: Arc::new(config),
+            authenticator,
         })
     }
 }

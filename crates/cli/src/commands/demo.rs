@@ -8,6 +8,7 @@ use clap::Args;
 use migration::MigratorTrait;
 use sea_orm::{EntityTrait, PaginatorTrait};
 
+use super::token;
 use crate::{shutdown, telemetry};
 
 /// How many customers the demo data holds besides the story's own.
@@ -27,6 +28,64 @@ pub struct DemoArgs {
     data_dir: PathBuf,
 }
 
+/// The demo's credentials: the HS256 secret (`LICENSEDOT_JWT_SECRET`, else generated on first
+/// run and kept in the data dir) and the gateway's token for the version service (kept there too).
+struct DemoSecrets {
+    jwt_secret: String,
+    jwt_secret_from_env: bool,
+    service_token: String,
+}
+
+impl DemoSecrets {
+    fn load(data_dir: &std::path::Path) -> anyhow::Result<Self> {
+        let env_secret = std::env::var(auth::JWT_SECRET_ENV)
+            .ok()
+            .filter(|s| !s.is_empty());
+        let jwt_secret_from_env = env_secret.is_some();
+        let jwt_secret = match env_secret {
+            Some(secret) => secret,
+            None => token::read_or_create_secret(&data_dir.join(token::JWT_SECRET_FILE))?.0,
+        };
+        let (service_token, _) =
+            token::read_or_create_secret(&data_dir.join(token::SERVICE_TOKEN_FILE))?;
+        Ok(Self {
+            jwt_secret,
+            jwt_secret_from_env,
+            service_token,
+        })
+    }
+
+    /// Prints a ready `sales` token and how to mint others.
+    fn print_token(
+        &self,
+        config: &auth::AuthConfig,
+        data_dir: &std::path::Path,
+    ) -> anyhow::Result<()> {
+        let claims = auth::MintClaims {
+            sub: "demo-sales".to_owned(),
+            email: None,
+            roles: vec!["sales".to_owned()],
+            customer_ids: Vec::new(),
+            ttl: std::time::Duration::from_secs(12 * 3600),
+            issuer: None,
+            audience: None,
+        };
+        let token = auth::mint_hs256_for(config, &claims)?;
+        let source = if self.jwt_secret_from_env {
+            format!("{} from the environment", auth::JWT_SECRET_ENV)
+        } else {
+            format!("{}", data_dir.join(token::JWT_SECRET_FILE).display())
+        };
+        println!("  sales token (12h, signed with {source}):");
+        println!("    Authorization: Bearer {token}");
+        println!(
+            "  other tokens:     licensedot token --data-dir {} --role viewer|support|admin|customer [--customer ID] [--ttl 1h]",
+            data_dir.display()
+        );
+        Ok(())
+    }
+}
+
 fn sqlite_url(dir: &std::path::Path, file: &str) -> String {
     format!("sqlite://{}?mode=rwc", dir.join(file).display())
 }
@@ -40,20 +99,24 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             args.data_dir.display()
         )
     })?;
+    let secrets = DemoSecrets::load(&args.data_dir)?;
     let licenses_url = sqlite_url(&args.data_dir, "licenses.sqlite");
     let version_url = sqlite_url(&args.data_dir, "version.sqlite");
 
     let version_config = version_service::Config {
         listen: args.version_listen,
         database_url: version_url,
+        service_token: Some(secrets.service_token.clone()),
         ..version_service::Config::default()
     };
     let version_state = super::version_service::start(version_config).await?;
-    let gateway_config = gateway::Config {
+    let mut gateway_config = gateway::Config {
         listen: args.listen,
         database_url: licenses_url,
         ..gateway::Config::default()
     };
+    gateway_config.auth.hs256_secret = Some(secrets.jwt_secret.clone());
+    gateway_config.version_service.service_token = Some(secrets.service_token.clone());
     let gateway_state = gateway::AppState::start(gateway_config).await?;
     migration::LicenseMigrator::up(&gateway_state.db, None)
         .await
@@ -102,6 +165,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     );
     println!("  GraphQL:          http://{gateway_address}/graphql");
     println!("  version service:  http://{version_address}/graphql");
+    secrets.print_token(&gateway_state.config.auth, &args.data_dir)?;
     println!("press ctrl-c to stop");
 
     let (stop, _) = tokio::sync::broadcast::channel::<()>(1);

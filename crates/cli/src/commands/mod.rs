@@ -4,4 +4,5 @@ pub mod demo;
 pub mod migrate;
 pub mod seed;
 pub mod serve;
+pub mod token;
 pub mod version_service;

@@ -10,7 +10,9 @@ use crate::{settings, shutdown, telemetry};
 pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
     let figment = settings::figment(config_file.as_deref())?;
     telemetry::init(&settings::section(&figment, "log")?);
-    let config: gateway::Config = settings::section(&figment, "gateway")?;
+    let mut config: gateway::Config = settings::section(&figment, "gateway")?;
+    // LICENSEDOT_JWT_SECRET beats the config file (figment ignores that variable).
+    config.auth = config.auth.with_env_secret();
     let state = gateway::AppState::start(config.clone()).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

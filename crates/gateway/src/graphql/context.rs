@@ -24,6 +24,20 @@ impl RequestContext {
             today,
         }
     }
+
+    /// What an authenticated caller may see: a customer-scoped token only its customers, a
+    /// `viewer` everything with names and e-mail addresses masked.
+    pub fn for_viewer(viewer: &auth::Viewer, today: NaiveDate) -> Self {
+        let scope = match viewer.customer_scope() {
+            None => Scope::All,
+            Some(ids) => Scope::Customers(ids.into()),
+        };
+        Self {
+            scope,
+            personal_data_visible: viewer.can_see_personal_data(),
+            today,
+        }
+    }
 }
 
 use async_graphql::{Context, Result};

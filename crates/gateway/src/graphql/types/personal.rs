@@ -1,22 +1,9 @@
-//! Personal data (people's names and e-mail addresses) as the caller may see it.
+//! Personal data (people's names and e-mail addresses) as the caller may see it. The masks
+//! themselves live in `auth`, next to the roles that decide who sees what.
+
+use auth::{mask_email, mask_name};
 
 use super::super::RequestContext;
-
-/// `jane.doe@acmeinc.com` → `j***@acmeinc.com`: enough to recognise a domain, not a person.
-pub fn mask_email(email: &str) -> String {
-    match email.split_once('@') {
-        Some((local, domain)) => format!("{}***@{domain}", local.chars().next().unwrap_or('*')),
-        None => "***".to_owned(),
-    }
-}
-
-/// `Jane Doe` → `J*** D***`.
-pub fn mask_name(name: &str) -> String {
-    name.split_whitespace()
-        .map(|word| format!("{}***", word.chars().next().unwrap_or('*')))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
 
 /// An e-mail address as this caller may see it.
 pub fn email(request: &RequestContext, email: &str) -> String {
@@ -38,12 +25,20 @@ pub fn name(request: &RequestContext, name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use chrono::NaiveDate;
+
     use super::*;
 
     #[test]
-    fn masks_keep_only_initials_and_domain() {
-        assert_eq!(mask_email("jane.doe@acmeinc.com"), "j***@acmeinc.com");
-        assert_eq!(mask_email("not-an-address"), "***");
-        assert_eq!(mask_name("Jane  Doe"), "J*** D***");
+    fn masked_unless_personal_data_is_visible() {
+        let today = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default();
+        let mut request = RequestContext::unrestricted(today);
+        assert_eq!(
+            email(&request, "jane.doe@acmeinc.com"),
+            "jane.doe@acmeinc.com"
+        );
+        request.personal_data_visible = false;
+        assert_eq!(email(&request, "jane.doe@acmeinc.com"), "j***@acmeinc.com");
+        assert_eq!(name(&request, "Jane  Doe"), "J*** D***");
     }
 }
