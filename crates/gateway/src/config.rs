@@ -23,6 +23,8 @@ pub struct Config {
     pub limits: crate::limits::LimitsConfig,
     /// `[gateway.explorer]`: the GraphiQL page.
     pub explorer: crate::pages::ExplorerConfig,
+    /// `[gateway.cors]`: browser origins allowed to call the gateway (none by default).
+    pub cors: crate::ops::CorsConfig,
 }
 
 impl Default for Config {
@@ -35,6 +37,7 @@ impl Default for Config {
             auth: auth::AuthConfig::default(),
             limits: crate::limits::LimitsConfig::default(),
             explorer: crate::pages::ExplorerConfig::default(),
+            cors: crate::ops::CorsConfig::default(),
         }
     }
 }

@@ -10,7 +10,8 @@ use crate::{authn, endpoint, ops};
 
 /// The gateway's router: the seam tests drive, in process or on port 0.
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let cors = state.config.cors.clone();
+    let router = Router::new()
         .route(
             "/graphql",
             get(endpoint::get)
@@ -19,5 +20,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))
-        .with_state(state)
+        .route("/metrics", get(ops::metrics))
+        .with_state(state);
+    ops::layers(router, &cors)
 }

@@ -7,7 +7,9 @@ use migration::MigratorTrait;
 use sea_orm::DatabaseConnection;
 
 use crate::config::{Config, redact_url};
-use crate::graphql::{GatewaySchema, build_schema};
+use crate::graphql::{GatewaySchema, build_schema_with};
+use crate::metrics::Metrics;
+use crate::persisted::PersistedQueries;
 
 /// Why the gateway could not start.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +36,12 @@ pub struct AppState {
     pub schema: GatewaySchema,
     /// The configuration it was started with.
     pub config: Arc<Config>,
+    /// Prometheus metrics, rendered by `GET /metrics`.
+    pub metrics: Metrics,
+    /// The version-subgraph client (usage fields, `/ready`).
+    pub version: Arc<crate::upstream::VersionClient>,
+    /// Permits for `/graphql` requests running at once (`limits.max_concurrent_requests`).
+    pub limiter: Arc<tokio::sync::Semaphore>,
     /// Checks the bearer tokens of `/graphql` requests (see `authn`).
     pub authenticator: auth::Authenticator,
 }
@@ -42,6 +50,14 @@ impl AppState {
     /// Validates `config`, connects to the license database and migrates it when configured.
     pub async fn start(config: Config) -> Result<Self, StartError> {
         config.validate().map_err(StartError::Config)?;
+        config.limits.validate().map_err(StartError::Config)?;
+        config.cors.layer().map_err(StartError::Config)?;
+        let version = Arc::new(
+            crate::upstream::VersionClient::new(&config.version_service)
+                .map_err(StartError::Config)?,
+        );
+        let persisted =
+            PersistedQueries::load(&config.limits.persisted_queries).map_err(StartError::Config)?;
         let database_error = |source| StartError::Database {
             url: redact_url(&config.database_url),
             source,
@@ -60,7 +76,12 @@ impl AppState {
         Ok(Self {
             db,
             statements,
-            schema: build_schema(),
+            schema: build_schema_with(&config.limits, Arc::new(persisted)),
+            metrics: Metrics::new(),
+            version,
+            limiter: Arc::new(tokio::sync::Semaphore::new(
+                config.limits.max_concurrent_requests,
+            )),
             config: Arc::new(config),
             authenticator,
         })

@@ -50,6 +50,7 @@ impl Contact {
     }
 
     /// The licenses delivered to this person, newest first.
+    #[graphql(complexity = "crate::graphql::query::list_cost(child_complexity)")]
     async fn licenses(&self, ctx: &Context<'_>) -> Result<Vec<License>> {
         let (_, loaders) = request(ctx)?;
         let licenses = loaders

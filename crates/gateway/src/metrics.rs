@@ -1,0 +1,297 @@
+//! The gateway's Prometheus metrics: one registry per [`Metrics`] (so tests and several
+//! gateways in one process never share counters), rendered as text by `GET /metrics`.
+//!
+//! Other modules record through the small API here: `record_upstream_call` (the version-service
+//! client), `record_batch` (DataLoaders), `record_graphql` (the endpoint).
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
+use sea_orm::{DatabaseBackend, DatabaseConnection};
+
+/// Distinct operation names kept as label values; later names are counted as `other`, so a
+/// caller inventing names cannot grow the metrics without bound.
+const MAX_OPERATION_NAMES: usize = 200;
+
+/// Latency buckets in seconds, from a cached lookup to a request near the default timeout.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+/// Keys per DataLoader batch.
+const BATCH_BUCKETS: &[f64] = &[1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0];
+
+struct Inner {
+    registry: Registry,
+    requests: IntCounterVec,
+    request_duration: HistogramVec,
+    responses: IntCounterVec,
+    errors: IntCounterVec,
+    shed: IntCounter,
+    upstream_calls: IntCounterVec,
+    upstream_duration: HistogramVec,
+    batch_size: HistogramVec,
+    pool: IntGaugeVec,
+    statements: IntCounter,
+    operation_names: Mutex<HashSet<String>>,
+}
+
+/// The gateway's metrics. Cheap to clone: every clone records into the same registry.
+#[derive(Clone)]
+pub struct Metrics(Arc<Inner>);
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn counter_vec(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    let metric = IntCounterVec::new(Opts::new(name, help), labels)
+        .unwrap_or_else(|e| unreachable!("static metric definition {name}: {e}"));
+    let _ = registry.register(Box::new(metric.clone()));
+    metric
+}
+
+fn histogram_vec(
+    registry: &Registry,
+    name: &str,
+    help: &str,
+    labels: &[&str],
+    buckets: &[f64],
+) -> HistogramVec {
+    let metric = HistogramVec::new(
+        HistogramOpts::new(name, help).buckets(buckets.to_vec()),
+        labels,
+    )
+    .unwrap_or_else(|e| unreachable!("static metric definition {name}: {e}"));
+    let _ = registry.register(Box::new(metric.clone()));
+    metric
+}
+
+fn counter(registry: &Registry, name: &str, help: &str) -> IntCounter {
+    let metric = IntCounter::new(name, help)
+        .unwrap_or_else(|e| unreachable!("static metric definition {name}: {e}"));
+    let _ = registry.register(Box::new(metric.clone()));
+    metric
+}
+
+impl Metrics {
+    /// A fresh registry with every gateway metric defined.
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        let r = &registry;
+        let pool = IntGaugeVec::new(
+            Opts::new(
+                "licensedot_db_pool_connections",
+                "License-database pool connections by state (idle, in_use, max).",
+            ),
+            &["state"],
+        )
+        .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
+        let _ = registry.register(Box::new(pool.clone()));
+        Self(Arc::new(Inner {
+            requests: counter_vec(
+                r,
+                "licensedot_graphql_requests_total",
+                "GraphQL operations handled, by operation name and outcome (ok, error).",
+                &["operation", "outcome"],
+            ),
+            request_duration: histogram_vec(
+                r,
+                "licensedot_graphql_request_duration_seconds",
+                "Time to answer a GraphQL operation, by operation name.",
+                &["operation"],
+                LATENCY_BUCKETS,
+            ),
+            responses: counter_vec(
+                r,
+                "licensedot_graphql_http_responses_total",
+                "HTTP responses of /graphql by status code.",
+                &["status"],
+            ),
+            errors: counter_vec(
+                r,
+                "licensedot_graphql_errors_total",
+                "Errors returned to callers, by extensions.code.",
+                &["code"],
+            ),
+            shed: counter(
+                r,
+                "licensedot_requests_shed_total",
+                "Requests refused with 503 because the concurrency limit was reached.",
+            ),
+            upstream_calls: counter_vec(
+                r,
+                "licensedot_upstream_calls_total",
+                "Calls to the version service, by outcome.",
+                &["outcome"],
+            ),
+            upstream_duration: histogram_vec(
+                r,
+                "licensedot_upstream_call_duration_seconds",
+                "Duration of calls to the version service, by outcome.",
+                &["outcome"],
+                LATENCY_BUCKETS,
+            ),
+            batch_size: histogram_vec(
+                r,
+                "licensedot_dataloader_batch_size",
+                "Keys per DataLoader batch, by loader.",
+                &["loader"],
+                BATCH_BUCKETS,
+            ),
+            pool,
+            statements: counter(
+                r,
+                "licensedot_db_statements_total",
+                "SQL statements sent to the license database.",
+            ),
+            operation_names: Mutex::new(HashSet::new()),
+            registry,
+        }))
+    }
+
+    /// The label for an operation name: `anonymous`, the name itself, or `other` once
+    /// [`MAX_OPERATION_NAMES`] distinct names were seen.
+    fn operation_label(&self, name: Option<&str>) -> String {
+        let Some(name) = name.filter(|n| !n.is_empty()) else {
+            return "anonymous".to_owned();
+        };
+        let valid =
+            name.len() <= 100 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            return "other".to_owned();
+        }
+        let Ok(mut names) = self.0.operation_names.lock() else {
+            return "other".to_owned();
+        };
+        if names.contains(name) || names.len() < MAX_OPERATION_NAMES {
+            names.insert(name.to_owned());
+            name.to_owned()
+        } else {
+            "other".to_owned()
+        }
+    }
+
+    /// One GraphQL operation answered: its name (None when anonymous), how long it took, and
+    /// the `extensions.code` of each error in its response.
+    pub fn record_graphql(&self, operation: Option<&str>, duration: Duration, codes: &[&str]) {
+        let operation = self.operation_label(operation);
+        let outcome = if codes.is_empty() { "ok" } else { "error" };
+        self.0
+            .requests
+            .with_label_values(&[operation.as_str(), outcome])
+            .inc();
+        self.0
+            .request_duration
+            .with_label_values(&[operation.as_str()])
+            .observe(duration.as_secs_f64());
+        self.record_errors(codes);
+    }
+
+    /// Errors returned without an operation being run (refused requests).
+    pub fn record_errors(&self, codes: &[&str]) {
+        for code in codes {
+            self.0.errors.with_label_values(&[code]).inc();
+        }
+    }
+
+    /// One HTTP response of `/graphql`.
+    pub fn record_response(&self, status: u16) {
+        self.0
+            .responses
+            .with_label_values(&[status.to_string().as_str()])
+            .inc();
+    }
+
+    /// A request refused by the concurrency limit.
+    pub fn record_shed(&self) {
+        self.0.shed.inc();
+    }
+
+    /// One call to the version service. `outcome` is a short fixed word such as `ok`,
+    /// `error`, `timeout` or `circuit_open` (never free text: it becomes a label).
+    pub fn record_upstream_call(&self, duration: Duration, outcome: &str) {
+        self.0.upstream_calls.with_label_values(&[outcome]).inc();
+        self.0
+            .upstream_duration
+            .with_label_values(&[outcome])
+            .observe(duration.as_secs_f64());
+    }
+
+    /// One DataLoader batch of `size` keys, by the loader's fixed name.
+    pub fn record_batch(&self, loader: &str, size: usize) {
+        self.0
+            .batch_size
+            .with_label_values(&[loader])
+            .observe(size as f64);
+    }
+
+    /// The Prometheus text exposition, with the pool gauges and statement total sampled now.
+    pub fn render(&self, db: &DatabaseConnection, statements: u64) -> String {
+        let (size, idle, max) = match db.get_database_backend() {
+            DatabaseBackend::Postgres => {
+                let pool = db.get_postgres_connection_pool();
+                (
+                    pool.size(),
+                    pool.num_idle(),
+                    pool.options().get_max_connections(),
+                )
+            }
+            DatabaseBackend::Sqlite => {
+                let pool = db.get_sqlite_connection_pool();
+                (
+                    pool.size(),
+                    pool.num_idle(),
+                    pool.options().get_max_connections(),
+                )
+            }
+            _ => (0, 0, 0),
+        };
+        let idle = i64::try_from(idle).unwrap_or(i64::MAX);
+        let pool = &self.0.pool;
+        pool.with_label_values(&["idle"]).set(idle);
+        pool.with_label_values(&["in_use"])
+            .set((i64::from(size) - idle).max(0));
+        pool.with_label_values(&["max"]).set(i64::from(max));
+        let seen = self.0.statements.get();
+        if statements > seen {
+            self.0.statements.inc_by(statements - seen);
+        }
+        let mut buffer = Vec::new();
+        if let Err(error) = TextEncoder::new().encode(&self.0.registry.gather(), &mut buffer) {
+            tracing::error!(%error, "cannot encode the metrics");
+        }
+        String::from_utf8_lossy(&buffer).into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_names_are_bounded() {
+        let metrics = Metrics::new();
+        assert_eq!(metrics.operation_label(None), "anonymous");
+        assert_eq!(metrics.operation_label(Some("Dash")), "Dash");
+        assert_eq!(metrics.operation_label(Some("bad name\"")), "other");
+        for i in 0..MAX_OPERATION_NAMES {
+            metrics.operation_label(Some(&format!("Op{i}")));
+        }
+        assert_eq!(metrics.operation_label(Some("Dash")), "Dash");
+        assert_eq!(metrics.operation_label(Some("Brand_New")), "other");
+    }
+}

@@ -1,0 +1,839 @@
+//! The gateway as an HTTP service, end to end: GraphQL over HTTP (status codes, media types,
+//! GET/POST rules, batches), request limits (each with its code, refused before any SQL),
+//! persisted queries and the safelist, internal errors that leak nothing, request ids,
+//! `/metrics`, `/ready`, CORS and graceful shutdown.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use e2e_tests::{Backend, Gateway, backends, error_codes};
+use sea_orm::ConnectionTrait;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const GQL: &str = "application/graphql-response+json";
+const QUERY: &str = "{ customers { totalCount } }";
+
+fn bearer(gateway: &Gateway) -> String {
+    format!("Bearer {}", gateway.token(&["admin"], &[]))
+}
+
+/// POSTs `body` (already serialised) with `content_type` and `accept`.
+async fn post_raw(
+    gateway: &Gateway,
+    content_type: &str,
+    accept: Option<&str>,
+    body: impl Into<reqwest::Body>,
+) -> reqwest::Response {
+    let mut request = gateway
+        .client()
+        .post(gateway.url("/graphql"))
+        .header("authorization", bearer(gateway))
+        .header("content-type", content_type)
+        .body(body);
+    if let Some(accept) = accept {
+        request = request.header("accept", accept);
+    }
+    request.send().await.unwrap()
+}
+
+async fn post(gateway: &Gateway, accept: Option<&str>, body: &Value) -> reqwest::Response {
+    post_raw(gateway, "application/json", accept, body.to_string()).await
+}
+
+async fn get(
+    gateway: &Gateway,
+    accept: Option<&str>,
+    params: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut request = gateway
+        .client()
+        .get(gateway.url("/graphql"))
+        .header("authorization", bearer(gateway))
+        .query(params);
+    if let Some(accept) = accept {
+        request = request.header("accept", accept);
+    }
+    request.send().await.unwrap()
+}
+
+fn content_type(response: &reqwest::Response) -> String {
+    response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Status, content type and JSON body.
+async fn parts(response: reqwest::Response) -> (u16, String, Value) {
+    let status = response.status().as_u16();
+    let content_type = content_type(&response);
+    let body = response.json().await.unwrap();
+    (status, content_type, body)
+}
+
+#[tokio::test]
+async fn status_codes_and_media_types_follow_the_graphql_over_http_spec() {
+    let gateway = Gateway::start(Backend::Sqlite).await;
+
+    // A good query: 200 under either media type, in the type asked for.
+    for (accept, expected) in [
+        (Some(GQL), GQL),
+        (Some("application/json"), "application/json"),
+        (None, "application/json"),
+        (Some("*/*"), "application/json"),
+        (
+            Some("application/graphql-response+json, application/json;q=0.9"),
+            GQL,
+        ),
+    ] {
+        let (status, ty, body) =
+            parts(post(&gateway, accept, &json!({"query": QUERY})).await).await;
+        assert_eq!((status, ty.as_str()), (200, expected), "{accept:?}: {body}");
+        assert_eq!(body["data"]["customers"]["totalCount"], 0);
+    }
+
+    // Failures before execution: 400 with the GraphQL media type, 200 with application/json;
+    // no `data` entry either way.
+    for (query, code) in [
+        ("{ customers { totalCount ", "GRAPHQL_PARSE_FAILED"),
+        ("{ noSuchField }", "GRAPHQL_VALIDATION_FAILED"),
+        ("mutation { anything }", "GRAPHQL_VALIDATION_FAILED"),
+        (
+            "query A { __typename } query B { __typename }",
+            "OPERATION_RESOLUTION_FAILURE",
+        ),
+    ] {
+        let (status, ty, body) =
+            parts(post(&gateway, Some(GQL), &json!({"query": query})).await).await;
+        assert_eq!((status, ty.as_str()), (400, GQL), "{query}: {body}");
+        let codes = error_codes(&body);
+        assert!(
+            !codes.is_empty() && codes.iter().all(|c| c == code),
+            "{query}: {body}"
+        );
+        assert!(body.get("data").is_none(), "{body}");
+        let (status, ty, body) =
+            parts(post(&gateway, Some("application/json"), &json!({"query": query})).await).await;
+        assert_eq!(
+            (status, ty.as_str()),
+            (200, "application/json"),
+            "{query}: {body}"
+        );
+        assert_eq!(error_codes(&body), codes, "{query}: {body}");
+    }
+
+    // Not a GraphQL request at all: 400 under both.
+    for accept in [GQL, "application/json"] {
+        for body in [
+            "{not json",
+            "42",
+            "{\"variables\": {}}",
+            "{\"query\": 5}",
+            "[]",
+        ] {
+            let (status, _, response) =
+                parts(post_raw(&gateway, "application/json", Some(accept), body).await).await;
+            assert_eq!(status, 400, "{body}: {response}");
+            assert_eq!(
+                error_codes(&response),
+                vec!["BAD_REQUEST"],
+                "{body}: {response}"
+            );
+        }
+    }
+
+    // A POST that is not JSON never reaches execution (also the CSRF protection).
+    for ty in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ] {
+        let body = json!({"query": QUERY}).to_string();
+        let (status, _, response) = parts(post_raw(&gateway, ty, None, body).await).await;
+        assert_eq!(status, 415, "{ty}");
+        assert_eq!(error_codes(&response), vec!["UNSUPPORTED_MEDIA_TYPE"]);
+    }
+    let charset = post_raw(
+        &gateway,
+        "application/json; charset=utf-8",
+        None,
+        json!({"query": QUERY}).to_string(),
+    )
+    .await;
+    assert_eq!(charset.status(), 200);
+
+    // An Accept that allows neither JSON type.
+    let (status, _, body) =
+        parts(post(&gateway, Some("text/plain"), &json!({"query": QUERY})).await).await;
+    assert_eq!(status, 406);
+    assert_eq!(error_codes(&body), vec!["NOT_ACCEPTABLE"]);
+
+    // GET runs queries, with variables and an operation name.
+    let (status, ty, body) = parts(
+        get(
+            &gateway,
+            Some(GQL),
+            &[
+                (
+                    "query",
+                    "query Count($s: String) { customers(search: $s) { totalCount } }",
+                ),
+                ("variables", "{\"s\": \"acme\"}"),
+                ("operationName", "Count"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, ty.as_str()), (200, GQL), "{body}");
+    assert_eq!(body["data"]["customers"]["totalCount"], 0);
+
+    // ... but a mutation over GET is 405 with Allow: POST, whatever the schema says of it.
+    for query in [
+        "mutation { anything }",
+        "query A { __typename } mutation B { x }",
+    ] {
+        let params: &[(&str, &str)] = if query.contains("B") {
+            &[("query", query), ("operationName", "B")]
+        } else {
+            &[("query", query)]
+        };
+        let response = get(&gateway, Some(GQL), params).await;
+        assert_eq!(response.status(), 405, "{query}");
+        assert_eq!(response.headers()["allow"], "POST");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(error_codes(&body), vec!["METHOD_NOT_ALLOWED"]);
+    }
+    // GET with bad variables, or without a query: 400.
+    for params in [
+        vec![("query", QUERY), ("variables", "{nope")],
+        vec![("operationName", "X")],
+    ] {
+        let response = get(&gateway, Some(GQL), &params).await;
+        assert_eq!(response.status(), 400, "{params:?}");
+    }
+}
+
+#[tokio::test]
+async fn batches_are_capped() {
+    let gateway = Gateway::start_with(Backend::Sqlite, |c| c.limits.max_batch_size = 3).await;
+    let one = json!({"query": QUERY});
+    let (status, _, body) =
+        parts(post(&gateway, Some(GQL), &json!([one, {"query": "{ nope }"}])).await).await;
+    assert_eq!(status, 200, "{body}");
+    let results = body.as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0]["data"]["customers"]["totalCount"], 0);
+    assert_eq!(error_codes(&results[1]), vec!["GRAPHQL_VALIDATION_FAILED"]);
+
+    let (status, _, body) = parts(post(&gateway, None, &json!([one, one, one, one])).await).await;
+    assert_eq!(status, 400);
+    assert_eq!(error_codes(&body), vec!["BATCH_TOO_LARGE"]);
+}
+
+/// Sends `query` and checks it is refused with `code`, by both media types, with no SQL run.
+async fn assert_refused(gateway: &Gateway, query: &str, code: &str) {
+    let before = gateway.statements();
+    let (status, _, body) = parts(post(gateway, Some(GQL), &json!({"query": query})).await).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(error_codes(&body), vec![code], "{body}");
+    let (status, _, body) = parts(post(gateway, None, &json!({"query": query})).await).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(error_codes(&body), vec![code], "{body}");
+    assert!(body.get("data").is_none(), "{body}");
+    assert_eq!(
+        gateway.statements(),
+        before,
+        "{code}: SQL ran for a refused query"
+    );
+}
+
+/// `depth` levels (leaves included) of license → customer → activeLicense → customer ...
+/// (single objects, so the cost stays small and only the depth grows).
+fn deep_query(depth: usize) -> String {
+    let mut inner = "id".to_owned();
+    for level in (1..depth - 1).rev() {
+        let field = if level % 2 == 1 {
+            "customer"
+        } else {
+            "activeLicense"
+        };
+        inner = format!("{field} {{ id {inner} }}");
+    }
+    format!("{{ license(id: \"1\") {{ {inner} }} }}")
+}
+
+#[tokio::test]
+async fn every_limit_has_its_code_and_stops_the_query_before_any_sql() {
+    for backend in backends() {
+        let gateway = Gateway::start_with(backend, |c| {
+            c.limits.max_depth = 8;
+            c.limits.max_complexity = 1_000;
+            c.limits.max_aliases = 5;
+            c.limits.max_root_fields = 3;
+        })
+        .await;
+
+        // Depth: 8 levels pass, 9 do not.
+        let (status, _, body) =
+            parts(post(&gateway, Some(GQL), &json!({"query": deep_query(8)})).await).await;
+        assert_eq!(status, 200, "{body}");
+        assert_refused(&gateway, &deep_query(9), "QUERY_TOO_DEEP").await;
+
+        // Cost follows `first`: 20 customers with their licenses pass, 500 do not.
+        let listing = |first: u32| {
+            format!("{{ customers(first: {first}) {{ nodes {{ name licenses {{ id plan }} }} }} }}")
+        };
+        let ok = post(&gateway, Some(GQL), &json!({"query": listing(2)})).await;
+        assert_eq!(ok.status(), 200);
+        assert_refused(&gateway, &listing(500), "QUERY_TOO_COMPLEX").await;
+        // ... also when `first` comes in a variable.
+        let before = gateway.statements();
+        let body = json!({
+            "query": "query($n: Int) { customers(first: $n) { nodes { name licenses { id plan } } } }",
+            "variables": {"n": 500}
+        });
+        let (status, _, response) = parts(post(&gateway, Some(GQL), &body).await).await;
+        assert_eq!(status, 400);
+        assert_eq!(error_codes(&response), vec!["QUERY_TOO_COMPLEX"]);
+        assert_eq!(gateway.statements(), before);
+        // Unpaginated lists count as several items each.
+        assert_refused(
+            &gateway,
+            "{ license(id: \"1\") { hostnames { licenses { hostnames { licenses { hostnames { name } } } } } } }",
+            "QUERY_TOO_COMPLEX",
+        )
+        .await;
+
+        // Aliases, anywhere in the document.
+        let aliases: Vec<String> = (0..6).map(|i| format!("a{i}: name")).collect();
+        assert_refused(
+            &gateway,
+            &format!(
+                "{{ customer(id: \"1\") {{ ...F }} }} fragment F on Customer {{ {} }}",
+                aliases.join(" ")
+            ),
+            "TOO_MANY_ALIASES",
+        )
+        .await;
+
+        // Root fields, fragments included.
+        assert_refused(
+            &gateway,
+            "{ a: customer(id: \"1\") { id } b: customer(id: \"2\") { id } ...R } fragment R on Query { c: license(id: \"1\") { id } d: license(id: \"2\") { id } }",
+            "TOO_MANY_ROOT_FIELDS",
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn oversized_bodies_get_413() {
+    let gateway = Gateway::start_with(Backend::Sqlite, |c| c.limits.max_body_bytes = 1_000).await;
+    let before = gateway.statements();
+    let padding = " ".repeat(2_000);
+    let body = format!("{{\"query\": \"{{ customers {{ totalCount }} }}{padding}\"}}");
+    let (status, _, response) =
+        parts(post_raw(&gateway, "application/json", Some(GQL), body).await).await;
+    assert_eq!(status, 413);
+    assert_eq!(error_codes(&response), vec!["REQUEST_TOO_LARGE"]);
+    assert_eq!(gateway.statements(), before);
+    let small = post(&gateway, Some(GQL), &json!({"query": QUERY})).await;
+    assert_eq!(small.status(), 200);
+}
+
+/// Opens a POST to /graphql and sends its headers and the first `sent` bytes of `body`.
+async fn start_slow_post(
+    address: SocketAddr,
+    authorization: &str,
+    body: &str,
+    sent: usize,
+) -> TcpStream {
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    let head = format!(
+        "POST /graphql HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/json\r\n\
+         authorization: {authorization}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body.as_bytes()[..sent]).await.unwrap();
+    stream.flush().await.unwrap();
+    stream
+}
+
+/// Sends the rest of `body` and reads the whole response.
+async fn finish_slow_post(mut stream: TcpStream, body: &str, sent: usize) -> String {
+    stream.write_all(&body.as_bytes()[sent..]).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+#[tokio::test]
+async fn load_is_shed_with_503_and_retry_after_and_slow_requests_time_out() {
+    let gateway = Gateway::start_with(Backend::Sqlite, |c| {
+        c.limits.max_concurrent_requests = 1;
+        c.limits.retry_after_secs = 7;
+        c.limits.request_timeout_ms = 1_500;
+    })
+    .await;
+    let body = json!({"query": QUERY}).to_string();
+    // One request holds the only permit while its body trickles in.
+    let slow = start_slow_post(gateway.address, &bearer(&gateway), &body, 5).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let shed = post(&gateway, Some(GQL), &json!({"query": QUERY})).await;
+    assert_eq!(shed.status(), 503);
+    assert_eq!(shed.headers()["retry-after"], "7");
+    let shed: Value = shed.json().await.unwrap();
+    assert_eq!(error_codes(&shed), vec!["SERVICE_OVERLOADED"]);
+    let response = finish_slow_post(slow, &body, 5).await;
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    // The permit is back.
+    assert_eq!(
+        post(&gateway, None, &json!({"query": QUERY}))
+            .await
+            .status(),
+        200
+    );
+
+    // A body that never completes runs into the request timeout.
+    let mut stuck = start_slow_post(gateway.address, &bearer(&gateway), &body, 5).await;
+    let mut response = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stuck.read_to_end(&mut response))
+        .await
+        .expect("the gateway answers a stuck request")
+        .unwrap();
+    let response = String::from_utf8_lossy(&response);
+    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    assert!(response.contains("REQUEST_TIMEOUT"), "{response}");
+}
+
+fn sha256(text: &str) -> String {
+    format!("{:x}", Sha256::digest(text.as_bytes()))
+}
+
+#[tokio::test]
+async fn automatic_persisted_queries_register_then_hit_over_post_and_get() {
+    let gateway = Gateway::start(Backend::Sqlite).await;
+    let query = "query Apq { customers { totalCount } }";
+    let extensions = json!({"persistedQuery": {"version": 1, "sha256Hash": sha256(query)}});
+
+    // Unknown hash: the client must send the query.
+    let (status, _, body) =
+        parts(post(&gateway, None, &json!({"extensions": extensions})).await).await;
+    assert_eq!(status, 200);
+    assert_eq!(error_codes(&body), vec!["PERSISTED_QUERY_NOT_FOUND"]);
+    assert_eq!(body["errors"][0]["message"], "PersistedQueryNotFound");
+    let (status, _, _) =
+        parts(post(&gateway, Some(GQL), &json!({"extensions": extensions})).await).await;
+    assert_eq!(status, 400);
+
+    // Register: query and hash together.
+    let (status, _, body) = parts(
+        post(
+            &gateway,
+            None,
+            &json!({"query": query, "extensions": extensions}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["customers"]["totalCount"], 0);
+
+    // Hit, by hash only, over POST and GET.
+    let (_, _, body) = parts(post(&gateway, None, &json!({"extensions": extensions})).await).await;
+    assert_eq!(body["data"]["customers"]["totalCount"], 0, "{body}");
+    let extensions_param = extensions.to_string();
+    let (status, _, body) = parts(
+        get(
+            &gateway,
+            Some(GQL),
+            &[("extensions", extensions_param.as_str())],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["customers"]["totalCount"], 0, "{body}");
+
+    // A hash that does not match the query.
+    let wrong = json!({"persistedQuery": {"version": 1, "sha256Hash": sha256("{ x }")}});
+    let (_, _, body) = parts(
+        post(
+            &gateway,
+            None,
+            &json!({"query": query, "extensions": wrong}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(error_codes(&body), vec!["PERSISTED_QUERY_HASH_MISMATCH"]);
+
+    // With APQ off, a hash-only request is told so.
+    let off =
+        Gateway::start_with(Backend::Sqlite, |c| c.limits.persisted_queries.apq = false).await;
+    let (_, _, body) = parts(post(&off, None, &json!({"extensions": extensions})).await).await;
+    assert_eq!(error_codes(&body), vec!["PERSISTED_QUERY_NOT_SUPPORTED"]);
+}
+
+#[tokio::test]
+async fn the_safelist_runs_registered_operations_only() {
+    let registered = "query Count { customers { totalCount } }";
+    let dir = std::env::temp_dir().join("licensedot-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let manifest = dir.join(format!("safelist-{}.json", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&manifest, json!({"count-v1": registered}).to_string()).unwrap();
+    let path = manifest.clone();
+    let gateway = Gateway::start_with(Backend::Sqlite, move |c| {
+        c.limits.persisted_queries.safelist = Some(path);
+    })
+    .await;
+
+    // By id, over POST and GET.
+    let by_id = json!({"persistedQuery": {"version": 1, "sha256Hash": "count-v1"}});
+    let (status, _, body) =
+        parts(post(&gateway, Some(GQL), &json!({"extensions": by_id})).await).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["customers"]["totalCount"], 0);
+    let param = by_id.to_string();
+    let (status, _, body) =
+        parts(get(&gateway, None, &[("extensions", param.as_str())]).await).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["customers"]["totalCount"], 0);
+    // The registered text itself is allowed too.
+    let (_, _, body) = parts(post(&gateway, None, &json!({"query": registered})).await).await;
+    assert_eq!(body["data"]["customers"]["totalCount"], 0, "{body}");
+
+    // Anything else is refused, before any SQL.
+    let before = gateway.statements();
+    let (status, _, body) = parts(
+        post(
+            &gateway,
+            Some(GQL),
+            &json!({"query": "{ customers { nodes { name } } }"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(error_codes(&body), vec!["QUERY_NOT_IN_SAFELIST"]);
+    let unknown = json!({"persistedQuery": {"version": 1, "sha256Hash": "nope"}});
+    let (_, _, body) = parts(post(&gateway, None, &json!({"extensions": unknown})).await).await;
+    assert_eq!(error_codes(&body), vec!["PERSISTED_QUERY_NOT_IN_LIST"]);
+    assert_eq!(gateway.statements(), before);
+
+    // A manifest that cannot be read stops the start with a clear message.
+    let mut config = gateway::Config {
+        database_url: gateway.db.url.clone(),
+        ..gateway::Config::default()
+    };
+    config.limits.persisted_queries.safelist = Some(dir.join("missing-manifest.json"));
+    let error = gateway::AppState::start(config)
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(error.contains("safelist"), "{error}");
+    let _ = std::fs::remove_file(manifest);
+}
+
+#[tokio::test]
+async fn internal_errors_are_coded_and_leak_nothing() {
+    for backend in backends() {
+        let gateway = Gateway::start(backend).await;
+        // Break the database behind the gateway's back.
+        gateway
+            .state
+            .db
+            .execute_unprepared("ALTER TABLE customers RENAME TO customers_gone")
+            .await
+            .unwrap();
+        let response = post(
+            &gateway,
+            Some(GQL),
+            &json!({"query": "{ customers { totalCount nodes { name } } }"}),
+        )
+        .await;
+        assert_eq!(response.status(), 200);
+        let text = response.text().await.unwrap();
+        let body: Value = serde_json::from_str(&text).unwrap();
+        let codes = error_codes(&body);
+        assert!(
+            !codes.is_empty() && codes.iter().all(|c| c == "INTERNAL_SERVER_ERROR"),
+            "{text}"
+        );
+        for leak in [
+            "SELECT",
+            "select",
+            "FROM",
+            "customers_gone",
+            "no such table",
+            "does not exist",
+            ".rs",
+            "sqlx",
+            "/tmp",
+            "panicked",
+        ] {
+            assert!(
+                !text.contains(leak),
+                "{backend:?}: `{leak}` leaked in {text}"
+            );
+        }
+    }
+}
+
+fn sample(scrape: &prometheus_parse::Scrape, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    scrape
+        .samples
+        .iter()
+        .find(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+        .map(|s| match s.value {
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v) => v,
+            prometheus_parse::Value::Histogram(ref buckets) => {
+                buckets.last().map_or(0.0, |b| b.count)
+            }
+            prometheus_parse::Value::Summary(_) => 0.0,
+        })
+}
+
+async fn scrape(gateway: &Gateway) -> prometheus_parse::Scrape {
+    let response = gateway
+        .client()
+        .get(gateway.url("/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(content_type(&response).starts_with("text/plain; version=0.0.4"));
+    let text = response.text().await.unwrap();
+    let lines = text.lines().map(|l| Ok(l.to_owned()));
+    prometheus_parse::Scrape::parse(lines).unwrap()
+}
+
+#[tokio::test]
+async fn metrics_are_prometheus_text_and_count_requests() {
+    let gateway = Gateway::start(Backend::Sqlite).await;
+    let before = scrape(&gateway).await;
+    assert_eq!(
+        sample(
+            &before,
+            "licensedot_graphql_requests_total",
+            &[("operation", "Dash")]
+        ),
+        None
+    );
+
+    let body = json!({"query": "query Dash { customers { totalCount } }"});
+    assert_eq!(post(&gateway, None, &body).await.status(), 200);
+    assert_eq!(post(&gateway, None, &body).await.status(), 200);
+    post(&gateway, None, &json!({"query": "{ nope }"})).await;
+
+    let after = scrape(&gateway).await;
+    assert_eq!(
+        sample(
+            &after,
+            "licensedot_graphql_requests_total",
+            &[("operation", "Dash"), ("outcome", "ok")]
+        ),
+        Some(2.0)
+    );
+    assert_eq!(
+        sample(
+            &after,
+            "licensedot_graphql_request_duration_seconds_count",
+            &[("operation", "Dash")]
+        )
+        .or_else(|| sample(
+            &after,
+            "licensedot_graphql_request_duration_seconds",
+            &[("operation", "Dash")]
+        )),
+        Some(2.0)
+    );
+    assert_eq!(
+        sample(
+            &after,
+            "licensedot_graphql_errors_total",
+            &[("code", "GRAPHQL_VALIDATION_FAILED")]
+        ),
+        Some(1.0)
+    );
+    assert!(sample(&after, "licensedot_db_statements_total", &[]).unwrap() >= 2.0);
+    assert!(
+        sample(
+            &after,
+            "licensedot_db_pool_connections",
+            &[("state", "max")]
+        )
+        .unwrap()
+            >= 1.0
+    );
+    assert_eq!(
+        sample(
+            &after,
+            "licensedot_graphql_http_responses_total",
+            &[("status", "200")]
+        ),
+        Some(3.0)
+    );
+}
+
+#[tokio::test]
+async fn request_ids_are_echoed_or_generated_and_ops_endpoints_answer() {
+    let gateway = Gateway::start(Backend::Sqlite).await;
+    let response = gateway
+        .client()
+        .get(gateway.url("/health"))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "trace-me-42");
+    assert_eq!(response.json::<Value>().await.unwrap()["status"], "ok");
+
+    let response = post(&gateway, None, &json!({"query": QUERY})).await;
+    let generated = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(generated.len(), 36, "a UUID: {generated}");
+
+    // Ready: the license database is up; the version service (not running here) is reported.
+    let response = gateway
+        .client()
+        .get(gateway.url("/ready"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["licenseDatabase"], "up");
+    assert_eq!(body["versionService"], "down");
+}
+
+#[tokio::test]
+async fn cors_is_closed_by_default_and_opens_to_configured_origins() {
+    let preflight = |gateway: &Gateway, origin: &str| {
+        gateway
+            .client()
+            .request(reqwest::Method::OPTIONS, gateway.url("/graphql"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "content-type, authorization",
+            )
+            .send()
+    };
+    let closed = Gateway::start(Backend::Sqlite).await;
+    let response = preflight(&closed, "https://dash.example.com")
+        .await
+        .unwrap();
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+
+    let open = Gateway::start_with(Backend::Sqlite, |c| {
+        c.cors.allowed_origins = vec!["https://dash.example.com".to_owned()];
+    })
+    .await;
+    let response = preflight(&open, "https://dash.example.com").await.unwrap();
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        "https://dash.example.com"
+    );
+    let response = preflight(&open, "https://evil.example.com").await.unwrap();
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
+
+/// A gateway served by the test itself, so the test fires its shutdown signal.
+async fn serve_with_shutdown(
+    gateway: &Gateway,
+    grace_ms: u64,
+) -> (
+    SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let mut config = (*gateway.state.config).clone();
+    config.limits.shutdown_timeout_ms = grace_ms;
+    config.migrate = false;
+    let state = gateway::AppState::start(config).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(gateway::serve(listener, state, async move {
+        let _ = stopped.await;
+    }));
+    (address, stop, server)
+}
+
+#[tokio::test]
+async fn shutdown_finishes_in_flight_requests_within_the_deadline() {
+    let gateway = Gateway::start(Backend::Sqlite).await;
+    let body = json!({"query": QUERY}).to_string();
+
+    // A request in flight when the signal fires still completes with 200.
+    let (address, stop, server) = serve_with_shutdown(&gateway, 10_000).await;
+    let in_flight = start_slow_post(address, &bearer(&gateway), &body, 10).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.send(()).unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        !server.is_finished(),
+        "the server waits for the request in flight"
+    );
+    // No new connection is accepted meanwhile.
+    let refused = tokio::time::timeout(Duration::from_secs(2), async {
+        match TcpStream::connect(address).await {
+            Err(_) => true,
+            Ok(mut stream) => {
+                let _ = stream
+                    .write_all(b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n")
+                    .await;
+                let mut buffer = Vec::new();
+                matches!(stream.read_to_end(&mut buffer).await, Ok(0) | Err(_))
+            }
+        }
+    })
+    .await
+    .unwrap_or(true);
+    assert!(
+        refused,
+        "a new connection was served after the shutdown signal"
+    );
+    let response = finish_slow_post(in_flight, &body, 10).await;
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("totalCount"), "{response}");
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+
+    // A request that never finishes is dropped when the deadline passes.
+    let (address, stop, server) = serve_with_shutdown(&gateway, 300).await;
+    let _stuck = start_slow_post(address, &bearer(&gateway), &body, 10).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(3), server)
+        .await
+        .expect("the deadline ends the server")
+        .unwrap()
+        .unwrap();
+}
