@@ -29,8 +29,14 @@ pub fn init(config: &LogConfig) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
+    // In JSON, each line carries the current span's fields (`span.request_id` for every line
+    // written while serving a request, see `gateway::ops::layers`) but not the whole span list.
     let _ = if config.format == "json" {
-        builder.json().try_init()
+        builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init()
     } else {
         builder.try_init()
     };
