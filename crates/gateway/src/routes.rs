@@ -6,7 +6,7 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::get;
 
 use crate::state::AppState;
-use crate::{authn, endpoint, ops};
+use crate::{authn, endpoint, ops, pages};
 
 /// The gateway's router: the seam tests drive, in process or on port 0.
 pub fn app(state: AppState) -> Router {
@@ -21,6 +21,7 @@ pub fn app(state: AppState) -> Router {
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))
         .route("/metrics", get(ops::metrics))
+        .merge(pages::routes())
         .with_state(state);
     ops::layers(router, &cors)
 }

@@ -1,0 +1,602 @@
+// licensedot dashboard: search a customer, see its licenses and their servers' usage.
+// Plain JavaScript, no dependencies, no requests to other hosts. The whole customer view is ONE
+// GraphQL request (CUSTOMER_QUERY); a server's ping history is fetched when it is opened.
+"use strict";
+
+(function () {
+  const TOKEN_KEY = "licensedot.token";
+  const DEBOUNCE_MS = 250;
+  const UPSTREAM_CODES = ["UPSTREAM_UNAVAILABLE", "UPSTREAM_TIMEOUT", "UPSTREAM_CIRCUIT_OPEN"];
+
+  // Every GraphQL request the page makes is counted here, so that tests (and the curious) can
+  // check that the customer view costs exactly one request.
+  window.__graphqlRequests = 0;
+  window.__graphqlOperations = [];
+
+  const PING_FIELDS = "recordedAt version edition installationType activeUserCount historicalMaxUsers";
+
+  const SEARCH_QUERY = `query DashboardSearch($search: String!) {
+  customers(search: $search, first: 10) {
+    nodes { id name country activeLicense { plan trial } }
+  }
+}`;
+
+  const CUSTOMER_QUERY = `query DashboardCustomer($id: ID!) {
+  customer(id: $id) {
+    id name country
+    contacts { name email }
+    activeLicense { id }
+    licenses {
+      id plan usersCount trial issuedAt startsAt expiresAt status daysUntilExpiry
+      contact { name email }
+      licensee { name email company }
+      hostnames { name lastUsagePingAt latestUsagePing { ${PING_FIELDS} } }
+      reportingHosts { name attached lastUsagePingAt latestUsagePing { ${PING_FIELDS} } }
+      utilization { licensedUsers maxActiveUsers ratio overLicensed }
+    }
+  }
+}`;
+
+  const HISTORY_QUERY = `query DashboardServer($name: String!) {
+  hostname(name: $name) {
+    name known
+    licenses { id plan trial customer { id name } }
+    usagePings(last: 20) { ${PING_FIELDS} licenseId licensePlan licenseTrial }
+  }
+}`;
+
+  const $ = (id) => document.getElementById(id);
+
+  // Builds an element: h("td", {class: "x"}, "text", otherNode). Text is always set as text,
+  // never parsed as HTML.
+  function h(tag, attrs, ...children) {
+    const el = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+      else if (key === "dataset") Object.assign(el.dataset, value);
+      // Through the CSSOM, which the page's Content-Security-Policy allows (style attributes
+      // it would not).
+      else if (key === "style") Object.assign(el.style, value);
+      else el.setAttribute(key, value === true ? "" : String(value));
+    }
+    return fill(el, ...children);
+  }
+
+  // Appends children (nested arrays flattened, null/undefined/false skipped) to `el`.
+  function fill(el, ...children) {
+    for (const child of children.flat(Infinity)) {
+      if (child === null || child === undefined || child === false) continue;
+      el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return el;
+  }
+
+  // ---- GraphQL over HTTP -------------------------------------------------------------------
+
+  class AuthError extends Error {
+    constructor(status, code, message) {
+      super(message);
+      this.status = status;
+      this.code = code;
+    }
+  }
+
+  async function graphql(operationName, query, variables) {
+    window.__graphqlRequests += 1;
+    window.__graphqlOperations.push(operationName);
+    const headers = {
+      "Content-Type": "application/json",
+      Accept: "application/graphql-response+json, application/json",
+    };
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (token) headers.Authorization = `Bearer ${token}`;
+    let response;
+    try {
+      response = await fetch("/graphql", {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ operationName, query, variables }),
+        credentials: "same-origin",
+      });
+    } catch (e) {
+      throw new Error("The gateway cannot be reached. Check your connection and try again.");
+    }
+    let body = null;
+    try {
+      body = await response.json();
+    } catch (e) {
+      body = null;
+    }
+    const firstCode = body && body.errors && body.errors[0] && body.errors[0].extensions
+      ? body.errors[0].extensions.code : null;
+    if (response.status === 401 || response.status === 403) {
+      const message = body && body.errors && body.errors[0] ? body.errors[0].message : "";
+      throw new AuthError(response.status, firstCode, message);
+    }
+    if (!body) {
+      throw new Error(`The gateway answered with HTTP ${response.status} and no GraphQL response.`);
+    }
+    if (firstCode === "UNAUTHENTICATED" || (firstCode && firstCode.startsWith("TOKEN_"))) {
+      throw new AuthError(401, firstCode, body.errors[0].message);
+    }
+    return { data: body.data || null, errors: body.errors || [] };
+  }
+
+  function describeError(error) {
+    const code = error.extensions && error.extensions.code;
+    if (UPSTREAM_CODES.includes(code)) return "the version service (usage pings) is unavailable";
+    return error.message || "unknown error";
+  }
+
+  // ---- Sign-in -----------------------------------------------------------------------------
+
+  const AUTH_REASONS = {
+    UNAUTHENTICATED: "This gateway needs an access token.",
+    TOKEN_EXPIRED: "Your token has expired. Paste a new one.",
+    TOKEN_NOT_YET_VALID: "Your token is not valid yet (check the clock). Paste another one.",
+    FORBIDDEN_NO_ROLE: "Your token is valid but carries no role this gateway knows. Ask for a token with a role.",
+  };
+
+  let retryAfterSignIn = null;
+
+  function showSignIn(error, retry) {
+    const hadToken = sessionStorage.getItem(TOKEN_KEY) !== null;
+    sessionStorage.removeItem(TOKEN_KEY);
+    updateSignOut();
+    retryAfterSignIn = retry;
+    const reason = (hadToken && error.code === "UNAUTHENTICATED" ? null : AUTH_REASONS[error.code])
+      || (error.status === 403 ? "Your token may not read this data. Paste another one." : null)
+      || (hadToken
+        ? `The gateway refused the token${error.code ? ` (${error.code})` : ""}. Paste another one.`
+        : "This gateway needs an access token.");
+    $("sign-in-reason").textContent = reason;
+    $("sign-in").hidden = false;
+    $("welcome").hidden = true;
+    $("token").focus();
+  }
+
+  function updateSignOut() {
+    $("sign-out").hidden = !sessionStorage.getItem(TOKEN_KEY);
+  }
+
+  // ---- Messages ----------------------------------------------------------------------------
+
+  function showMessage(text) {
+    const box = $("message");
+    box.textContent = text;
+    box.hidden = !text;
+  }
+
+  function handleFailure(error, retry) {
+    if (error instanceof AuthError) showSignIn(error, retry);
+    else showMessage(error.message);
+  }
+
+  // ---- Search ------------------------------------------------------------------------------
+
+  let searchTimer = null;
+  let searchSeq = 0;
+
+  function scheduleSearch() {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(runSearch, DEBOUNCE_MS);
+  }
+
+  async function runSearch() {
+    const text = $("search").value.trim();
+    const seq = ++searchSeq;
+    const status = $("search-status");
+    const list = $("results");
+    if (text.length === 0) {
+      list.replaceChildren();
+      status.textContent = "";
+      return;
+    }
+    status.textContent = "Searching…";
+    try {
+      const { data, errors } = await graphql("DashboardSearch", SEARCH_QUERY, { search: text });
+      if (seq !== searchSeq) return; // a newer search is on its way
+      if (!data || !data.customers) {
+        status.textContent = `Search failed: ${errors.map(describeError).join("; ")}`;
+        return;
+      }
+      const nodes = data.customers.nodes;
+      status.textContent = nodes.length === 0 ? `No customer matches “${text}”.`
+        : `${nodes.length} customer${nodes.length === 1 ? "" : "s"} found.`;
+      list.replaceChildren(...nodes.map((c) => h("li", {},
+        h("a", {
+          class: "result", href: `#/customer/${encodeURIComponent(c.id)}`,
+          dataset: { customerId: c.id },
+          onkeydown: resultKeys,
+        },
+        h("span", { class: "result-name" }, c.name),
+        h("span", { class: "result-meta" },
+          [c.country, c.activeLicense ? `${label(c.activeLicense.plan)}${c.activeLicense.trial ? " trial" : ""}` : "no active license"]
+            .filter(Boolean).join(" · "))))));
+    } catch (error) {
+      if (seq !== searchSeq) return;
+      status.textContent = "";
+      handleFailure(error, runSearch);
+    }
+  }
+
+  function resultLinks() {
+    return Array.from($("results").querySelectorAll("a.result"));
+  }
+
+  function resultKeys(event) {
+    const links = resultLinks();
+    const index = links.indexOf(event.currentTarget);
+    if (event.key === "ArrowDown") {
+      event.preventDefault();
+      (links[index + 1] || links[index]).focus();
+    } else if (event.key === "ArrowUp") {
+      event.preventDefault();
+      if (index <= 0) $("search").focus();
+      else links[index - 1].focus();
+    } else if (event.key === "Escape") {
+      $("search").focus();
+    }
+  }
+
+  function searchKeys(event) {
+    const links = resultLinks();
+    if (event.key === "ArrowDown" && links.length) {
+      event.preventDefault();
+      links[0].focus();
+    } else if (event.key === "Enter") {
+      event.preventDefault();
+      clearTimeout(searchTimer);
+      if (links.length) links[0].click();
+      else runSearch();
+    }
+  }
+
+  // ---- Formatting --------------------------------------------------------------------------
+
+  function label(enumValue) {
+    if (!enumValue) return "";
+    return enumValue.toLowerCase().split("_").map((w) => w[0].toUpperCase() + w.slice(1)).join(" ");
+  }
+
+  function day(value) {
+    return value ? String(value).slice(0, 10) : "—";
+  }
+
+  function daysAgo(value) {
+    const then = Date.parse(value);
+    if (Number.isNaN(then)) return "";
+    const days = Math.floor((Date.now() - then) / 86400000);
+    if (days <= 0) return "today";
+    if (days === 1) return "yesterday";
+    return `${days} days ago`;
+  }
+
+  function number(value) {
+    return value === null || value === undefined ? "—" : Number(value).toLocaleString("en");
+  }
+
+  const STATUS = {
+    ACTIVE: { text: "Active", icon: "●" },
+    EXPIRED: { text: "Expired", icon: "○" },
+    NOT_STARTED: { text: "Not started", icon: "◔" },
+  };
+
+  function statusBadge(status) {
+    const s = STATUS[status] || { text: label(status), icon: "" };
+    return h("span", { class: `badge status-${String(status).toLowerCase().replace("_", "-")}`, dataset: { status } },
+      h("span", { "aria-hidden": "true" }, s.icon), ` ${s.text}`);
+  }
+
+  // ---- Customer view -----------------------------------------------------------------------
+
+  // The errors of one response, to tell "no usage reported" from "usage unavailable".
+  class ErrorIndex {
+    constructor(errors) {
+      this.errors = errors;
+      this.paths = errors.filter((e) => Array.isArray(e.path)).map((e) => e.path.join("."));
+    }
+    // Whether an error hit `path` or anything under it (or a parent that nulled it).
+    failed(...path) {
+      const key = path.join(".");
+      return this.paths.some((p) => p === key || p.startsWith(`${key}.`) || key.startsWith(`${p}.`));
+    }
+    get upstream() {
+      return this.errors.filter((e) => UPSTREAM_CODES.includes(e.extensions && e.extensions.code));
+    }
+  }
+
+  let currentCustomerId = null;
+  let customerSeq = 0;
+
+  async function openCustomer(id) {
+    currentCustomerId = id;
+    const seq = ++customerSeq;
+    const view = $("customer-view");
+    $("welcome").hidden = true;
+    $("sign-in").hidden = true;
+    showMessage("");
+    view.hidden = false;
+    view.removeAttribute("data-loaded");
+    view.setAttribute("aria-busy", "true");
+    view.replaceChildren(h("p", { class: "loading" }, "Loading customer…"));
+    resultLinks().forEach((a) => a.toggleAttribute("aria-current", a.dataset.customerId === String(id)));
+    try {
+      const { data, errors } = await graphql("DashboardCustomer", CUSTOMER_QUERY, { id });
+      if (seq !== customerSeq) return;
+      renderCustomer(data, new ErrorIndex(errors), id);
+    } catch (error) {
+      if (seq !== customerSeq) return;
+      view.replaceChildren();
+      view.hidden = true;
+      handleFailure(error, () => openCustomer(id));
+    } finally {
+      if (seq === customerSeq) view.removeAttribute("aria-busy");
+    }
+  }
+
+  function renderCustomer(data, errors, id) {
+    const view = $("customer-view");
+    const customer = data && data.customer;
+    if (!customer) {
+      const why = errors.errors.length
+        ? `The customer could not be loaded: ${errors.errors.map(describeError).join("; ")}.`
+        : `There is no customer with id ${id}.`;
+      view.replaceChildren(h("div", { class: "message" }, why));
+      view.dataset.loaded = "error";
+      return;
+    }
+    const licenses = customer.licenses || [];
+    const activeId = customer.activeLicense ? customer.activeLicense.id : null;
+    const notes = [];
+    if (errors.upstream.length) {
+      notes.push(h("div", { class: "note usage-unavailable", role: "note", id: "usage-unavailable" },
+        h("strong", {}, "Usage data is unavailable right now. "),
+        "The version service, which collects usage pings, did not answer (",
+        [...new Set(errors.upstream.map((e) => e.extensions.code))].join(", "),
+        "). The license data below is complete; server usage is marked “unavailable” where it is missing."));
+    }
+    const other = errors.errors.filter((e) => !UPSTREAM_CODES.includes(e.extensions && e.extensions.code));
+    if (other.length) {
+      notes.push(h("div", { class: "note" }, h("strong", {}, "Some data could not be loaded: "),
+        other.map(describeError).join("; ")));
+    }
+
+    const contacts = (customer.contacts || []).map((c) => `${c.name} <${c.email}>`).join(", ");
+    view.replaceChildren();
+    fill(view,
+      h("header", { class: "customer-head" },
+        h("h2", { id: "customer-name", tabindex: "-1" }, customer.name),
+        h("p", { class: "meta" },
+          `Customer #${customer.id}`, customer.country ? ` · ${customer.country}` : "",
+          ` · ${licenses.length} license${licenses.length === 1 ? "" : "s"}`),
+        contacts ? h("p", { class: "meta" }, h("span", { class: "muted" }, "Contacts: "), contacts) : null),
+      notes,
+      licenses.length === 0 ? h("p", { class: "empty" }, "No licenses have been issued to this customer.") : null,
+      h("ol", { class: "licenses", "aria-label": "Licenses, newest first" },
+        licenses.map((l, i) => h("li", {}, renderLicense(l, i, l.id === activeId, errors)))),
+    );
+    view.dataset.loaded = errors.upstream.length ? "partial" : "complete";
+    $("customer-name").focus({ preventScroll: false });
+  }
+
+  function renderLicense(l, i, isActive, errors) {
+    const path = ["customer", "licenses", i];
+    const contact = l.contact ? `${l.contact.name} <${l.contact.email}>` : "—";
+    const expiry = l.expiresAt
+      ? `${day(l.expiresAt)}${l.daysUntilExpiry !== null && l.daysUntilExpiry !== undefined
+        ? (l.daysUntilExpiry >= 0 ? ` (in ${l.daysUntilExpiry} days)` : ` (${-l.daysUntilExpiry} days ago)`) : ""}`
+      : "never";
+    return h("article", {
+      class: `license${isActive ? " active" : ""} license-${String(l.status).toLowerCase().replace("_", "-")}`,
+      dataset: { licenseId: l.id, status: l.status },
+      "aria-labelledby": `license-${l.id}-title`,
+    },
+    h("header", { class: "license-head" },
+      h("h3", { id: `license-${l.id}-title` }, `${label(l.plan)} · ${number(l.usersCount)} users`),
+      statusBadge(l.status),
+      h("span", { class: `badge ${l.trial ? "trial" : "paid"}` }, l.trial ? "Trial" : "Paid"),
+      isActive ? h("span", { class: "badge current", title: "The license the customer is on now" }, "★ Active license") : null,
+      h("span", { class: "license-id" }, `#${l.id}`)),
+    h("dl", { class: "facts" },
+      fact("Issued", day(l.issuedAt)),
+      fact("Starts", day(l.startsAt)),
+      fact("Expires", expiry),
+      fact("Sent to", contact),
+      fact("Licensee", l.licensee ? [l.licensee.name, l.licensee.company].filter(Boolean).join(", ") : "—")),
+    renderUtilization(l.utilization, errors.failed(...path, "utilization")),
+    renderServers(l, path, errors));
+  }
+
+  function fact(term, value) {
+    return h("div", {}, h("dt", {}, term), h("dd", {}, value));
+  }
+
+  function renderUtilization(u, failed) {
+    if (!u) {
+      return h("p", { class: "utilization unavailable" }, h("span", { class: "muted" }, "Utilization: "),
+        failed ? "unavailable (usage data missing)" : "no usage reported");
+    }
+    const ratio = typeof u.ratio === "number" ? u.ratio
+      : (u.maxActiveUsers !== null && u.licensedUsers ? u.maxActiveUsers / u.licensedUsers : null);
+    const percent = ratio === null ? null : Math.round(ratio * 100);
+    return h("div", { class: `utilization${u.overLicensed ? " over" : ""}` },
+      h("span", { class: "muted" }, "Utilization: "),
+      u.maxActiveUsers === null || u.maxActiveUsers === undefined
+        ? `${number(u.licensedUsers)} licensed users, no active users reported`
+        : `${number(u.maxActiveUsers)} of ${number(u.licensedUsers)} licensed users at most active${percent === null ? "" : ` (${percent}%)`}`,
+      percent === null ? null : h("span", { class: "meter", "aria-hidden": "true" },
+        h("span", { style: { width: `${Math.min(percent, 100)}%` } })),
+      u.overLicensed ? h("strong", { class: "over-text" }, " Over license") : null);
+  }
+
+  function renderServers(l, path, errors) {
+    // Attached servers first, then the ones that report this license without being attached.
+    const rows = new Map();
+    (l.hostnames || []).forEach((host, j) => rows.set(host.name, {
+      host, attached: true, path: [...path, "hostnames", j],
+    }));
+    (l.reportingHosts || []).forEach((host, j) => {
+      const known = rows.get(host.name);
+      if (known) {
+        known.reporting = true;
+        if (!known.host.latestUsagePing && host.latestUsagePing) known.host = { ...known.host, ...host };
+      } else {
+        rows.set(host.name, { host, attached: host.attached !== false, reporting: true, path: [...path, "reportingHosts", j] });
+      }
+    });
+    const reportingFailed = l.reportingHosts === null || l.reportingHosts === undefined
+      ? errors.failed(...path, "reportingHosts") : false;
+    const section = h("section", { class: "servers", "aria-label": `Servers of license ${l.id}` });
+    if (rows.size === 0) {
+      section.append(h("p", { class: "empty" }, reportingFailed
+        ? "No servers are attached; servers reporting this license are unavailable (usage data missing)."
+        : "No servers are attached to this license and none reports it."));
+      return section;
+    }
+    const table = h("table", {},
+      h("thead", {}, h("tr", {},
+        ["Server", "Last usage ping", "Version", "Edition", "Active users"].map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, [...rows.values()].map((row) => renderServerRow(row, errors))));
+    section.append(table);
+    if (reportingFailed) {
+      section.append(h("p", { class: "note small" },
+        "Servers that report this license without being attached are unavailable (usage data missing)."));
+    }
+    return section;
+  }
+
+  function renderServerRow(row, errors) {
+    const host = row.host;
+    const ping = host.latestUsagePing;
+    const unavailable = !ping && !host.lastUsagePingAt
+      && (errors.failed(...row.path, "latestUsagePing") || errors.failed(...row.path, "lastUsagePingAt"));
+    const usage = (value) => (ping ? value : (unavailable ? h("span", { class: "unavailable" }, "unavailable") : "—"));
+    const last = host.lastUsagePingAt || (ping && ping.recordedAt);
+    return h("tr", { class: row.attached ? "attached" : "unattached", dataset: { hostname: host.name } },
+      h("th", { scope: "row" },
+        h("button", {
+          type: "button", class: "server-link", onclick: () => openServer(host.name),
+          title: "Show this server's usage-ping history",
+        }, host.name),
+        row.attached ? null
+          : h("span", { class: "flag", title: "This server's usage pings carry the license, but nobody attached it to the license" },
+            "⚑ Not attached — reports this license")),
+      h("td", {}, last ? h("span", {}, day(last), h("span", { class: "muted" }, ` · ${daysAgo(last)}`))
+        : (unavailable ? h("span", { class: "unavailable" }, "unavailable") : h("span", { class: "muted" }, "never"))),
+      h("td", {}, usage(ping && ping.version)),
+      h("td", {}, usage(ping && ping.edition)),
+      h("td", { class: "num" }, usage(ping && number(ping.activeUserCount))));
+  }
+
+  // ---- Server details ----------------------------------------------------------------------
+
+  let serverOpener = null;
+
+  async function openServer(name) {
+    serverOpener = document.activeElement;
+    const dialog = $("server-dialog");
+    const body = $("server-body");
+    $("server-title").textContent = name;
+    body.replaceChildren(h("p", { class: "loading" }, "Loading ping history…"));
+    dialog.removeAttribute("data-loaded");
+    if (!dialog.open) dialog.showModal();
+    try {
+      const { data, errors } = await graphql("DashboardServer", HISTORY_QUERY, { name });
+      const host = data && data.hostname;
+      const parts = [];
+      if (errors.length) {
+        parts.push(h("div", { class: "note" }, h("strong", {}, "Part of this server's data is missing: "),
+          `${[...new Set(errors.map(describeError))].join("; ")}.`));
+      }
+      if (!host) {
+        parts.push(h("p", { class: "empty" }, "Nothing is known about this server."));
+      } else {
+        parts.push(h("p", { class: "meta" }, host.known ? "Attached to: " : "Not attached to any license. ",
+          (host.licenses || []).map((l, k) => [k ? ", " : "",
+            `${l.customer ? l.customer.name : "?"} — ${label(l.plan)}${l.trial ? " trial" : ""} #${l.id}`])));
+        const pings = host.usagePings;
+        if (!pings) {
+          parts.push(h("p", { class: "unavailable" }, "Usage-ping history is unavailable (version service not answering)."));
+        } else if (pings.length === 0) {
+          parts.push(h("p", { class: "empty" }, "This server has never sent a usage ping."));
+        } else {
+          const sorted = [...pings].sort((a, b) => String(b.recordedAt).localeCompare(String(a.recordedAt)));
+          parts.push(h("table", { class: "history" },
+            h("caption", {}, `Last ${sorted.length} usage pings, newest first`),
+            h("thead", {}, h("tr", {}, ["Recorded", "Version", "Edition", "Installation", "Active users", "Max users", "License"]
+              .map((t) => h("th", { scope: "col" }, t)))),
+            h("tbody", {}, sorted.map((p) => h("tr", {},
+              h("td", {}, String(p.recordedAt).replace("T", " ").slice(0, 16)),
+              h("td", {}, p.version || "—"),
+              h("td", {}, p.edition || "—"),
+              h("td", {}, p.installationType || "—"),
+              h("td", { class: "num" }, number(p.activeUserCount)),
+              h("td", { class: "num" }, number(p.historicalMaxUsers)),
+              h("td", {}, p.licenseId ? `#${p.licenseId} ${label(p.licensePlan)}${p.licenseTrial ? " trial" : ""}` : "none"))))));
+        }
+      }
+      body.replaceChildren(...parts);
+      dialog.dataset.loaded = "true";
+    } catch (error) {
+      dialog.close();
+      handleFailure(error, () => openServer(name));
+    }
+  }
+
+  function closeServer() {
+    $("server-dialog").close();
+  }
+
+  // ---- Routing and start -------------------------------------------------------------------
+
+  function route() {
+    const match = location.hash.match(/^#\/customer\/([^/]+)$/);
+    if (match) {
+      openCustomer(decodeURIComponent(match[1]));
+    } else {
+      currentCustomerId = null;
+      $("customer-view").hidden = true;
+      $("welcome").hidden = false;
+    }
+  }
+
+  function start() {
+    $("search").addEventListener("input", scheduleSearch);
+    $("search").addEventListener("keydown", searchKeys);
+    $("search-form").addEventListener("submit", (e) => e.preventDefault());
+    $("sign-in-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const token = $("token").value.trim().replace(/^Bearer\s+/i, "");
+      if (!token) return;
+      sessionStorage.setItem(TOKEN_KEY, token);
+      $("token").value = "";
+      $("sign-in").hidden = true;
+      updateSignOut();
+      const retry = retryAfterSignIn;
+      retryAfterSignIn = null;
+      if (retry) retry();
+      else route();
+      if (!currentCustomerId) $("search").focus();
+    });
+    $("sign-out").addEventListener("click", () => {
+      sessionStorage.removeItem(TOKEN_KEY);
+      updateSignOut();
+      location.hash = "#/";
+      $("customer-view").replaceChildren();
+      showMessage("You are signed out. The token was removed from this tab.");
+    });
+    $("server-close").addEventListener("click", closeServer);
+    $("server-dialog").addEventListener("close", () => {
+      if (serverOpener && serverOpener.focus) serverOpener.focus();
+    });
+    window.addEventListener("hashchange", route);
+    updateSignOut();
+    route();
+    if (!currentCustomerId) $("search").focus();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
