@@ -95,6 +95,34 @@ async fn a_dashboard_makes_one_upstream_call_whatever_the_number_of_licenses() {
 }
 
 #[tokio::test]
+async fn batches_above_the_key_cap_are_split_into_concurrent_calls() {
+    let version = VersionService::start(Backend::Sqlite, None).await;
+    let url = version.graphql_url();
+    let gateway = Gateway::start_with(Backend::Sqlite, |config| {
+        config.version_service.url = url;
+        config.version_service.max_keys_per_call = 5;
+    })
+    .await;
+    let today = Utc::now().date_naive();
+    let id = seed::seed_customer_with_licenses(&gateway.state.db, Some(&version.state.db), "Split", 10, 3, today)
+        .await
+        .unwrap();
+    let before = version.entities_calls();
+    let response = gateway.query(DASHBOARD, json!({"id": id.to_string()})).await;
+    assert!(response["errors"].is_null(), "{response}");
+    let licenses = response["data"]["customer"]["licenses"].as_array().unwrap();
+    let mut hostnames: Vec<&str> = licenses
+        .iter()
+        .flat_map(|l| l["hostnames"].as_array().unwrap())
+        .map(|h| h["name"].as_str().unwrap())
+        .collect();
+    hostnames.sort_unstable();
+    hostnames.dedup();
+    let keys = licenses.len() + hostnames.len();
+    assert_eq!(version.entities_calls() - before, keys.div_ceil(5) as u64, "{keys} keys in calls of at most 5");
+}
+
+#[tokio::test]
 async fn acme_shows_latest_pings_reporting_hosts_and_the_unattached_server() {
     for backend in backends() {
         let (gateway, version) = pair(backend).await;

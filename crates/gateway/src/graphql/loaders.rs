@@ -126,10 +126,15 @@ pub struct Loaders {
     pub usage_plan: Arc<UsagePlan>,
 }
 
+/// The most keys one batch may carry. Prefetching loads a whole list's relations in one
+/// `load_many`; a larger cap keeps a 1,000-license customer in one statement per relation, and
+/// stays well under PostgreSQL's 65,535 and SQLite's 32,766 bind parameters.
+const MAX_BATCH: usize = 10_000;
+
 fn cached<K: Send + Sync + std::hash::Hash + Eq + Clone + 'static, T: Loader<K>>(
     loader: T,
 ) -> DataLoader<T, HashMapCache> {
-    DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
+    DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default()).max_batch_size(MAX_BATCH)
 }
 
 impl Loaders {

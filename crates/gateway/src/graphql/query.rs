@@ -53,7 +53,7 @@ pub struct CustomerQuery;
 
 #[Object]
 impl CustomerQuery {
-    /// Customers by name, newest matches first by name. `search` matches case-insensitively
+    /// Customers, by name. `search` matches case-insensitively
     /// anywhere in the customer's name, a contact's name or e-mail, or a licensee's name, e-mail
     /// or company; `%` and `_` match themselves. `first` is at most 100 (default 20).
     #[graphql(complexity = "crate::graphql::query::page_cost(first, child_complexity)")]

@@ -34,7 +34,7 @@ impl Default for UpstreamConfig {
         Self {
             url: "http://127.0.0.1:4001/graphql".to_owned(),
             timeout_ms: 1000,
-            max_keys_per_call: 200,
+            max_keys_per_call: 2000,
             service_token: None,
             breaker_failures: 5,
             breaker_cooldown_ms: 10_000,

@@ -19,6 +19,12 @@ pub type LoadError = Arc<Error>;
 /// `_entities` call are resolved concurrently and all ask within this window.
 const BATCH_DELAY: Duration = Duration::from_millis(2);
 
+/// The most keys one batch may carry: the gateway sends up to its `max_keys_per_call` (default
+/// 2,000) representations at once, and a batch must not split into several statements. The
+/// reporting-hosts query binds three parameters per key: 3 × 10,000 stays under the limits of
+/// PostgreSQL (65,535) and SQLite (32,766).
+const MAX_BATCH: usize = 10_000;
+
 /// A loader that remembers what it loaded for the rest of the request.
 pub type CachedLoader<T> = DataLoader<T, HashMapCache>;
 
@@ -37,7 +43,9 @@ impl Loaders {
     /// Fresh loaders (and caches) for one request.
     pub fn new(db: &DatabaseConnection) -> Self {
         fn make<T>(loader: T) -> CachedLoader<T> {
-            DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default()).delay(BATCH_DELAY)
+            DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
+                .delay(BATCH_DELAY)
+                .max_batch_size(MAX_BATCH)
         }
         Self {
             hosts: make(HostByName(db.clone())),
