@@ -49,6 +49,7 @@ where
 {
     let backend = db.get_database_backend();
     let per_statement = (max_params(backend) / columns.len()).clamp(1, MAX_ROWS);
+    let started = std::time::Instant::now();
     let head = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
     for chunk in rows.chunks(per_statement) {
         let mut sql = String::with_capacity(head.len() + chunk.len() * columns.len() * 7);
@@ -79,6 +80,12 @@ where
         db.execute_raw(Statement::from_sql_and_values(backend, sql, binds))
             .await?;
     }
+    tracing::debug!(
+        table,
+        rows = rows.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "inserted"
+    );
     Ok(())
 }
 
