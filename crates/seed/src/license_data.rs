@@ -318,6 +318,13 @@ impl<R: Rng> LicenseGen<'_, R> {
         for _ in 0..self.host_count() {
             hosts.push(self.new_host());
         }
+        // The licensee company is typed by hand into the order: now and then it is not spelled
+        // like the customer record, which is what makes search over both worthwhile.
+        let company = if self.rng.random_bool(0.05) {
+            self.company.to_uppercase()
+        } else {
+            self.company.to_string()
+        };
         let mut add_ons: Vec<(&'static str, i32)> = Vec::new();
         if self.rng.random_bool(0.2) {
             let (code, _) = *ADD_ONS.choose(self.rng).unwrap_or(&ADD_ONS[0]);
@@ -373,7 +380,7 @@ impl<R: Rng> LicenseGen<'_, R> {
                 self.ids,
                 self.ctx,
                 self.contacts,
-                self.company,
+                &company,
                 LicenseSpec {
                     customer_id: self.customer_id,
                     contact,
