@@ -13,7 +13,7 @@
   window.__graphqlRequests = 0;
   window.__graphqlOperations = [];
 
-  const PING_FIELDS = "recordedAt version edition installationType activeUserCount historicalMaxUsers";
+  const PING_FIELDS = "recordedAt version edition installationType activeUserCount historicalMaxUsers licenseId";
 
   const SEARCH_QUERY = `query DashboardSearch($search: String!) {
   customers(search: $search, first: 10) {
@@ -41,7 +41,7 @@
   hostname(name: $name) {
     name known
     licenses { id plan trial customer { id name } }
-    usagePings(last: 20) { ${PING_FIELDS} licenseId licensePlan licenseTrial }
+    usagePings(last: 20) { ${PING_FIELDS} licensePlan licenseTrial }
   }
 }`;
 
@@ -383,7 +383,7 @@
 
   function renderLicense(l, i, isActive, errors) {
     const path = ["customer", "licenses", i];
-    const contact = l.contact ? `${l.contact.name} <${l.contact.email}>` : "—";
+    const person = (p) => (p ? [p.name, h("span", { class: "sub" }, p.email)] : "—");
     const expiry = l.expiresAt
       ? `${day(l.expiresAt)}${l.daysUntilExpiry !== null && l.daysUntilExpiry !== undefined
         ? (l.daysUntilExpiry >= 0 ? ` (in ${l.daysUntilExpiry} days)` : ` (${-l.daysUntilExpiry} days ago)`) : ""}`
@@ -403,20 +403,20 @@
       fact("Issued", day(l.issuedAt)),
       fact("Starts", day(l.startsAt)),
       fact("Expires", expiry),
-      fact("Sent to", contact),
-      fact("Licensee", l.licensee ? [l.licensee.name, l.licensee.company].filter(Boolean).join(", ") : "—")),
+      fact("Sent to", person(l.contact)),
+      fact("Licensee", l.licensee ? [l.licensee.company || l.licensee.name, h("span", { class: "sub" }, l.licensee.company ? l.licensee.name : "")] : "—")),
     renderUtilization(l.utilization, errors.failed(...path, "utilization")),
     renderServers(l, path, errors));
   }
 
-  function fact(term, value) {
+  function fact(term, ...value) {
     return h("div", {}, h("dt", {}, term), h("dd", {}, value));
   }
 
   function renderUtilization(u, failed) {
     if (!u) {
       return h("p", { class: "utilization unavailable" }, h("span", { class: "muted" }, "Utilization: "),
-        failed ? "unavailable (usage data missing)" : "no usage reported");
+        failed ? "unavailable (usage data missing)" : "no server reports this license");
     }
     const ratio = typeof u.ratio === "number" ? u.ratio
       : (u.maxActiveUsers !== null && u.licensedUsers ? u.maxActiveUsers / u.licensedUsers : null);
@@ -424,8 +424,9 @@
     return h("div", { class: `utilization${u.overLicensed ? " over" : ""}` },
       h("span", { class: "muted" }, "Utilization: "),
       u.maxActiveUsers === null || u.maxActiveUsers === undefined
-        ? `${number(u.licensedUsers)} licensed users, no active users reported`
-        : `${number(u.maxActiveUsers)} of ${number(u.licensedUsers)} licensed users at most active${percent === null ? "" : ` (${percent}%)`}`,
+        ? `${number(u.licensedUsers)} licensed users; no server reports active users`
+        : h("span", { title: "Highest active-user count in the latest pings of the servers running this license" },
+          `${number(u.maxActiveUsers)} active of ${number(u.licensedUsers)} licensed users${percent === null ? "" : ` (${percent}%)`}`),
       percent === null ? null : h("span", { class: "meter", "aria-hidden": "true" },
         h("span", { style: { width: `${Math.min(percent, 100)}%` } })),
       u.overLicensed ? h("strong", { class: "over-text" }, " Over license") : null);
@@ -458,7 +459,7 @@
     const table = h("table", {},
       h("thead", {}, h("tr", {},
         ["Server", "Last usage ping", "Version", "Edition", "Active users"].map((t) => h("th", { scope: "col" }, t)))),
-      h("tbody", {}, [...rows.values()].map((row) => renderServerRow(row, errors))));
+      h("tbody", {}, [...rows.values()].map((row) => renderServerRow(row, errors, l.id))));
     section.append(table);
     if (reportingFailed) {
       section.append(h("p", { class: "note small" },
@@ -467,7 +468,7 @@
     return section;
   }
 
-  function renderServerRow(row, errors) {
+  function renderServerRow(row, errors, licenseId) {
     const host = row.host;
     const ping = host.latestUsagePing;
     const unavailable = !ping && !host.lastUsagePingAt
@@ -485,7 +486,10 @@
             "⚑ Not attached — reports this license")),
       h("td", {}, last ? h("span", {}, day(last), h("span", { class: "muted" }, ` · ${daysAgo(last)}`))
         : (unavailable ? h("span", { class: "unavailable" }, "unavailable") : h("span", { class: "muted" }, "never"))),
-      h("td", {}, usage(ping && ping.version)),
+      h("td", {}, usage(ping && ping.version),
+        ping && ping.licenseId && String(ping.licenseId) !== String(licenseId)
+          ? h("span", { class: "sub", title: "The latest ping carries another license" }, `now on license #${ping.licenseId}`)
+          : null),
       h("td", {}, usage(ping && ping.edition)),
       h("td", { class: "num" }, usage(ping && number(ping.activeUserCount))));
   }

@@ -1,0 +1,543 @@
+//! The dashboard and the explorer in a real browser: headless Chromium driven through
+//! chromedriver (WebDriver) against the real gateway and version service on port 0, over
+//! seeded databases.
+//!
+//! Needs `chromium` and `chromedriver` (Debian: `apt-get install chromium chromium-driver`;
+//! `.ci/run` installs them). Without them the tests FAIL; set `LICENSEDOT_SKIP_BROWSER_TESTS=1`
+//! to skip them locally (refused when `CI` is set). `CHROMIUM` and `CHROMEDRIVER` override the
+//! binaries' paths. Screenshots land in `$CARGO_TARGET_TMPDIR/browser/`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use e2e_tests::version::VersionService;
+use e2e_tests::{Backend, Gateway};
+use fantoccini::elements::Element;
+use fantoccini::key::Key;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+// ---- The browser ------------------------------------------------------------------------------
+
+/// A binary from `env` or the usual places; `None` when absent.
+fn find_binary(env: &str, names: &[&str]) -> Option<PathBuf> {
+    if let Ok(path) = std::env::var(env) {
+        return Some(PathBuf::from(path));
+    }
+    let dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    names
+        .iter()
+        .flat_map(|name| dirs.iter().map(move |dir| dir.join(name)))
+        .find(|candidate| candidate.is_file())
+}
+
+/// Headless Chromium under its own chromedriver and a fresh profile; both end with the value.
+struct Browser {
+    client: Client,
+    _driver: tokio::process::Child,
+    profile: PathBuf,
+}
+
+impl Browser {
+    /// Starts the browser, or returns `None` (after saying why) when the binaries are missing
+    /// and skipping was asked for outside CI. Otherwise a missing browser fails the test.
+    async fn start() -> Option<Browser> {
+        let chromium = find_binary(
+            "CHROMIUM",
+            &["chromium", "chromium-browser", "google-chrome"],
+        );
+        let chromedriver = find_binary("CHROMEDRIVER", &["chromedriver"]);
+        let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
+            let why = "chromium and chromedriver are needed for the browser tests \
+                       (Debian: apt-get install -y chromium chromium-driver)";
+            let in_ci = std::env::var_os("CI").is_some();
+            if !in_ci && std::env::var("LICENSEDOT_SKIP_BROWSER_TESTS").is_ok_and(|v| v == "1") {
+                eprintln!("SKIPPED: {why}; LICENSEDOT_SKIP_BROWSER_TESTS=1");
+                return None;
+            }
+            panic!("{why}");
+        };
+
+        let port = free_port();
+        let driver = tokio::process::Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromedriver.display()));
+        let webdriver = format!("http://127.0.0.1:{port}");
+        wait_until_ready(&webdriver).await;
+
+        let profile = std::env::temp_dir().join(format!(
+            "licensedot-chromium-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::create_dir_all(&profile).unwrap();
+        let capabilities = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--no-default-browser-check",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--disable-extensions", "--disable-dev-shm-usage",
+                    "--window-size=1280,1000", "--hide-scrollbars",
+                    format!("--user-data-dir={}", profile.display()),
+                ],
+            },
+        });
+        let Value::Object(capabilities) = capabilities else {
+            unreachable!()
+        };
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&webdriver)
+            .await
+            .unwrap_or_else(|e| panic!("chromedriver could not start {}: {e}", chromium.display()));
+        Some(Browser {
+            client,
+            _driver: driver,
+            profile,
+        })
+    }
+
+    async fn close(self) {
+        let _ = self.client.clone().close().await;
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn wait_until_ready(webdriver: &str) {
+    let client = reqwest::Client::new();
+    for _ in 0..100 {
+        if let Ok(response) = client.get(format!("{webdriver}/status")).send().await
+            && let Ok(status) = response.json::<Value>().await
+            && status["value"]["ready"] == true
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not become ready at {webdriver}");
+}
+
+/// Where screenshots go: `$CARGO_TARGET_TMPDIR/browser/NAME.png`.
+async fn save_screenshot(client: &Client, name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.png"));
+    std::fs::write(&path, client.screenshot().await.unwrap()).unwrap();
+    eprintln!("screenshot: {}", path.display());
+    path
+}
+
+// ---- The servers ------------------------------------------------------------------------------
+
+/// The real gateway connected to a real version service, both seeded with the demo story.
+async fn seeded_servers() -> (Gateway, VersionService) {
+    let version = VersionService::start(Backend::Sqlite, None).await;
+    let url = version.graphql_url();
+    let gateway = Gateway::start_with(Backend::Sqlite, move |config| {
+        config.version_service.url = url;
+        config.version_service.timeout_ms = 2000;
+    })
+    .await;
+    let options = seed::SeedOptions {
+        customers: 20,
+        seed: 7,
+        today: chrono::Utc::now().date_naive(),
+        include_demo_story: true,
+    };
+    seed::seed(&gateway.state.db, Some(&version.state.db), &options)
+        .await
+        .unwrap();
+    (gateway, version)
+}
+
+/// Opens the dashboard signed in as a support person: the token goes into the tab's session
+/// storage, where the page's sign-in form would put it.
+async fn open_signed_in(client: &Client, gateway: &Gateway) {
+    client.goto(&gateway.url("/")).await.unwrap();
+    let token = gateway.token(&["support"], &[]);
+    client
+        .execute(
+            "sessionStorage.setItem('licensedot.token', arguments[0]);",
+            vec![json!(token)],
+        )
+        .await
+        .unwrap();
+    client.refresh().await.unwrap();
+}
+
+// ---- Page helpers -----------------------------------------------------------------------------
+
+async fn find(client: &Client, css: &str) -> Element {
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no `{css}` on the page: {e}"))
+}
+
+async fn texts(client: &Client, css: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for element in client.find_all(Locator::Css(css)).await.unwrap() {
+        out.push(element.text().await.unwrap());
+    }
+    out
+}
+
+/// Counts the page's `fetch` calls to /graphql independently of the page's own counter.
+async fn instrument_fetch(client: &Client) {
+    client
+        .execute(
+            r#"
+            window.__testGraphqlFetches = 0;
+            window.__graphqlRequests = 0;
+            if (!window.__fetchWrapped) {
+                const original = window.fetch;
+                window.fetch = function (input, init) {
+                    const url = typeof input === "string" ? input : input.url;
+                    if (new URL(url, location.href).pathname === "/graphql") window.__testGraphqlFetches += 1;
+                    return original.apply(this, arguments);
+                };
+                window.__fetchWrapped = true;
+            }
+            "#,
+            vec![],
+        )
+        .await
+        .unwrap();
+}
+
+async fn graphql_requests(client: &Client) -> (i64, i64) {
+    let counts = client
+        .execute(
+            "return [window.__graphqlRequests, window.__testGraphqlFetches];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    (counts[0].as_i64().unwrap(), counts[1].as_i64().unwrap())
+}
+
+/// Searches for `text` by typing, then opens the result named `name` with the keyboard.
+async fn search_and_open(client: &Client, text: &str, name: &str) {
+    let search = find(client, "#search").await;
+    search.send_keys(text).await.unwrap();
+    // Results arrive after the debounce; walk them with the arrow keys as a person would.
+    let wanted = find(client, "a.result[data-customer-id='1']").await;
+    assert!(wanted.text().await.unwrap().contains(name));
+    let results = client.find_all(Locator::Css("a.result")).await.unwrap();
+    let mut position = None;
+    for (i, result) in results.iter().enumerate() {
+        if result.attr("data-customer-id").await.unwrap().as_deref() == Some("1") {
+            position = Some(i);
+        }
+    }
+    let position = position.unwrap();
+    instrument_fetch(client).await;
+    search.send_keys(&Key::Down).await.unwrap();
+    for _ in 0..position {
+        client
+            .active_element()
+            .await
+            .unwrap()
+            .send_keys(&Key::Down)
+            .await
+            .unwrap();
+    }
+    let focused = client.active_element().await.unwrap();
+    assert_eq!(
+        focused.attr("data-customer-id").await.unwrap().as_deref(),
+        Some("1")
+    );
+    focused.send_keys(&Key::Enter).await.unwrap();
+}
+
+/// Waits until the customer view has rendered; returns its `data-loaded` state.
+async fn customer_view_loaded(client: &Client) -> String {
+    let view = find(client, "#customer-view[data-loaded]").await;
+    view.attr("data-loaded").await.unwrap().unwrap()
+}
+
+/// The licenses shown: (status, trial badge text, marked active).
+async fn licenses_shown(client: &Client) -> Vec<(String, String, bool)> {
+    let mut out = Vec::new();
+    for article in client
+        .find_all(Locator::Css("article.license"))
+        .await
+        .unwrap()
+    {
+        let status = article.attr("data-status").await.unwrap().unwrap();
+        let kind = article
+            .find(Locator::Css(".badge.trial, .badge.paid"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let active = article
+            .attr("class")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+            .split(' ')
+            .any(|c| c == "active");
+        out.push((status, kind, active));
+    }
+    out
+}
+
+// ---- The tests --------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_person_finds_acme_and_sees_its_licenses_servers_and_usage_in_one_request() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let client = &browser.client;
+    let (gateway, _version) = seeded_servers().await;
+
+    open_signed_in(client, &gateway).await;
+    search_and_open(client, "Acme", "Acme Inc").await;
+    let loaded = customer_view_loaded(client).await;
+    let screenshot = save_screenshot(client, "customer-view").await;
+    assert_eq!(loaded, "complete", "see {}", screenshot.display());
+    assert_eq!(
+        find(client, "#customer-name").await.text().await.unwrap(),
+        "Acme Inc"
+    );
+
+    // The paid license is active and marked; the earlier trial has expired.
+    let licenses = licenses_shown(client).await;
+    assert!(
+        licenses.contains(&("ACTIVE".to_owned(), "Paid".to_owned(), true)),
+        "{licenses:?}"
+    );
+    assert!(
+        licenses.contains(&("EXPIRED".to_owned(), "Trial".to_owned(), false)),
+        "{licenses:?}"
+    );
+    assert_eq!(
+        licenses.iter().filter(|l| l.2).count(),
+        1,
+        "exactly one active license"
+    );
+    let badges = texts(client, "article.license .badge[data-status]").await;
+    assert!(
+        badges.iter().any(|b| b.contains("Active")) && badges.iter().any(|b| b.contains("Expired"))
+    );
+
+    // Its servers: gitlab.acmeinc.com attached and reporting; acmeinc.ninja flagged.
+    let attached = find(client, "tr.attached[data-hostname='gitlab.acmeinc.com']").await;
+    assert!(
+        !attached.text().await.unwrap().contains("never"),
+        "gitlab.acmeinc.com has pinged"
+    );
+    let ninja = find(client, "tr.unattached[data-hostname='acmeinc.ninja']").await;
+    assert!(ninja.text().await.unwrap().contains("Not attached"));
+    let utilization = texts(client, ".utilization").await;
+    assert!(
+        utilization.iter().any(|u| u.contains("licensed users")),
+        "{utilization:?}"
+    );
+
+    // The whole view came from one GraphQL request, counted by the page and by our fetch hook.
+    assert_eq!(
+        graphql_requests(client).await,
+        (1, 1),
+        "one request for the customer view"
+    );
+
+    // A server's ping history, newest first, in a second request.
+    ninja
+        .find(Locator::Css("button.server-link"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    find(client, "#server-dialog[data-loaded]").await;
+    let recorded = texts(
+        client,
+        "#server-dialog table.history tbody tr td:first-child",
+    )
+    .await;
+    assert!(!recorded.is_empty(), "acmeinc.ninja has a ping history");
+    let mut sorted = recorded.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(recorded, sorted, "newest first");
+    save_screenshot(client, "server-history").await;
+    assert_eq!(graphql_requests(client).await.0, 2);
+
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn with_the_version_service_stopped_licenses_still_show_and_usage_is_marked_unavailable() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let client = &browser.client;
+    let (gateway, mut version) = seeded_servers().await;
+    version.stop().await;
+
+    open_signed_in(client, &gateway).await;
+    search_and_open(client, "acmeinc.com", "Acme Inc").await;
+    let loaded = customer_view_loaded(client).await;
+    let screenshot = save_screenshot(client, "customer-view-usage-unavailable").await;
+    assert_eq!(loaded, "partial", "see {}", screenshot.display());
+
+    let note = find(client, "#usage-unavailable")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(note.contains("Usage data is unavailable"), "{note}");
+    let licenses = licenses_shown(client).await;
+    assert!(
+        licenses.contains(&("ACTIVE".to_owned(), "Paid".to_owned(), true)),
+        "{licenses:?}"
+    );
+    assert!(
+        licenses.contains(&("EXPIRED".to_owned(), "Trial".to_owned(), false)),
+        "{licenses:?}"
+    );
+    let row = find(client, "tr[data-hostname='gitlab.acmeinc.com']")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(row.contains("unavailable"), "{row}");
+    assert_eq!(graphql_requests(client).await, (1, 1));
+
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn the_page_asks_for_a_token_keeps_it_in_the_session_and_sends_it() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let client = &browser.client;
+    let (gateway, _version) = seeded_servers().await;
+
+    client.goto(&gateway.url("/")).await.unwrap();
+    find(client, "#search")
+        .await
+        .send_keys("Acme")
+        .await
+        .unwrap();
+    // The gateway answers 401: the page asks for a token instead of showing results.
+    let form = find(client, "#sign-in:not([hidden])").await;
+    assert!(form.text().await.unwrap().contains("needs an access token"));
+    let token = gateway.token(&["support"], &[]);
+    let input = find(client, "#token").await;
+    input.send_keys(&token).await.unwrap();
+    input.send_keys(&Key::Enter).await.unwrap();
+    // The search it interrupted runs again, now with the token.
+    find(client, "a.result[data-customer-id='1']").await;
+    let stored = client
+        .execute(
+            "return [sessionStorage.getItem('licensedot.token'), localStorage.length];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(stored, json!([token, 0]), "in the session only");
+
+    // A bad token brings the form back, with the reason.
+    client
+        .execute(
+            "sessionStorage.setItem('licensedot.token', 'not-a-jwt');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    client
+        .execute("location.hash = '#/customer/1';", vec![])
+        .await
+        .unwrap();
+    let reason = find(client, "#sign-in:not([hidden]) #sign-in-reason")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(reason.contains("refused"), "{reason}");
+    save_screenshot(client, "sign-in").await;
+
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn the_explorer_pins_its_assets_and_explains_when_they_cannot_load() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let client = &browser.client;
+    // A base URL nobody answers on: what a machine without internet sees.
+    let dead = format!("http://127.0.0.1:{}/assets", free_port());
+    let base = dead.clone();
+    let gateway = Gateway::start_with(Backend::Sqlite, move |config| {
+        config.explorer.asset_base_url = base;
+    })
+    .await;
+
+    client.goto(&gateway.url("/graphql")).await.unwrap();
+    let message = find(client, "#explorer-missing")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        message.contains("could not load") && message.contains(&dead),
+        "{message}"
+    );
+    let scripts = client
+        .execute(
+            r#"return Array.from(document.querySelectorAll("script[integrity], link[integrity]"))
+                 .map(e => [e.src || e.href, e.integrity, e.crossOrigin]);"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    let scripts = scripts.as_array().unwrap();
+    assert_eq!(scripts.len(), 4, "{scripts:?}");
+    for script in scripts {
+        assert!(script[0].as_str().unwrap().starts_with(&dead), "{script}");
+        assert!(
+            script[0].as_str().unwrap().contains('@'),
+            "pinned by version: {script}"
+        );
+        assert!(
+            script[1].as_str().unwrap().starts_with("sha384-"),
+            "{script}"
+        );
+        assert_eq!(script[2], "anonymous");
+    }
+
+    browser.close().await;
+}
