@@ -14,7 +14,12 @@ fn today() -> NaiveDate {
 /// A gateway over the demo story plus `customers` generated customers.
 async fn seeded_gateway(backend: Backend, customers: u64) -> Gateway {
     let gateway = Gateway::start(backend).await;
-    let options = seed::SeedOptions { customers, seed: 7, today: today(), include_demo_story: true };
+    let options = seed::SeedOptions {
+        customers,
+        seed: 7,
+        today: today(),
+        include_demo_story: true,
+    };
     seed::seed(&gateway.state.db, None, &options).await.unwrap();
     gateway
 }
@@ -56,14 +61,34 @@ async fn acme_has_a_paid_license_an_earlier_trial_contacts_and_hostnames() {
             .unwrap_or_else(|| panic!("{backend:?}: no Acme Inc in {response}"))
             .clone();
         let licenses = acme["licenses"].as_array().unwrap();
-        let paid = licenses.iter().find(|l| l["trial"] == false).expect("a paid license");
-        let trial = licenses.iter().find(|l| l["trial"] == true).expect("a trial");
+        let paid = licenses
+            .iter()
+            .find(|l| l["trial"] == false)
+            .expect("a paid license");
+        let trial = licenses
+            .iter()
+            .find(|l| l["trial"] == true)
+            .expect("a trial");
         assert_eq!(paid["status"], "ACTIVE", "{backend:?}");
         assert_eq!(trial["status"], "EXPIRED");
         assert_eq!(trial["plan"], "ULTIMATE");
-        assert_eq!(acme["activeLicense"]["id"], paid["id"], "the active paid license wins over any trial");
-        assert!(paid["contact"]["email"].as_str().unwrap().ends_with("@acmeinc.com"));
-        assert!(paid["hostnames"].as_array().unwrap().iter().any(|h| h["name"] == "gitlab.acmeinc.com"));
+        assert_eq!(
+            acme["activeLicense"]["id"], paid["id"],
+            "the active paid license wins over any trial"
+        );
+        assert!(
+            paid["contact"]["email"]
+                .as_str()
+                .unwrap()
+                .ends_with("@acmeinc.com")
+        );
+        assert!(
+            paid["hostnames"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|h| h["name"] == "gitlab.acmeinc.com")
+        );
         // Newest first.
         assert_eq!(licenses.first().unwrap()["id"], paid["id"]);
     }
@@ -81,18 +106,39 @@ async fn search_is_case_insensitive_across_fields_and_takes_wildcards_literally(
             let gateway = &gateway;
             let text = text.to_owned();
             async move {
-                gateway.query("query($s: String) { customers(search: $s) { nodes { name } } }", json!({"s": text})).await
+                gateway
+                    .query(
+                        "query($s: String) { customers(search: $s) { nodes { name } } }",
+                        json!({"s": text}),
+                    )
+                    .await
             }
         };
-        assert_eq!(names(&search("50%").await, "customers"), vec!["50% Off_Deals"], "{backend:?}: % is literal");
-        assert_eq!(names(&search("f_d").await, "customers"), vec!["50% Off_Deals"], "{backend:?}: _ is literal");
+        assert_eq!(
+            names(&search("50%").await, "customers"),
+            vec!["50% Off_Deals"],
+            "{backend:?}: % is literal"
+        );
+        assert_eq!(
+            names(&search("f_d").await, "customers"),
+            vec!["50% Off_Deals"],
+            "{backend:?}: _ is literal"
+        );
         // By contact e-mail, any case: finds Acme.
-        assert!(names(&search("JANE.DOE@ACMEINC").await, "customers").contains(&"Acme Inc".to_owned()));
+        assert!(
+            names(&search("JANE.DOE@ACMEINC").await, "customers").contains(&"Acme Inc".to_owned())
+        );
 
         let licenses = gateway
-            .query(r#"{ licenses(search: "ACMEINC.COM") { totalCount nodes { customer { name } } } }"#, json!({}))
+            .query(
+                r#"{ licenses(search: "ACMEINC.COM") { totalCount nodes { customer { name } } } }"#,
+                json!({}),
+            )
             .await;
-        assert!(licenses["data"]["licenses"]["totalCount"].as_u64().unwrap() >= 2, "{licenses}");
+        assert!(
+            licenses["data"]["licenses"]["totalCount"].as_u64().unwrap() >= 2,
+            "{licenses}"
+        );
     }
 }
 
@@ -120,13 +166,26 @@ async fn pagination_follows_cursors_and_caps_first() {
         let mut unique = seen.clone();
         unique.sort();
         unique.dedup();
-        assert_eq!((seen.len(), unique.len()), (30, 30), "every customer exactly once");
+        assert_eq!(
+            (seen.len(), unique.len()),
+            (30, 30),
+            "every customer exactly once"
+        );
 
-        let too_many = gateway.query("{ customers(first: 101) { totalCount } }", json!({})).await;
+        let too_many = gateway
+            .query("{ customers(first: 101) { totalCount } }", json!({}))
+            .await;
         assert_eq!(error_codes(&too_many), vec!["PAGE_TOO_LARGE"]);
-        assert!(too_many["errors"][0]["message"].as_str().unwrap().contains("100"));
+        assert!(
+            too_many["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("100")
+        );
 
-        let bad_cursor = gateway.query(r#"{ licenses(after: "bm9wZQ") { totalCount } }"#, json!({})).await;
+        let bad_cursor = gateway
+            .query(r#"{ licenses(after: "bm9wZQ") { totalCount } }"#, json!({}))
+            .await;
         assert_eq!(error_codes(&bad_cursor), vec!["INVALID_CURSOR"]);
     }
 }
@@ -147,13 +206,34 @@ async fn filters_answer_how_many_trials_a_prospect_requested() {
         assert!(response["errors"].is_null(), "{backend:?}: {response}");
         let trials = &response["data"]["trials"];
         assert!(trials["totalCount"].as_u64().unwrap() >= 1);
-        assert!(trials["nodes"].as_array().unwrap().iter().all(|t| t["usersCount"].as_i64().unwrap() <= 100));
+        assert!(
+            trials["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|t| t["usersCount"].as_i64().unwrap() <= 100)
+        );
         let active = &response["data"]["active"];
-        assert!(active["nodes"].as_array().unwrap().iter().all(|l| l["status"] == "ACTIVE"));
+        assert!(
+            active["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|l| l["status"] == "ACTIVE")
+        );
         assert!(active["totalCount"].as_u64().unwrap() >= 1);
         // Active licenses with an expiry inside the horizon are all expiring ones: never more.
-        assert!(response["data"]["expiring"]["totalCount"].as_u64().unwrap() <= active["totalCount"].as_u64().unwrap());
-        assert!(response["data"]["premium"]["nodes"].as_array().unwrap().iter().all(|l| l["plan"] == "PREMIUM"));
+        assert!(
+            response["data"]["expiring"]["totalCount"].as_u64().unwrap()
+                <= active["totalCount"].as_u64().unwrap()
+        );
+        assert!(
+            response["data"]["premium"]["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|l| l["plan"] == "PREMIUM")
+        );
 
         let contradictory = gateway
             .query(
@@ -168,7 +248,18 @@ async fn filters_answer_how_many_trials_a_prospect_requested() {
 #[tokio::test]
 async fn lookups_by_id_and_hostname_name() {
     for backend in backends() {
-        let gateway = seeded_gateway(backend, 3).await;
+        // A name the license database does not know is asked of the version service, which
+        // knows it neither.
+        let version = e2e_tests::version::VersionService::start(backend, None).await;
+        let url = version.graphql_url();
+        let gateway = Gateway::start_with(backend, |config| config.version_service.url = url).await;
+        let options = seed::SeedOptions {
+            customers: 3,
+            seed: 7,
+            today: today(),
+            include_demo_story: true,
+        };
+        seed::seed(&gateway.state.db, None, &options).await.unwrap();
         let response = gateway
             .query(
                 r#"{ known: hostname(name: "GitLab.AcmeInc.com.") { name known licenses { customer { name } } }
@@ -183,13 +274,24 @@ async fn lookups_by_id_and_hostname_name() {
         let data = &response["data"];
         assert_eq!(data["known"]["name"], "gitlab.acmeinc.com");
         assert_eq!(data["known"]["licenses"][0]["customer"]["name"], "Acme Inc");
-        assert!(data["unknownHost"].is_null() && data["unknownLicense"].is_null() && data["unknownCustomer"].is_null());
+        assert!(
+            data["unknownHost"].is_null()
+                && data["unknownLicense"].is_null()
+                && data["unknownCustomer"].is_null()
+        );
         assert_eq!(data["customer"]["name"], "Acme Inc");
         assert!(data["customer"]["contacts"].as_array().unwrap().len() >= 2);
 
-        let malformed = gateway.query(r#"{ license(id: "abc") { id } }"#, json!({})).await;
+        let malformed = gateway
+            .query(r#"{ license(id: "abc") { id } }"#, json!({}))
+            .await;
         assert_eq!(error_codes(&malformed), vec!["BAD_USER_INPUT"]);
-        assert!(malformed["errors"][0]["message"].as_str().unwrap().contains("not a valid license id"));
+        assert!(
+            malformed["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("not a valid license id")
+        );
     }
 }
 
@@ -198,11 +300,25 @@ async fn bad_queries_get_clear_errors_not_failures() {
     let gateway = seeded_gateway(Backend::Sqlite, 1).await;
     let client = reqwest::Client::new();
     let syntax = gateway.query("{ customers(search: ", json!({})).await;
-    assert!(syntax["errors"][0]["message"].as_str().unwrap().to_lowercase().contains("expected"), "{syntax}");
-    let wrong_type = gateway.query("{ customers(first: \"ten\") { totalCount } }", json!({})).await;
+    assert!(
+        syntax["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("expected"),
+        "{syntax}"
+    );
+    let wrong_type = gateway
+        .query("{ customers(first: \"ten\") { totalCount } }", json!({}))
+        .await;
     assert!(!wrong_type["errors"].as_array().unwrap().is_empty());
     let unknown_field = gateway.query("{ customers { nope } }", json!({})).await;
-    assert!(unknown_field["errors"][0]["message"].as_str().unwrap().contains("nope"));
+    assert!(
+        unknown_field["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nope")
+    );
     let not_json = client
         .post(gateway.url("/graphql"))
         .header("authorization", gateway.admin_authorization())
@@ -234,15 +350,30 @@ async fn statements_per_dashboard_query_do_not_grow_with_licenses() {
         let gateway = Gateway::start(backend).await;
         let mut counts = Vec::new();
         for (i, size) in [1u32, 10, 100].into_iter().enumerate() {
-            let id = seed::seed_customer_with_licenses(&gateway.state.db, None, &format!("Scale {size}"), size, i as u64, today())
-                .await
-                .unwrap();
+            let id = seed::seed_customer_with_licenses(
+                &gateway.state.db,
+                None,
+                &format!("Scale {size}"),
+                size,
+                i as u64,
+                today(),
+            )
+            .await
+            .unwrap();
             let count = dashboard_statements(&gateway, id).await;
             counts.push((size, count));
         }
-        println!("{backend:?}: SQL statements per dashboard query (licenses, statements): {counts:?}");
-        assert!(counts.iter().all(|(_, n)| *n == counts[0].1), "{backend:?}: {counts:?}");
-        assert!(counts[0].1 <= 8, "a handful of batched statements, not one per row: {counts:?}");
+        println!(
+            "{backend:?}: SQL statements per dashboard query (licenses, statements): {counts:?}"
+        );
+        assert!(
+            counts.iter().all(|(_, n)| *n == counts[0].1),
+            "{backend:?}: {counts:?}"
+        );
+        assert!(
+            counts[0].1 <= 8,
+            "a handful of batched statements, not one per row: {counts:?}"
+        );
     }
 }
 
@@ -252,7 +383,14 @@ async fn an_unreachable_database_is_a_clear_startup_error() {
         database_url: "postgres://nobody:secret@127.0.0.1:1/none".to_owned(),
         ..gateway::Config::default()
     };
-    let error = gateway::AppState::start(config).await.err().expect("start must fail").to_string();
+    let error = gateway::AppState::start(config)
+        .await
+        .err()
+        .expect("start must fail")
+        .to_string();
     assert!(error.contains("license database"), "{error}");
-    assert!(!error.contains("secret"), "no password in messages: {error}");
+    assert!(
+        !error.contains("secret"),
+        "no password in messages: {error}"
+    );
 }

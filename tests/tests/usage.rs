@@ -104,11 +104,20 @@ async fn batches_above_the_key_cap_are_split_into_concurrent_calls() {
     })
     .await;
     let today = Utc::now().date_naive();
-    let id = seed::seed_customer_with_licenses(&gateway.state.db, Some(&version.state.db), "Split", 10, 3, today)
-        .await
-        .unwrap();
+    let id = seed::seed_customer_with_licenses(
+        &gateway.state.db,
+        Some(&version.state.db),
+        "Split",
+        10,
+        3,
+        today,
+    )
+    .await
+    .unwrap();
     let before = version.entities_calls();
-    let response = gateway.query(DASHBOARD, json!({"id": id.to_string()})).await;
+    let response = gateway
+        .query(DASHBOARD, json!({"id": id.to_string()}))
+        .await;
     assert!(response["errors"].is_null(), "{response}");
     let licenses = response["data"]["customer"]["licenses"].as_array().unwrap();
     let mut hostnames: Vec<&str> = licenses
@@ -119,7 +128,11 @@ async fn batches_above_the_key_cap_are_split_into_concurrent_calls() {
     hostnames.sort_unstable();
     hostnames.dedup();
     let keys = licenses.len() + hostnames.len();
-    assert_eq!(version.entities_calls() - before, keys.div_ceil(5) as u64, "{keys} keys in calls of at most 5");
+    assert_eq!(
+        version.entities_calls() - before,
+        keys.div_ceil(5) as u64,
+        "{keys} keys in calls of at most 5"
+    );
 }
 
 #[tokio::test]

@@ -400,6 +400,7 @@ async fn execute(
         context.scope.clone(),
         state.version.clone(),
         Some(request_id.to_owned()),
+        state.metrics.clone(),
     );
     let request = request
         .data(context)

@@ -52,8 +52,9 @@ impl AppState {
         config.validate().map_err(StartError::Config)?;
         config.limits.validate().map_err(StartError::Config)?;
         config.cors.layer().map_err(StartError::Config)?;
+        let metrics = Metrics::new();
         let version = Arc::new(
-            crate::upstream::VersionClient::new(&config.version_service)
+            crate::upstream::VersionClient::new(&config.version_service, metrics.clone())
                 .map_err(StartError::Config)?,
         );
         let persisted =
@@ -77,7 +78,7 @@ impl AppState {
             db,
             statements,
             schema: build_schema_with(&config.limits, Arc::new(persisted)),
-            metrics: Metrics::new(),
+            metrics,
             version,
             limiter: Arc::new(tokio::sync::Semaphore::new(
                 config.limits.max_concurrent_requests,

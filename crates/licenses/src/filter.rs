@@ -31,12 +31,12 @@ pub struct LicenseFilter {
 impl LicenseFilter {
     /// Rejects filters that can match nothing because they contradict themselves.
     pub fn validate(&self) -> Result<(), Error> {
-        if let (Some(after), Some(before)) = (self.issued_after, self.issued_before) {
-            if after >= before {
-                return Err(Error::InvalidArgument(
-                    "`issuedAfter` must be earlier than `issuedBefore`".to_owned(),
-                ));
-            }
+        if let (Some(after), Some(before)) = (self.issued_after, self.issued_before)
+            && after >= before
+        {
+            return Err(Error::InvalidArgument(
+                "`issuedAfter` must be earlier than `issuedBefore`".to_owned(),
+            ));
         }
         Ok(())
     }

@@ -103,6 +103,26 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let licenses_url = sqlite_url(&args.data_dir, "licenses.sqlite");
     let version_url = sqlite_url(&args.data_dir, "version.sqlite");
 
+    // Bind first: port 0 picks free ports, and the gateway must know the version service's.
+    let version_listener = tokio::net::TcpListener::bind(args.version_listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (is a demo already running?)",
+                args.version_listen
+            )
+        })?;
+    let gateway_listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (is a demo already running?)",
+                args.listen
+            )
+        })?;
+    let version_address = version_listener.local_addr()?;
+    let gateway_address = gateway_listener.local_addr()?;
+
     let version_config = version_service::Config {
         listen: args.version_listen,
         database_url: version_url,
@@ -115,6 +135,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         database_url: licenses_url,
         ..gateway::Config::default()
     };
+    gateway_config.version_service.url = format!("http://{version_address}/graphql");
     gateway_config.auth.hs256_secret = Some(secrets.jwt_secret.clone());
     gateway_config.version_service.service_token = Some(secrets.service_token.clone());
     let gateway_state = gateway::AppState::start(gateway_config).await?;
@@ -139,25 +160,6 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             report.customers, report.licenses, report.usage_pings
         );
     }
-
-    let version_listener = tokio::net::TcpListener::bind(args.version_listen)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot listen on {} (is a demo already running?)",
-                args.version_listen
-            )
-        })?;
-    let gateway_listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot listen on {} (is a demo already running?)",
-                args.listen
-            )
-        })?;
-    let version_address = version_listener.local_addr()?;
-    let gateway_address = gateway_listener.local_addr()?;
 
     println!(
         "licensedot demo is running (data in {})",

@@ -13,6 +13,7 @@ use licenses::{Error, Scope};
 use sea_orm::DatabaseConnection;
 
 use super::usage::{UsageLoader, UsagePlan};
+use crate::metrics::Metrics;
 use crate::upstream::VersionClient;
 
 type LoadResult<K, V> = Result<HashMap<K, V>, Arc<Error>>;
@@ -22,6 +23,7 @@ type LoadResult<K, V> = Result<HashMap<K, V>, Arc<Error>>;
 pub struct Source {
     db: DatabaseConnection,
     scope: Scope,
+    metrics: Metrics,
 }
 
 /// Groups rows under their key, keeping the order the query returned them in.
@@ -47,6 +49,7 @@ macro_rules! loader {
 
             async fn load(&self, $keys: &[i64]) -> LoadResult<i64, $value> {
                 let $source = &self.0;
+                $source.metrics.record_batch(stringify!($name), $keys.len());
                 $body.map_err(Arc::new)
             }
         }
@@ -145,13 +148,19 @@ impl Loaders {
         scope: Scope,
         version: Arc<VersionClient>,
         request_id: Option<String>,
+        metrics: Metrics,
     ) -> Self {
-        let source = Source { db, scope };
+        let source = Source {
+            db,
+            scope,
+            metrics: metrics.clone(),
+        };
         let usage_plan = Arc::new(UsagePlan::default());
         let usage = cached(UsageLoader {
             client: version,
             plan: usage_plan.clone(),
             request_id,
+            metrics,
         });
         Self {
             usage,

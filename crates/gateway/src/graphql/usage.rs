@@ -13,6 +13,7 @@ use async_graphql::dataloader::Loader;
 use async_graphql::{Lookahead, Value as GqlValue};
 use serde_json::{Value, json};
 
+use crate::metrics::Metrics;
 use crate::upstream::selection::{HostnameSelection, LicenseSelection, PingFields, UsageSelection};
 use crate::upstream::{UpstreamError, VersionClient};
 
@@ -75,6 +76,7 @@ pub struct UsageLoader {
     pub client: Arc<VersionClient>,
     pub plan: Arc<UsagePlan>,
     pub request_id: Option<String>,
+    pub metrics: Metrics,
 }
 
 impl Loader<UsageKey> for UsageLoader {
@@ -82,6 +84,7 @@ impl Loader<UsageKey> for UsageLoader {
     type Error = Infallible;
 
     async fn load(&self, keys: &[UsageKey]) -> Result<HashMap<UsageKey, UsageEntity>, Infallible> {
+        self.metrics.record_batch("UsageLoader", keys.len());
         let representations = keys.iter().map(UsageKey::representation).collect();
         let results = self
             .client

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::breaker::Breaker;
 use super::{UpstreamConfig, UpstreamError};
+use crate::metrics::Metrics;
 
 /// The header that carries the caller's request id to the version service.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -26,11 +27,12 @@ pub struct VersionClient {
     max_keys_per_call: usize,
     breaker: Breaker,
     calls: AtomicU64,
+    metrics: Metrics,
 }
 
 impl VersionClient {
     /// A client for `config`; fails only when the HTTP client cannot be built.
-    pub fn new(config: &UpstreamConfig) -> Result<Self, String> {
+    pub fn new(config: &UpstreamConfig, metrics: Metrics) -> Result<Self, String> {
         let timeout = Duration::from_millis(config.timeout_ms.max(1));
         let http = reqwest::Client::builder()
             .timeout(timeout)
@@ -49,6 +51,7 @@ impl VersionClient {
                 Duration::from_millis(config.breaker_cooldown_ms),
             ),
             calls: AtomicU64::new(0),
+            metrics,
         })
     }
 
@@ -91,6 +94,8 @@ impl VersionClient {
     ) -> EntityResults {
         let all = |error: UpstreamError| vec![Err(error); representations.len()];
         if !self.breaker.allow(Instant::now()) {
+            self.metrics
+                .record_upstream_call(Duration::ZERO, "circuit_open");
             return all(UpstreamError::CircuitOpen);
         }
         self.calls.fetch_add(1, Ordering::Relaxed);
@@ -106,6 +111,8 @@ impl VersionClient {
                 .map_or_else(|e| !e.is_service_failure(), |_| true),
             Instant::now(),
         );
+        self.metrics
+            .record_upstream_call(started.elapsed(), outcome_label(&outcome));
         tracing::debug!(
             keys = representations.len(),
             elapsed_ms = started.elapsed().as_millis() as u64,
@@ -145,6 +152,18 @@ impl VersionClient {
         tokio::time::timeout(self.timeout, exchange)
             .await
             .unwrap_or(Err(UpstreamError::Timeout(timeout_ms)))
+    }
+}
+
+/// The metrics label of a call's outcome: a fixed word.
+fn outcome_label(outcome: &Result<EntityResults, UpstreamError>) -> &'static str {
+    match outcome {
+        Ok(_) => "ok",
+        Err(UpstreamError::Timeout(_)) => "timeout",
+        Err(UpstreamError::CircuitOpen) => "circuit_open",
+        Err(UpstreamError::Remote(_)) => "remote_error",
+        Err(UpstreamError::BadResponse(_)) => "bad_response",
+        Err(UpstreamError::Unavailable(_)) => "unavailable",
     }
 }
 
