@@ -541,3 +541,103 @@ async fn the_explorer_pins_its_assets_and_explains_when_they_cannot_load() {
 
     browser.close().await;
 }
+
+/// Serves `dir` over HTTP on port 0 with `Access-Control-Allow-Origin: *` (the explorer's tags
+/// are `crossorigin="anonymous"`), as an offline site's asset host would. Returns its base URL.
+async fn serve_directory(dir: PathBuf) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let dir = dir.clone();
+            tokio::spawn(async move {
+                let mut buffer = vec![0; 8192];
+                let n = stream.read(&mut buffer).await.unwrap_or(0);
+                let request = String::from_utf8_lossy(&buffer[..n]);
+                let path = request.split_whitespace().nth(1).unwrap_or("/");
+                let file = (!path.contains(".."))
+                    .then(|| std::fs::read(dir.join(path.trim_start_matches('/'))).ok())
+                    .flatten();
+                let (status, body) = match file {
+                    Some(body) => ("200 OK", body),
+                    None => ("404 Not Found", Vec::new()),
+                };
+                let content_type = if path.ends_with(".css") {
+                    "text/css"
+                } else {
+                    "text/javascript"
+                };
+                let head = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
+                     Access-Control-Allow-Origin: *\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.write_all(&body).await;
+            });
+        }
+    });
+    base
+}
+
+/// GraphiQL for real: needs the npm files of the pinned versions in the `package@version/file`
+/// layout (docs/dashboard.md, "Hosting the explorer's assets yourself") in the directory named
+/// by `LICENSEDOT_EXPLORER_ASSETS`. Run with `cargo test -p e2e-tests --test browser --
+/// --ignored`.
+#[tokio::test]
+#[ignore = "needs GraphiQL's npm files: set LICENSEDOT_EXPLORER_ASSETS (docs/dashboard.md)"]
+async fn the_explorer_runs_graphiql_from_self_hosted_assets_with_the_session_token() {
+    let assets = std::env::var("LICENSEDOT_EXPLORER_ASSETS")
+        .expect("LICENSEDOT_EXPLORER_ASSETS: a directory with graphiql@3.8.3/, react@18.3.1/, react-dom@18.3.1/");
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let client = &browser.client;
+    let base = serve_directory(PathBuf::from(assets)).await;
+    let gateway = Gateway::start_with(Backend::Sqlite, move |config| {
+        config.explorer.asset_base_url = base;
+    })
+    .await;
+    let options = seed::SeedOptions {
+        customers: 5,
+        seed: 7,
+        today: chrono::Utc::now().date_naive(),
+        include_demo_story: true,
+    };
+    seed::seed(&gateway.state.db, None, &options).await.unwrap();
+
+    // The dashboard's session token is filled into GraphiQL's headers.
+    open_signed_in(client, &gateway).await;
+    client.goto(&gateway.url("/graphql")).await.unwrap();
+    find(client, ".graphiql-container").await;
+    find(client, ".graphiql-execute-button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let mut result = String::new();
+    for _ in 0..100 {
+        result = client
+            .execute(
+                "const r = document.querySelector('.result-window'); return r ? r.innerText : '';",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if result.contains("Acme Inc") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    save_screenshot(client, "explorer").await;
+    assert!(
+        result.contains("Acme Inc"),
+        "GraphiQL's query answered with the token: {result}"
+    );
+
+    browser.close().await;
+}

@@ -34,10 +34,9 @@
   const headers = token ? JSON.stringify({ Authorization: `Bearer ${token}` }, null, 2) : undefined;
   const fetcher = window.GraphiQL.createFetcher({ url: endpoint });
   const defaultQuery = `# licensedot: licenses and usage in one graph.
-#
-# If the gateway answers 401, open the "Headers" tab below and add
-#   { "Authorization": "Bearer <your token>" }
-# (\`licensedot token --role support\` mints a development token).
+# Answered 401? Put your token in "Headers" below:
+#   { "Authorization": "Bearer <token>" }
+# (licensedot token --role support mints one)
 
 query Customer($search: String = "acme") {
   customers(search: $search, first: 5) {
