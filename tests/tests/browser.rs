@@ -456,7 +456,11 @@ async fn the_page_asks_for_a_token_keeps_it_in_the_session_and_sends_it() {
     assert!(form.text().await.unwrap().contains("needs an access token"));
     let token = gateway.token(&["support"], &[]);
     let input = find(client, "#token").await;
-    input.send_keys(&token).await.unwrap();
+    // Pasted as `licensedot demo` prints it.
+    input
+        .send_keys(&format!("Authorization: Bearer {token}"))
+        .await
+        .unwrap();
     input.send_keys(&Key::Enter).await.unwrap();
     // The search it interrupted runs again, now with the token.
     find(client, "a.result[data-customer-id='1']").await;

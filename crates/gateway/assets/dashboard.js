@@ -572,7 +572,7 @@
     $("search-form").addEventListener("submit", (e) => e.preventDefault());
     $("sign-in-form").addEventListener("submit", (event) => {
       event.preventDefault();
-      const token = $("token").value.trim().replace(/^Bearer\s+/i, "");
+      const token = $("token").value.trim().replace(/^(Authorization:\s*)?Bearer\s+/i, "");
       if (!token) return;
       sessionStorage.setItem(TOKEN_KEY, token);
       $("token").value = "";
