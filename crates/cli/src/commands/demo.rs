@@ -165,7 +165,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         "licensedot demo is running (data in {})",
         args.data_dir.display()
     );
-    println!("  GraphQL:          http://{gateway_address}/graphql");
+    println!("  dashboard:        http://{gateway_address}/");
+    println!("  GraphQL explorer: http://{gateway_address}/graphql");
     println!("  version service:  http://{version_address}/graphql");
     secrets.print_token(&gateway_state.config.auth, &args.data_dir)?;
     println!("press ctrl-c to stop");
