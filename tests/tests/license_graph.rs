@@ -394,3 +394,50 @@ async fn an_unreachable_database_is_a_clear_startup_error() {
         "no password in messages: {error}"
     );
 }
+
+#[tokio::test]
+async fn the_gateway_is_itself_a_federation_subgraph() {
+    let gateway = seeded_gateway(Backend::Sqlite, 2).await;
+    let sdl = gateway.query("{ _service { sdl } }", json!({})).await;
+    let sdl = sdl["data"]["_service"]["sdl"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{sdl}"))
+        .to_owned();
+    for (ty, key) in [("Customer", "id"), ("License", "id"), ("Hostname", "name")] {
+        let declaration = sdl
+            .lines()
+            .find(|line| line.starts_with(&format!("type {ty} ")))
+            .unwrap_or_else(|| panic!("no type {ty} in {sdl}"));
+        assert!(
+            declaration.contains(&format!("@key(fields: \"{key}\")")),
+            "{declaration}"
+        );
+    }
+    assert!(
+        sdl.contains("federation/v2"),
+        "a Federation v2 subgraph: {sdl}"
+    );
+
+    let entities = gateway
+        .query(
+            r#"query($r: [_Any!]!) { _entities(representations: $r) {
+                 ... on Customer { name } ... on License { trial customer { name } } ... on Hostname { name known } } }"#,
+            json!({"r": [
+                {"__typename": "Customer", "id": "1"},
+                {"__typename": "License", "id": "999999"},
+                {"__typename": "Hostname", "name": "gitlab.acmeinc.com"},
+                {"__typename": "License", "id": "2"}
+            ]}),
+        )
+        .await;
+    let list = entities["data"]["_entities"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{entities}"));
+    assert_eq!(list[0]["name"], "Acme Inc");
+    assert!(
+        list[1].is_null(),
+        "an unknown key is null, the others resolve: {entities}"
+    );
+    assert_eq!(list[2]["known"], true);
+    assert_eq!(list[3]["customer"]["name"], "Acme Inc");
+}
