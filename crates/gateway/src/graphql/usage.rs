@@ -135,8 +135,7 @@ pub fn hostname_selection(hostname: &Lookahead<'_>) -> UsageSelection {
         fields.add("licenseId");
     }
     let mut selection = HostnameSelection {
-        last_usage_ping_at: hostname.field("lastUsagePingAt").exists()
-            || hostname.field("known").exists(),
+        last_usage_ping_at: hostname.field("lastUsagePingAt").exists(),
         latest,
         history: Default::default(),
     };
