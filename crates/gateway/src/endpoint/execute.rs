@@ -1,0 +1,172 @@
+//! Running the GraphQL requests of one HTTP request against the schema: each gets its own
+//! loaders and request facts, all share the caller's context and the request's deadline.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_graphql::ServerError;
+use auth::Viewer;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode};
+use chrono::Utc;
+use serde_json::{Value, json};
+use tokio::time::Instant as Deadline;
+
+use super::{Refused, http_codes};
+use crate::graphql::RequestContext;
+use crate::graphql::loaders::Loaders;
+use crate::limits::{RequestFacts, code_of, coded, codes};
+use crate::state::AppState;
+
+/// One executed operation, ready to serialise.
+pub(super) struct Outcome {
+    pub body: Value,
+    /// Every error was raised before execution (parse, validation, limits, persisted
+    /// queries): `data` is left out, and `application/graphql-response+json` gets 400.
+    pub before_execution: bool,
+    /// A mutation came by GET: 405 with `Allow: POST`.
+    pub method_not_allowed: bool,
+}
+
+/// Executes `requests` side by side, one [`Outcome`] each in order; refused with 504 when
+/// they are not all done by `deadline`.
+pub(super) async fn execute_all(
+    state: &AppState,
+    requests: Vec<async_graphql::Request>,
+    viewer: &Viewer,
+    parts: &Parts,
+    started: Instant,
+    deadline: Deadline,
+) -> Result<Vec<Outcome>, Refused> {
+    let request_id = request_id(&parts.headers);
+    let is_get = parts.method == Method::GET;
+    let context = context_for(viewer);
+    let runs = requests.into_iter().map(|request| {
+        execute(
+            state,
+            request,
+            context.clone(),
+            is_get,
+            &request_id,
+            started,
+        )
+    });
+    let limits = &state.config.limits;
+    match tokio::time::timeout_at(deadline, futures::future::join_all(runs)).await {
+        Ok(outcomes) => Ok(outcomes),
+        Err(_) => {
+            tracing::warn!(
+                timeout_ms = limits.request_timeout_ms,
+                "request timed out while executing"
+            );
+            Err(Refused::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                http_codes::TIMEOUT,
+                format!(
+                    "the request took longer than {} ms",
+                    limits.request_timeout_ms
+                ),
+            ))
+        }
+    }
+}
+
+fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_owned()
+}
+
+/// The seam where a request's context is built from its authenticated caller.
+fn context_for(viewer: &Viewer) -> RequestContext {
+    RequestContext::for_viewer(viewer, Utc::now().date_naive())
+}
+
+async fn execute(
+    state: &AppState,
+    request: async_graphql::Request,
+    context: RequestContext,
+    is_get: bool,
+    request_id: &str,
+    started: Instant,
+) -> Outcome {
+    let facts = Arc::new(RequestFacts {
+        is_get,
+        operation_name: request.operation_name.clone(),
+        ..RequestFacts::default()
+    });
+    let loaders = Loaders::new(
+        state.db.clone(),
+        context.scope.clone(),
+        state.version.clone(),
+        Some(request_id.to_owned()),
+        state.metrics.clone(),
+    );
+    let request = request
+        .data(context)
+        .data(loaders)
+        .data(state.db.clone())
+        .data(state.metrics.clone())
+        .data(facts.clone());
+    let mut response = state.schema.execute(request).await;
+
+    for error in &mut response.errors {
+        ensure_code(error, request_id);
+    }
+    let codes: Vec<String> = response.errors.iter().filter_map(code_of).collect();
+    let before_execution = !codes.is_empty()
+        && codes
+            .iter()
+            .all(|c| codes::BEFORE_EXECUTION.contains(&c.as_str()));
+    let method_not_allowed = codes.iter().any(|c| c == codes::METHOD_NOT_ALLOWED);
+    let code_refs: Vec<&str> = codes.iter().map(String::as_str).collect();
+    let operation = facts.operation();
+    state
+        .metrics
+        .record_graphql(operation.as_deref(), started.elapsed(), &code_refs);
+
+    let mut body = serde_json::to_value(&response).unwrap_or_else(|_| json!({}));
+    if before_execution {
+        // The spec: a request that fails before execution has no `data` entry.
+        if let Some(object) = body.as_object_mut() {
+            object.remove("data");
+        }
+    }
+    Outcome {
+        body,
+        before_execution,
+        method_not_allowed,
+    }
+}
+
+/// Gives an error without a code one: argument coercion errors are the caller's; anything
+/// else is ours, logged in full and answered generically.
+fn ensure_code(error: &mut ServerError, request_id: &str) {
+    if code_of(error).is_some() {
+        return;
+    }
+    if error.message.starts_with("Failed to parse")
+        || error.message.starts_with("Invalid value for argument")
+    {
+        *error = ServerError {
+            extensions: coded("", http_codes::BAD_USER_INPUT).extensions,
+            ..error.clone()
+        };
+        return;
+    }
+    tracing::error!(
+        message = %error.message,
+        path = ?error.path,
+        source = ?error.source,
+        "internal error in a GraphQL response"
+    );
+    let generic = coded(
+        format!("internal error; the gateway log has the details under request id {request_id}"),
+        http_codes::INTERNAL,
+    );
+    error.message = generic.message;
+    error.extensions = generic.extensions;
+    error.source = None;
+}

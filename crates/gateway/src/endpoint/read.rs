@@ -1,0 +1,129 @@
+//! From an HTTP request to the GraphQL requests it carries: the query string of a GET, the
+//! JSON body of a POST, then the checks that need no parsing of any GraphQL document.
+
+use async_graphql::BatchRequest;
+use axum::body::Body;
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode};
+use tokio::time::Instant as Deadline;
+
+use super::get_request::get_request;
+use super::negotiate::is_json_body;
+use super::{Refused, http_codes};
+use crate::limits::{LimitsConfig, codes};
+
+/// The GraphQL requests of one HTTP request, checked for size and for a query to run.
+pub(super) struct Operations {
+    pub requests: Vec<async_graphql::Request>,
+    /// The body was a JSON array: the answer is an array too, whatever its length.
+    pub is_batch: bool,
+}
+
+/// Reads the GraphQL request (or batch) out of `parts` and `body`, and checks it.
+pub(super) async fn read_operations(
+    parts: &Parts,
+    body: Body,
+    limits: &LimitsConfig,
+    deadline: Deadline,
+) -> Result<Operations, Refused> {
+    let batch = if parts.method == Method::GET {
+        let request = get_request(&parts.uri).map_err(|error| {
+            Refused::new(
+                StatusCode::BAD_REQUEST,
+                codes::BAD_REQUEST,
+                format!("not a GraphQL request: {error}"),
+            )
+        })?;
+        BatchRequest::Single(request)
+    } else {
+        read_post_body(parts, body, limits, deadline).await?
+    };
+    let operations = match batch {
+        BatchRequest::Single(request) => Operations {
+            requests: vec![request],
+            is_batch: false,
+        },
+        BatchRequest::Batch(requests) => Operations {
+            requests,
+            is_batch: true,
+        },
+    };
+    check(&operations, limits)?;
+    Ok(operations)
+}
+
+/// A POST body: JSON only, no larger than `max_body_bytes`, arrived before the deadline.
+async fn read_post_body(
+    parts: &Parts,
+    body: Body,
+    limits: &LimitsConfig,
+    deadline: Deadline,
+) -> Result<BatchRequest, Refused> {
+    if !is_json_body(&parts.headers) {
+        return Err(Refused::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            http_codes::UNSUPPORTED_MEDIA_TYPE,
+            "POST /graphql takes Content-Type: application/json",
+        ));
+    }
+    let bytes =
+        match tokio::time::timeout_at(deadline, axum::body::to_bytes(body, limits.max_body_bytes))
+            .await
+        {
+            Err(_) => {
+                return Err(Refused::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    http_codes::TIMEOUT,
+                    "the request body did not arrive in time",
+                ));
+            }
+            Ok(Err(_)) => {
+                return Err(Refused::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    codes::TOO_LARGE,
+                    format!(
+                        "the request body is larger than {} bytes",
+                        limits.max_body_bytes
+                    ),
+                ));
+            }
+            Ok(Ok(bytes)) => bytes,
+        };
+    serde_json::from_slice::<BatchRequest>(&bytes).map_err(|error| {
+        Refused::new(
+            StatusCode::BAD_REQUEST,
+            codes::BAD_REQUEST,
+            format!(
+                "the body is not a GraphQL request (a JSON object with `query`, or an \
+                 array of them): {error}"
+            ),
+        )
+    })
+}
+
+/// A batch within `max_batch_size`, and every request with a query (or a persisted one).
+fn check(operations: &Operations, limits: &LimitsConfig) -> Result<(), Refused> {
+    let requests = &operations.requests;
+    if operations.is_batch && requests.len() > limits.max_batch_size {
+        return Err(Refused::new(
+            StatusCode::BAD_REQUEST,
+            http_codes::BATCH_TOO_LARGE,
+            format!(
+                "a batch may hold at most {} operations, this one has {}",
+                limits.max_batch_size,
+                requests.len()
+            ),
+        ));
+    }
+    if requests
+        .iter()
+        .any(|r| r.query.is_empty() && !r.extensions.contains_key("persistedQuery"))
+    {
+        return Err(Refused::new(
+            StatusCode::BAD_REQUEST,
+            codes::BAD_REQUEST,
+            "not a GraphQL request: `query` (or extensions.persistedQuery) is missing",
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,131 @@
+//! What the limits need to know of a parsed document: which operation runs, how many fields
+//! sit at its root, how many aliases the document writes.
+
+use std::collections::HashSet;
+
+use async_graphql::ServerError;
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
+};
+
+use super::{coded, codes};
+
+/// Picks the operation `operation_name` names, or the only one.
+pub(super) fn select_operation<'a>(
+    document: &'a ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Result<(OperationType, Option<String>, &'a SelectionSet), ServerError> {
+    let operation = match (&document.operations, operation_name) {
+        (DocumentOperations::Single(op), _) => Some((op, None)),
+        (DocumentOperations::Multiple(ops), Some(name)) => {
+            ops.get(name).map(|op| (op, Some(name.to_owned())))
+        }
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops
+            .iter()
+            .next()
+            .map(|(name, op)| (op, Some(name.to_string()))),
+        (DocumentOperations::Multiple(_), None) => {
+            return Err(coded(
+                "the document has several operations: operationName must name one",
+                codes::OPERATION_RESOLUTION,
+            ));
+        }
+    };
+    let Some((op, name)) = operation else {
+        return Err(coded(
+            format!(
+                "unknown operation named `{}`",
+                operation_name.unwrap_or_default()
+            ),
+            codes::OPERATION_RESOLUTION,
+        ));
+    };
+    Ok((op.node.ty, name, &op.node.selection_set.node))
+}
+
+/// Fields at the root of `set`, fragments expanded (each fragment once, so a fragment cycle,
+/// refused later by validation, cannot loop here).
+pub(super) fn root_fields<'a>(
+    document: &'a ExecutableDocument,
+    set: &'a SelectionSet,
+    seen: &mut HashSet<&'a str>,
+) -> usize {
+    let mut count = 0;
+    for selection in &set.items {
+        count += match &selection.node {
+            Selection::Field(_) => 1,
+            Selection::InlineFragment(f) => root_fields(document, &f.node.selection_set.node, seen),
+            Selection::FragmentSpread(s) => {
+                let name = s.node.fragment_name.node.as_str();
+                match document.fragments.get(&s.node.fragment_name.node) {
+                    Some(f) if seen.insert(name) => {
+                        root_fields(document, &f.node.selection_set.node, seen)
+                    }
+                    _ => 0,
+                }
+            }
+        };
+    }
+    count
+}
+
+/// Aliases written anywhere in the document (operations and fragments).
+pub(super) fn aliases(document: &ExecutableDocument) -> usize {
+    fn walk(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|selection| match &selection.node {
+                Selection::Field(f) => {
+                    usize::from(f.node.alias.is_some()) + walk(&f.node.selection_set.node)
+                }
+                Selection::InlineFragment(f) => walk(&f.node.selection_set.node),
+                Selection::FragmentSpread(_) => 0,
+            })
+            .sum()
+    }
+    document
+        .operations
+        .iter()
+        .map(|(_, op)| walk(&op.node.selection_set.node))
+        .chain(
+            document
+                .fragments
+                .values()
+                .map(|f| walk(&f.node.selection_set.node)),
+        )
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::code_of;
+
+    fn parse(query: &str) -> ExecutableDocument {
+        async_graphql::parser::parse_query(query).unwrap()
+    }
+
+    #[test]
+    fn counts_aliases_everywhere_and_root_fields_through_fragments() {
+        let doc = parse(
+            "query { a: customers { totalCount } b: customers { totalCount } ...F }
+             fragment F on Query { c: license(id: 1) { id } hostname(name: \"x\") { name } }",
+        );
+        assert_eq!(aliases(&doc), 3);
+        let (_, _, root) = select_operation(&doc, None).unwrap();
+        assert_eq!(root_fields(&doc, root, &mut HashSet::new()), 4);
+    }
+
+    #[test]
+    fn several_operations_need_a_name() {
+        let doc = parse("query A { __typename } mutation B { x }");
+        let error = select_operation(&doc, None).unwrap_err();
+        assert_eq!(
+            code_of(&error).as_deref(),
+            Some(codes::OPERATION_RESOLUTION)
+        );
+        let (ty, name, _) = select_operation(&doc, Some("B")).unwrap();
+        assert_eq!((ty, name.as_deref()), (OperationType::Mutation, Some("B")));
+        assert!(select_operation(&doc, Some("C")).is_err());
+    }
+}
