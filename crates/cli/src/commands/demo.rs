@@ -92,7 +92,7 @@ fn sqlite_url(dir: &std::path::Path, file: &str) -> String {
 
 /// Prepares the databases, starts both services and serves until ctrl-c or SIGTERM.
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
-    telemetry::init(&telemetry::LogConfig::default());
+    let telemetry = telemetry::init(&telemetry::LogConfig::default(), "licensedot-demo")?;
     std::fs::create_dir_all(&args.data_dir).with_context(|| {
         format!(
             "cannot create the data directory {}",
@@ -192,5 +192,6 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let _ = stop.send(());
     gateway.await.context("gateway task failed")??;
     version.await.context("version service task failed")??;
+    telemetry.shutdown().await;
     Ok(())
 }

@@ -9,7 +9,7 @@ use crate::{settings, shutdown, telemetry};
 /// Loads the configuration, starts the gateway and serves until ctrl-c or SIGTERM.
 pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
     let figment = settings::figment(config_file.as_deref())?;
-    telemetry::init(&settings::section(&figment, "log")?);
+    let telemetry = telemetry::init(&settings::section(&figment, "log")?, "licensedot-gateway")?;
     let mut config: gateway::Config = settings::section(&figment, "gateway")?;
     // LICENSEDOT_JWT_SECRET beats the config file (figment ignores that variable).
     config.auth = config.auth.with_env_secret();
@@ -21,5 +21,7 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
     tracing::info!(%address, "gateway listening");
     println!("licensedot gateway: http://{address}/graphql");
     gateway::serve(listener, state, shutdown::signal()).await?;
+    // After the in-flight requests: their spans are the last to export.
+    telemetry.shutdown().await;
     Ok(())
 }

@@ -9,7 +9,10 @@ use crate::{settings, shutdown, telemetry};
 /// Connects and migrates the version database, and serves until ctrl-c or SIGTERM.
 pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
     let figment = settings::figment(config_file.as_deref())?;
-    telemetry::init(&settings::section(&figment, "log")?);
+    let telemetry = telemetry::init(
+        &settings::section(&figment, "log")?,
+        "licensedot-version-service",
+    )?;
     let config: version_service::Config = settings::section(&figment, "version_service")?;
     let state = start(config).await?;
     let listener = tokio::net::TcpListener::bind(state.config.listen)
@@ -19,6 +22,8 @@ pub async fn run(config_file: Option<PathBuf>) -> anyhow::Result<()> {
     tracing::info!(%address, "version service listening");
     println!("licensedot version service: http://{address}/graphql");
     version_service::serve(listener, state, shutdown::signal()).await?;
+    // After the in-flight requests: their spans are the last to export.
+    telemetry.shutdown().await;
     Ok(())
 }
 
