@@ -1,0 +1,400 @@
+//! The markdown report: medians of the repeated runs, ratios to the floor, the scale curve and
+//! the targets.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::run::RunOptions;
+use crate::scenarios::Scenario;
+use crate::stats::{Latency, median_of};
+
+/// One measured phase.
+#[derive(Clone, Debug, Default)]
+pub struct Measure {
+    pub requests_per_second: f64,
+    pub latency: Latency,
+    pub requests: u64,
+    pub errors: u64,
+    pub first_error: Option<String>,
+    /// License-database statements per request.
+    pub sql_per_request: Option<f64>,
+    /// `_entities` calls to the version service per request.
+    pub upstream_per_request: Option<f64>,
+    /// Version-database statements per request.
+    pub version_sql_per_request: Option<f64>,
+    /// Gateway CPU (user + system) per request.
+    pub cpu_ms_per_request: Option<f64>,
+    /// Gateway peak RSS during the phase.
+    pub peak_mib: Option<f64>,
+}
+
+/// Which side a measure is of.
+#[derive(Clone, Copy, Debug)]
+pub enum Side {
+    Gateway,
+    Floor,
+}
+
+/// The repeated measures of one scenario at one concurrency.
+#[derive(Clone, Debug, Default)]
+pub struct Cell {
+    pub gateway: Vec<Measure>,
+    pub floor: Vec<Measure>,
+}
+
+/// Medians of one side's repeated measures.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Medians {
+    pub rps: Option<f64>,
+    pub p50: Option<f64>,
+    pub p90: Option<f64>,
+    pub p99: Option<f64>,
+    pub sql: Option<f64>,
+    pub upstream: Option<f64>,
+    pub version_sql: Option<f64>,
+    pub cpu_ms: Option<f64>,
+    pub peak_mib: Option<f64>,
+    pub errors: u64,
+    pub requests: u64,
+}
+
+impl Medians {
+    pub fn of(measures: &[Measure]) -> Self {
+        let m = |f: fn(&Measure) -> Option<f64>| median_of(measures.iter().map(f));
+        Self {
+            rps: m(|x| Some(x.requests_per_second)),
+            p50: m(|x| Some(x.latency.p50_ms)),
+            p90: m(|x| Some(x.latency.p90_ms)),
+            p99: m(|x| Some(x.latency.p99_ms)),
+            sql: m(|x| x.sql_per_request),
+            upstream: m(|x| x.upstream_per_request),
+            version_sql: m(|x| x.version_sql_per_request),
+            cpu_ms: m(|x| x.cpu_ms_per_request),
+            // The worst phase, not the median: a memory ceiling is about the peak.
+            peak_mib: measures.iter().filter_map(|x| x.peak_mib).reduce(f64::max),
+            errors: measures.iter().map(|x| x.errors).sum(),
+            requests: measures.iter().map(|x| x.requests).sum(),
+        }
+    }
+}
+
+/// What the report says besides the numbers.
+pub struct Context {
+    pub metadata: BTreeMap<String, String>,
+    pub options: RunOptions,
+    pub dashboard_licenses: Vec<i64>,
+    pub final_peak_mib: Option<f64>,
+}
+
+fn num(v: Option<f64>, digits: usize) -> String {
+    v.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.digits$}"))
+}
+
+fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => Some(a / b),
+        _ => None,
+    }
+}
+
+/// One line of progress on stderr.
+pub fn progress(
+    round: usize,
+    scenario: Scenario,
+    concurrency: usize,
+    side: Side,
+    m: &Measure,
+) -> String {
+    let mut line = format!(
+        "[{round}] {scenario:<10} c={concurrency:<3} {side:<7?} {:>8.1} req/s  p50 {:>8.2} ms  p99 {:>8.2} ms  sql/req {}  upstream/req {}  cpu ms/req {}  peak MiB {}  errors {}",
+        m.requests_per_second,
+        m.latency.p50_ms,
+        m.latency.p99_ms,
+        num(m.sql_per_request, 2),
+        num(m.upstream_per_request, 2),
+        num(m.cpu_ms_per_request, 2),
+        num(m.peak_mib, 1),
+        m.errors,
+    );
+    if let Some(e) = &m.first_error {
+        let short: String = e.chars().take(300).collect();
+        let _ = write!(line, "  first error: {short}");
+    }
+    line
+}
+
+/// A target and how it fared.
+pub struct Verdict {
+    pub target: String,
+    pub measured: String,
+    pub met: Option<bool>,
+}
+
+fn verdicts(cells: &BTreeMap<(Scenario, usize), (Medians, Medians)>) -> Vec<Verdict> {
+    let mut out = Vec::new();
+    let get = |s: Scenario, c: usize| cells.get(&(s, c));
+
+    let scale: Vec<(u32, Option<f64>)> = cells
+        .iter()
+        .filter_map(|((s, c), (g, _))| match s {
+            Scenario::Scale(n) if *c == 1 => Some((*n, g.upstream)),
+            _ => None,
+        })
+        .collect();
+    if !scale.is_empty() {
+        let values: Vec<f64> = scale.iter().filter_map(|(_, u)| *u).collect();
+        let constant =
+            values.len() == scale.len() && values.windows(2).all(|w| (w[0] - w[1]).abs() < 0.01);
+        out.push(Verdict {
+            target: "upstream calls per dashboard constant from 1 to 1,000 licenses".into(),
+            measured: scale
+                .iter()
+                .map(|(n, u)| format!("{n}: {}", num(*u, 2)))
+                .collect::<Vec<_>>()
+                .join(", "),
+            met: (values.len() == scale.len()).then_some(constant),
+        });
+    }
+    for (&(s, c), (g, f)) in cells {
+        if c == 1 {
+            let r = ratio(g.p50, f.p50);
+            out.push(Verdict {
+                target: format!("{s}: gateway p50 at concurrency 1 ≤ 1.5× floor"),
+                measured: format!(
+                    "{} ms vs {} ms = {}×",
+                    num(g.p50, 2),
+                    num(f.p50, 2),
+                    num(r, 2)
+                ),
+                met: r.map(|r| r <= 1.5),
+            });
+        }
+    }
+    for (&(s, c), (g, f)) in cells {
+        if c == 32 {
+            let r = ratio(g.rps, f.rps);
+            out.push(Verdict {
+                target: format!("{s}: gateway throughput at concurrency 32 ≥ 0.7× floor"),
+                measured: format!(
+                    "{} vs {} req/s = {}×",
+                    num(g.rps, 0),
+                    num(f.rps, 0),
+                    num(r, 2)
+                ),
+                met: r.map(|r| r >= 0.7),
+            });
+        }
+    }
+    if let Some((g, _)) = get(Scenario::Search, 1) {
+        out.push(Verdict {
+            target: "search p50 < 10 ms (concurrency 1)".into(),
+            measured: format!("{} ms", num(g.p50, 2)),
+            met: g.p50.map(|p| p < 10.0),
+        });
+    }
+    let peaks: Vec<(Scenario, f64)> = cells
+        .iter()
+        .filter_map(|((s, c), (g, _))| (*c == 128).then_some((*s, g.peak_mib?)))
+        .collect();
+    if let Some((worst_s, worst)) = peaks
+        .iter()
+        .copied()
+        .reduce(|a, b| if b.1 > a.1 { b } else { a })
+    {
+        out.push(Verdict {
+            target: "gateway memory < 100 MB at concurrency 128".into(),
+            measured: format!(
+                "peak RSS {worst:.1} MiB ({worst_s}); {}",
+                peaks
+                    .iter()
+                    .map(|(s, p)| format!("{s} {p:.0}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            met: Some(worst * 1.048_576 < 100.0),
+        });
+    }
+    out
+}
+
+/// The whole report.
+pub fn render(context: &Context, raw: &BTreeMap<(Scenario, usize), Cell>) -> String {
+    let cells: BTreeMap<(Scenario, usize), (Medians, Medians)> = raw
+        .iter()
+        .map(|(k, c)| (*k, (Medians::of(&c.gateway), Medians::of(&c.floor))))
+        .collect();
+    let o = &context.options;
+    let mut out = String::new();
+    let _ = writeln!(out, "## Results\n");
+    let _ = writeln!(
+        out,
+        "Medians of {} run(s); each cell: {} ms warm-up, then {} ms measured per side. \
+         Latencies in ms; SQL = license-database statements, upstream = `_entities` calls, \
+         vSQL = version-database statements, all per request; CPU = gateway user+system ms per \
+         request; peak = gateway VmHWM during the phase (worst run), MiB.\n",
+        o.repeat,
+        o.warmup.as_millis(),
+        o.duration.as_millis()
+    );
+    let m = &context.metadata;
+    let meta = |k: &str| m.get(k).map_or("?", String::as_str);
+    let _ = writeln!(
+        out,
+        "Data set: {} customers, {} licenses, {} hostnames, {} hosts, {} usage pings (seed {}, as of {}); \
+         loaded in {} s (+ {} s scale customers, {} s VACUUM ANALYZE). Dashboard customers have {}–{} licenses.\n",
+        meta("customers"),
+        meta("licenses"),
+        meta("hostnames"),
+        meta("hosts"),
+        meta("usage_pings"),
+        meta("seed"),
+        meta("today"),
+        meta("load_seconds"),
+        meta("scale_seconds"),
+        meta("analyze_seconds"),
+        context
+            .dashboard_licenses
+            .iter()
+            .min()
+            .copied()
+            .unwrap_or(0),
+        context
+            .dashboard_licenses
+            .iter()
+            .max()
+            .copied()
+            .unwrap_or(0),
+    );
+    let _ = writeln!(
+        out,
+        "| scenario | conc | gw req/s | floor req/s | req/s ratio | gw p50 | gw p90 | gw p99 | floor p50 | floor p99 | p50 ratio | gw SQL | floor SQL | gw upstream | floor upstream | gw vSQL | gw CPU ms | gw peak MiB | errors/requests |"
+    );
+    let _ = writeln!(
+        out,
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+    );
+    for ((s, c), (g, f)) in &cells {
+        let _ = writeln!(
+            out,
+            "| {s} | {c} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {}/{} |",
+            num(g.rps, 0),
+            num(f.rps, 0),
+            num(ratio(g.rps, f.rps), 2),
+            num(g.p50, 2),
+            num(g.p90, 2),
+            num(g.p99, 2),
+            num(f.p50, 2),
+            num(f.p99, 2),
+            num(ratio(g.p50, f.p50), 2),
+            num(g.sql, 1),
+            num(f.sql, 1),
+            num(g.upstream, 2),
+            num(f.upstream, 2),
+            num(g.version_sql, 1),
+            num(g.cpu_ms, 2),
+            num(g.peak_mib, 0),
+            g.errors + f.errors,
+            g.requests + f.requests,
+        );
+    }
+
+    let scale: Vec<_> = cells
+        .iter()
+        .filter(|((s, c), _)| matches!(s, Scenario::Scale(_)) && *c == 1)
+        .collect();
+    if !scale.is_empty() {
+        let _ = writeln!(out, "\n### Scale curve (dashboard query, concurrency 1)\n");
+        let _ = writeln!(
+            out,
+            "| licenses | gw p50 | floor p50 | p50 ratio | gw SQL | gw upstream | floor upstream | gw CPU ms | gw peak MiB |"
+        );
+        let _ = writeln!(out, "|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        for ((s, _), (g, f)) in scale {
+            if let Scenario::Scale(n) = s {
+                let _ = writeln!(
+                    out,
+                    "| {n} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                    num(g.p50, 2),
+                    num(f.p50, 2),
+                    num(ratio(g.p50, f.p50), 2),
+                    num(g.sql, 1),
+                    num(g.upstream, 2),
+                    num(f.upstream, 2),
+                    num(g.cpu_ms, 2),
+                    num(g.peak_mib, 0),
+                );
+            }
+        }
+    }
+
+    let _ = writeln!(out, "\n### Targets\n");
+    let _ = writeln!(out, "| target | measured | |\n|---|---|---|");
+    for v in verdicts(&cells) {
+        let mark = match v.met {
+            Some(true) => "met",
+            Some(false) => "**missed**",
+            None => "n/a",
+        };
+        let _ = writeln!(out, "| {} | {} | {mark} |", v.target, v.measured);
+    }
+    if let Some(p) = context.final_peak_mib {
+        let _ = writeln!(out, "\nGateway VmHWM at the end of the run: {p:.1} MiB.");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn measure(rps: f64, p50: f64, upstream: f64) -> Measure {
+        Measure {
+            requests_per_second: rps,
+            latency: Latency {
+                p50_ms: p50,
+                p90_ms: p50,
+                p99_ms: p50,
+            },
+            requests: 10,
+            upstream_per_request: Some(upstream),
+            ..Measure::default()
+        }
+    }
+
+    #[test]
+    fn medians_and_verdicts() {
+        let mut cells = BTreeMap::new();
+        for n in [1, 1000] {
+            let upstream = if n == 1 { 1.0 } else { 15.0 };
+            cells.insert(
+                (Scenario::Scale(n), 1),
+                (
+                    Medians::of(&[measure(10.0, 4.0, upstream)]),
+                    Medians::of(&[measure(20.0, 2.0, 1.0)]),
+                ),
+            );
+        }
+        let g = Medians::of(&[
+            measure(100.0, 3.0, 1.0),
+            measure(300.0, 1.0, 1.0),
+            measure(200.0, 2.0, 1.0),
+        ]);
+        assert_eq!((g.rps, g.p50), (Some(200.0), Some(2.0)));
+        cells.insert(
+            (Scenario::Search, 1),
+            (g, Medians::of(&[measure(250.0, 1.5, 0.0)])),
+        );
+        let v = verdicts(&cells);
+        assert_eq!(v[0].met, Some(false), "{}", v[0].measured);
+        let search = v
+            .iter()
+            .find(|v| v.target.starts_with("search: gateway p50"))
+            .unwrap();
+        assert_eq!(search.met, Some(true), "{}", search.measured);
+        let scale = v
+            .iter()
+            .find(|v| v.target.starts_with("scale-1000"))
+            .unwrap();
+        assert_eq!(scale.met, Some(false));
+    }
+}

@@ -1,0 +1,325 @@
+//! `bench run`: starts the services, then measures every scenario at every concurrency, the
+//! gateway and the floor one after the other, `repeat` times.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::dataset::{self, Location};
+use crate::load::{self, Call};
+use crate::procfs;
+use crate::prom::Counters;
+use crate::report::{self, Cell, Measure, Side};
+use crate::scenarios::{self, Env, Scenario};
+use crate::services::{self, Service};
+
+/// Options of `bench run`.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub licensedot: Option<PathBuf>,
+    pub scenarios: Vec<Scenario>,
+    pub concurrency: Vec<usize>,
+    pub warmup: Duration,
+    pub duration: Duration,
+    pub repeat: usize,
+    pub out: Option<PathBuf>,
+    pub floor: bool,
+    /// Extra `KEY=VALUE` environment for the gateway (e.g. to try a configuration).
+    pub gateway_env: Vec<(String, String)>,
+}
+
+const GATEWAY_SQL: &str = "licensedot_db_statements_total";
+const GATEWAY_UPSTREAM: &str = "licensedot_upstream_calls_total";
+const VERSION_CALLS: &str = "version_service_entities_calls_total";
+const VERSION_SQL: &str = "version_service_sql_statements_total";
+
+async fn scrape(http: &reqwest::Client, url: &str) -> anyhow::Result<Counters> {
+    let text = http
+        .get(url)
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .with_context(|| format!("GET {url}"))?
+        .text()
+        .await?;
+    Counters::parse(&text)
+}
+
+/// A random-enough secret for this run's tokens (not a credential anyone else holds).
+fn run_secret(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{prefix}-{nanos:032x}-{}", std::process::id())
+}
+
+struct Services {
+    gateway: Service,
+    version: Service,
+}
+
+async fn start(
+    http: &reqwest::Client,
+    location: &Location,
+    options: &RunOptions,
+    jwt_secret: &str,
+    service_token: &str,
+) -> anyhow::Result<Services> {
+    let binary = services::locate_binary(options.licensedot.as_deref())?;
+    let modified = std::fs::metadata(&binary)
+        .and_then(|m| m.modified())
+        .map(chrono::DateTime::<chrono::Utc>::from)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_default();
+    eprintln!("licensedot binary: {} (built {modified})", binary.display());
+    let logs = std::env::temp_dir().join("licensedot-bench");
+    std::fs::create_dir_all(&logs)?;
+    let common = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+    let version_env = vec![
+        common("LICENSEDOT_LOG__LEVEL", "warn"),
+        common(
+            "LICENSEDOT_VERSION_SERVICE__DATABASE_URL",
+            &location.version_url(),
+        ),
+        common("LICENSEDOT_VERSION_SERVICE__LISTEN", "127.0.0.1:0"),
+        common("LICENSEDOT_VERSION_SERVICE__SERVICE_TOKEN", service_token),
+    ];
+    let version = services::spawn(
+        "version service",
+        &binary,
+        "version-service",
+        &version_env,
+        &logs.join("version-service.log"),
+    )
+    .await?;
+    services::wait_ready(http, &version.url("/ready")).await?;
+    let mut gateway_env = vec![
+        common("LICENSEDOT_LOG__LEVEL", "warn"),
+        common("LICENSEDOT_JWT_SECRET", jwt_secret),
+        common("LICENSEDOT_GATEWAY__DATABASE_URL", &location.license_url()),
+        common("LICENSEDOT_GATEWAY__LISTEN", "127.0.0.1:0"),
+        common(
+            "LICENSEDOT_GATEWAY__VERSION_SERVICE__URL",
+            &version.url("/graphql"),
+        ),
+        common(
+            "LICENSEDOT_GATEWAY__VERSION_SERVICE__SERVICE_TOKEN",
+            service_token,
+        ),
+    ];
+    gateway_env.extend(options.gateway_env.iter().cloned());
+    let gateway = services::spawn(
+        "gateway",
+        &binary,
+        "serve",
+        &gateway_env,
+        &logs.join("gateway.log"),
+    )
+    .await?;
+    services::wait_ready(http, &gateway.url("/ready")).await?;
+    eprintln!(
+        "version service pid {} on {}, gateway pid {} on {} (logs in {})",
+        version.pid,
+        version.address,
+        gateway.pid,
+        gateway.address,
+        logs.display()
+    );
+    Ok(Services { gateway, version })
+}
+
+/// Measures the gateway: warm-up, then the timed phase between two metric scrapes.
+async fn measure_gateway(
+    env: &Env,
+    services: &Services,
+    call: &Call,
+    concurrency: usize,
+    options: &RunOptions,
+    salt: u64,
+) -> anyhow::Result<Measure> {
+    let gw_metrics = services.gateway.url("/metrics");
+    let vs_metrics = services.version.url("/metrics");
+    let pid = services.gateway.pid;
+    load::drive(call, concurrency, options.warmup, salt ^ 0xABCD).await;
+    let (gw0, vs0) = (
+        scrape(&env.http, &gw_metrics).await?,
+        scrape(&env.http, &vs_metrics).await?,
+    );
+    let cpu0 = procfs::cpu_seconds(pid);
+    let peak_reset = procfs::reset_peak(pid);
+    let outcome = load::drive(call, concurrency, options.duration, salt).await;
+    let cpu1 = procfs::cpu_seconds(pid);
+    let peak = procfs::peak_rss_mib(pid);
+    let (gw1, vs1) = (
+        scrape(&env.http, &gw_metrics).await?,
+        scrape(&env.http, &vs_metrics).await?,
+    );
+    let n = outcome.requests;
+    let upstream = Counters::per_request(&gw0, &gw1, GATEWAY_UPSTREAM, n)
+        .or_else(|| Counters::per_request(&vs0, &vs1, VERSION_CALLS, n));
+    let cpu = match (cpu0, cpu1) {
+        (Some(a), Some(b)) if n > 0 => Some((b - a) * 1000.0 / n as f64),
+        _ => None,
+    };
+    Ok(Measure {
+        requests_per_second: outcome.requests_per_second(),
+        latency: crate::stats::latency(&outcome.histogram),
+        requests: n,
+        errors: outcome.errors,
+        first_error: outcome.first_error,
+        sql_per_request: Counters::per_request(&gw0, &gw1, GATEWAY_SQL, n),
+        upstream_per_request: upstream,
+        version_sql_per_request: Counters::per_request(&vs0, &vs1, VERSION_SQL, n),
+        cpu_ms_per_request: cpu,
+        peak_mib: if peak_reset { peak } else { None },
+    })
+}
+
+/// Measures the floor, counting its statements on its own connection.
+async fn measure_floor(
+    env: &Env,
+    statements: &licenses::StatementCounter,
+    services: &Services,
+    call: &Call,
+    concurrency: usize,
+    options: &RunOptions,
+    salt: u64,
+) -> anyhow::Result<Measure> {
+    let vs_metrics = services.version.url("/metrics");
+    load::drive(call, concurrency, options.warmup, salt ^ 0xABCD).await;
+    let vs0 = scrape(&env.http, &vs_metrics).await?;
+    let sql0 = statements.get();
+    let outcome = load::drive(call, concurrency, options.duration, salt).await;
+    let sql1 = statements.get();
+    let vs1 = scrape(&env.http, &vs_metrics).await?;
+    let n = outcome.requests;
+    Ok(Measure {
+        requests_per_second: outcome.requests_per_second(),
+        latency: crate::stats::latency(&outcome.histogram),
+        requests: n,
+        errors: outcome.errors,
+        first_error: outcome.first_error,
+        sql_per_request: (n > 0).then(|| (sql1 - sql0) as f64 / n as f64),
+        upstream_per_request: Counters::per_request(&vs0, &vs1, VERSION_CALLS, n),
+        version_sql_per_request: Counters::per_request(&vs0, &vs1, VERSION_SQL, n),
+        cpu_ms_per_request: None,
+        peak_mib: None,
+    })
+}
+
+/// Runs the whole matrix and prints (and writes) the report.
+pub async fn run(location: &Location, options: &RunOptions) -> anyhow::Result<()> {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .pool_max_idle_per_host(256)
+        .build()?;
+    let (db, statements) = licenses::connect(&location.license_url()).await?;
+    let metadata = dataset::metadata(&db).await?;
+    let params = dataset::params(&db).await?;
+    eprintln!(
+        "dashboard customers: {} with {:?} licenses; {} search fragments (e.g. {:?}); {} hostnames; scale customers {:?}",
+        params.dashboard_customers.len(),
+        params
+            .dashboard_licenses
+            .iter()
+            .min()
+            .zip(params.dashboard_licenses.iter().max()),
+        params.fragments.len(),
+        &params.fragments[..params.fragments.len().min(5)],
+        params.hostnames.len(),
+        params.scale
+    );
+
+    let jwt_secret = run_secret("licensedot-bench-jwt");
+    let service_token = run_secret("licensedot-bench-service");
+    let services = start(&http, location, options, &jwt_secret, &service_token).await?;
+    let token = auth::mint_hs256(
+        &jwt_secret,
+        &auth::MintClaims {
+            sub: "bench".into(),
+            email: Some("bench@licensedot.invalid".into()),
+            roles: vec!["admin".into()],
+            customer_ids: Vec::new(),
+            ttl: Duration::from_secs(24 * 3600),
+            issuer: None,
+            audience: None,
+        },
+    )?;
+    let env = Arc::new(Env {
+        http: http.clone(),
+        gateway_url: services.gateway.url("/graphql"),
+        token,
+        version_url: services.version.url("/graphql"),
+        service_token,
+        db,
+        params,
+    });
+
+    let result = matrix(&env, &statements, &services, options).await;
+    let idle_rss = procfs::peak_rss_mib(services.gateway.pid);
+    services.gateway.stop().await;
+    services.version.stop().await;
+    let cells = result?;
+
+    let context = report::Context {
+        metadata,
+        options: options.clone(),
+        dashboard_licenses: env.params.dashboard_licenses.clone(),
+        final_peak_mib: idle_rss,
+    };
+    let text = report::render(&context, &cells);
+    println!("{text}");
+    if let Some(out) = &options.out {
+        std::fs::write(out, &text).with_context(|| format!("cannot write {}", out.display()))?;
+        eprintln!("report written to {}", out.display());
+    }
+    Ok(())
+}
+
+async fn matrix(
+    env: &Arc<Env>,
+    statements: &licenses::StatementCounter,
+    services: &Services,
+    options: &RunOptions,
+) -> anyhow::Result<BTreeMap<(Scenario, usize), Cell>> {
+    let mut cells: BTreeMap<(Scenario, usize), Cell> = BTreeMap::new();
+    let mut salt = 1u64;
+    for round in 1..=options.repeat {
+        for &scenario in &options.scenarios {
+            let gateway = scenarios::gateway_call(env, scenario);
+            let floor = scenarios::floor_call(env, scenario);
+            for &concurrency in &options.concurrency {
+                salt += 1;
+                let cell = cells.entry((scenario, concurrency)).or_default();
+                let g =
+                    measure_gateway(env, services, &gateway, concurrency, options, salt).await?;
+                eprintln!(
+                    "{}",
+                    report::progress(round, scenario, concurrency, Side::Gateway, &g)
+                );
+                cell.gateway.push(g);
+                if options.floor {
+                    let f = measure_floor(
+                        env,
+                        statements,
+                        services,
+                        &floor,
+                        concurrency,
+                        options,
+                        salt,
+                    )
+                    .await?;
+                    eprintln!(
+                        "{}",
+                        report::progress(round, scenario, concurrency, Side::Floor, &f)
+                    );
+                    cell.floor.push(f);
+                }
+            }
+        }
+    }
+    Ok(cells)
+}
