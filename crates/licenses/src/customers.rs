@@ -1,7 +1,7 @@
 //! Customers: search with pagination, and batch loads by id.
 
 use entity::{contact, customer, license};
-use sea_orm::sea_query::{Condition, Query};
+use sea_orm::sea_query::{Condition, Query, UnionType};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Select,
@@ -12,8 +12,16 @@ use crate::{Error, Page, PageRequest, Scope};
 
 /// A customer matches when the text is in its name, in a contact's name or e-mail, or in the
 /// licensee name, e-mail or company of one of its licenses.
+///
+/// Written as `id IN (… UNION … UNION …)` so each branch uses its own trigram index (see
+/// `issued::matching`).
 fn matching(pattern: &Pattern) -> Condition {
-    let contacts = Query::select()
+    let by_name = Query::select()
+        .column(customer::Column::Id)
+        .from(customer::Entity)
+        .cond_where(pattern.matches(customer::Column::Name))
+        .to_owned();
+    let by_contact = Query::select()
         .column(contact::Column::CustomerId)
         .from(contact::Entity)
         .cond_where(
@@ -22,7 +30,7 @@ fn matching(pattern: &Pattern) -> Condition {
                 .add(pattern.matches(contact::Column::Email)),
         )
         .to_owned();
-    let licenses = Query::select()
+    let by_licensee = Query::select()
         .column(license::Column::CustomerId)
         .from(license::Entity)
         .cond_where(
@@ -32,10 +40,12 @@ fn matching(pattern: &Pattern) -> Condition {
                 .add(pattern.matches(license::Column::LicenseeCompany)),
         )
         .to_owned();
-    Condition::any()
-        .add(pattern.matches(customer::Column::Name))
-        .add(customer::Column::Id.in_subquery(contacts))
-        .add(customer::Column::Id.in_subquery(licenses))
+    let matching_ids = by_name
+        .to_owned()
+        .union(UnionType::Distinct, by_contact)
+        .union(UnionType::Distinct, by_licensee)
+        .to_owned();
+    Condition::all().add(customer::Column::Id.in_subquery(matching_ids))
 }
 
 fn searched(scope: &Scope, search: Option<&str>) -> Select<customer::Entity> {

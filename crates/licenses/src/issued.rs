@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use entity::{contact, customer, license, license_hostname};
-use sea_orm::sea_query::{Condition, Query};
+use sea_orm::sea_query::{Condition, Query, UnionType};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Select,
@@ -14,11 +14,30 @@ use crate::{Error, LicenseFilter, Page, PageRequest, Scope};
 
 /// A license matches when the text is in its licensee's name, e-mail or company, in its
 /// customer's name, or in its contact's name or e-mail.
+///
+/// Written as `id IN (… UNION … UNION …)` rather than one `OR` of conditions: each branch can
+/// use its own index (the trigram indexes of the text columns, the foreign-key indexes of the
+/// joins), where an `OR` that mixes columns and subqueries makes PostgreSQL scan every license.
 fn matching(pattern: &Pattern) -> Condition {
+    let by_licensee = Query::select()
+        .column(license::Column::Id)
+        .from(license::Entity)
+        .cond_where(
+            Condition::any()
+                .add(pattern.matches(license::Column::LicenseeName))
+                .add(pattern.matches(license::Column::LicenseeEmail))
+                .add(pattern.matches(license::Column::LicenseeCompany)),
+        )
+        .to_owned();
     let customers = Query::select()
         .column(customer::Column::Id)
         .from(customer::Entity)
         .cond_where(pattern.matches(customer::Column::Name))
+        .to_owned();
+    let by_customer = Query::select()
+        .column(license::Column::Id)
+        .from(license::Entity)
+        .cond_where(license::Column::CustomerId.in_subquery(customers))
         .to_owned();
     let contacts = Query::select()
         .column(contact::Column::Id)
@@ -29,12 +48,17 @@ fn matching(pattern: &Pattern) -> Condition {
                 .add(pattern.matches(contact::Column::Email)),
         )
         .to_owned();
-    Condition::any()
-        .add(pattern.matches(license::Column::LicenseeName))
-        .add(pattern.matches(license::Column::LicenseeEmail))
-        .add(pattern.matches(license::Column::LicenseeCompany))
-        .add(license::Column::CustomerId.in_subquery(customers))
-        .add(license::Column::ContactId.in_subquery(contacts))
+    let by_contact = Query::select()
+        .column(license::Column::Id)
+        .from(license::Entity)
+        .cond_where(license::Column::ContactId.in_subquery(contacts))
+        .to_owned();
+    let matching_ids = by_licensee
+        .to_owned()
+        .union(UnionType::Distinct, by_customer)
+        .union(UnionType::Distinct, by_contact)
+        .to_owned();
+    Condition::all().add(license::Column::Id.in_subquery(matching_ids))
 }
 
 fn newest_first(select: Select<license::Entity>) -> Select<license::Entity> {
