@@ -441,3 +441,29 @@ async fn the_gateway_is_itself_a_federation_subgraph() {
     assert_eq!(list[2]["known"], true);
     assert_eq!(list[3]["customer"]["name"], "Acme Inc");
 }
+
+#[tokio::test]
+async fn statements_per_customer_list_do_not_grow_with_the_page() {
+    for backend in backends() {
+        let gateway = seeded_gateway(backend, 40).await;
+        let mut counts = Vec::new();
+        for first in [1, 10, 40] {
+            let before = gateway.statements();
+            let response = gateway
+                .query(
+                    "query($first: Int) { customers(first: $first) { nodes { name contacts { email }
+                       activeLicense { id contact { name } }
+                       licenses { status contact { name } hostnames { name } } } } }",
+                    json!({"first": first}),
+                )
+                .await;
+            assert!(response["errors"].is_null(), "{response}");
+            counts.push((first, gateway.statements() - before));
+        }
+        println!("{backend:?}: SQL statements per customer list (first, statements): {counts:?}");
+        assert!(
+            counts.iter().all(|(_, n)| *n == counts[0].1),
+            "{backend:?}: {counts:?}"
+        );
+    }
+}

@@ -15,6 +15,8 @@ pub struct Config {
     pub database_url: String,
     /// Apply pending license-database migrations at start.
     pub migrate: bool,
+    /// Most connections of the PostgreSQL pool (SQLite ignores it).
+    pub database_max_connections: u32,
     /// `[gateway.version_service]`: the version subgraph that usage fields resolve from.
     pub version_service: crate::upstream::UpstreamConfig,
     /// `[gateway.auth]`: who may call, with which tokens.
@@ -33,6 +35,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 4000)),
             database_url: "sqlite://licensedot.sqlite?mode=rwc".to_owned(),
             migrate: true,
+            database_max_connections: licenses::db::DEFAULT_MAX_CONNECTIONS,
             version_service: crate::upstream::UpstreamConfig::default(),
             auth: auth::AuthConfig::default(),
             limits: crate::limits::LimitsConfig::default(),

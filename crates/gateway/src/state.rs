@@ -63,7 +63,7 @@ impl AppState {
             url: redact_url(&config.database_url),
             source,
         };
-        let (db, statements) = licenses::connect(&config.database_url)
+        let (db, statements) = licenses::db::connect_with(&config.database_url, config.database_max_connections)
             .await
             .map_err(database_error)?;
         if config.migrate {

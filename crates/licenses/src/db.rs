@@ -22,10 +22,22 @@ impl StatementCounter {
     }
 }
 
-/// Opens a pool on `database_url` (`postgres://...` or `sqlite://...`) and installs a statement
-/// counter on it. SQLite gets WAL and a busy timeout so concurrent readers and a writer coexist.
+/// Connections of a PostgreSQL pool unless configured otherwise.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 32;
+
+/// Opens a pool on `database_url` (`postgres://...` or `sqlite://...`) with the default size and
+/// installs a statement counter on it.
 pub async fn connect(
     database_url: &str,
+) -> Result<(DatabaseConnection, StatementCounter), sea_orm::DbErr> {
+    connect_with(database_url, DEFAULT_MAX_CONNECTIONS).await
+}
+
+/// Opens a pool of at most `max_connections` on `database_url` and installs a statement counter
+/// on it. SQLite gets WAL and a busy timeout so concurrent readers and a writer coexist.
+pub async fn connect_with(
+    database_url: &str,
+    max_connections: u32,
 ) -> Result<(DatabaseConnection, StatementCounter), sea_orm::DbErr> {
     let mut options = ConnectOptions::new(database_url.to_owned());
     options
@@ -39,7 +51,7 @@ pub async fn connect(
                 .foreign_keys(true)
         });
     } else {
-        options.max_connections(16);
+        options.max_connections(max_connections.max(1));
     }
     let mut db = Database::connect(options).await?;
     let counter = StatementCounter::default();

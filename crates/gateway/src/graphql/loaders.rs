@@ -134,10 +134,18 @@ pub struct Loaders {
 /// stays well under PostgreSQL's 65,535 and SQLite's 32,766 bind parameters.
 const MAX_BATCH: usize = 10_000;
 
+/// How long a loader waits for more keys before it sends a batch. Lists are prefetched in one
+/// `load_many` (see `prefetch`), so the wait only gathers keys of sibling objects resolved in
+/// the same pass; every chained relation pays it once, which is why it is far below the
+/// 1 ms default. (async-graphql's timer here is async-io's, which keeps sub-millisecond time.)
+const BATCH_DELAY: std::time::Duration = std::time::Duration::from_micros(200);
+
 fn cached<K: Send + Sync + std::hash::Hash + Eq + Clone + 'static, T: Loader<K>>(
     loader: T,
 ) -> DataLoader<T, HashMapCache> {
-    DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default()).max_batch_size(MAX_BATCH)
+    DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
+        .max_batch_size(MAX_BATCH)
+        .delay(BATCH_DELAY)
 }
 
 impl Loaders {

@@ -94,14 +94,36 @@ pub async fn licenses(
     Ok(())
 }
 
-/// Registers and fetches the usage fields `selection` (the selection set of Hostname objects)
-/// asks of the hostnames called `names`.
+/// Loads what `selection` (the selection set of Hostname objects) asks of these hostnames: the
+/// licenses attached to those the license database knows (by id), and their usage, both at once.
 pub async fn hostnames(
     ctx: &Context<'_>,
     selection: Lookahead<'_>,
     names: &[String],
+    known_ids: &[i64],
 ) -> Result<()> {
-    let usage = hostname_selection(&selection);
+    let attached_licenses = async {
+        let wanted = selection.field("licenses");
+        if wanted.exists() && !known_ids.is_empty() {
+            let (_, loaders) = request(ctx)?;
+            let found = loaders
+                .licenses_of_hostname
+                .load_many(known_ids.iter().copied())
+                .await
+                .map_err(to_field_error)?;
+            let all: Vec<license::Model> = found.into_values().flatten().collect();
+            licenses(ctx, wanted, &all).await?;
+        }
+        Ok::<_, async_graphql::Error>(())
+    };
+    futures::try_join!(attached_licenses, usage_of_hostnames(ctx, &selection, names))?;
+    Ok(())
+}
+
+/// Registers and fetches the usage fields `selection` (the selection set of Hostname objects)
+/// asks of the hostnames called `names`.
+async fn usage_of_hostnames(ctx: &Context<'_>, selection: &Lookahead<'_>, names: &[String]) -> Result<()> {
+    let usage = hostname_selection(selection);
     if names.is_empty() || !usage.wants_hostnames() {
         return Ok(());
     }
@@ -111,5 +133,45 @@ pub async fn hostnames(
         .usage
         .load_many(names.iter().cloned().map(UsageKey::Hostname))
         .await;
+    Ok(())
+}
+
+/// Loads what `selection` (the selection set of Customer objects) asks of `customers`: their
+/// contacts, and their licenses with everything the licenses' selection asks for.
+pub async fn customers(ctx: &Context<'_>, selection: Lookahead<'_>, customer_ids: &[i64]) -> Result<()> {
+    if customer_ids.is_empty() {
+        return Ok(());
+    }
+    let (request_context, loaders) = request(ctx)?;
+    let contacts = async {
+        if selection.field("contacts").exists() {
+            loaders
+                .contacts_of_customer
+                .load_many(customer_ids.iter().copied())
+                .await
+                .map_err(to_field_error)?;
+        }
+        Ok::<_, async_graphql::Error>(())
+    };
+    let licenses_and_below = async {
+        let listed = selection.field("licenses");
+        let active = selection.field("activeLicense");
+        if listed.exists() || active.exists() {
+            let found = loaders
+                .licenses_of_customer
+                .load_many(customer_ids.iter().copied())
+                .await
+                .map_err(to_field_error)?;
+            let all: Vec<license::Model> = found.values().flatten().cloned().collect();
+            let actives: Vec<license::Model> = found
+                .values()
+                .filter_map(|list| licenses::status::active_license(list, request_context.today))
+                .cloned()
+                .collect();
+            futures::try_join!(licenses(ctx, listed, &all), licenses(ctx, active, &actives))?;
+        }
+        Ok::<_, async_graphql::Error>(())
+    };
+    futures::try_join!(contacts, licenses_and_below)?;
     Ok(())
 }

@@ -70,6 +70,10 @@ impl CustomerQuery {
         let rows = licenses::customers::search(db, &request.scope, search.as_deref(), page)
             .await
             .map_err(to_field_error)?;
+        let ids: Vec<i64> = rows.items.iter().map(|(_, c)| c.id).collect();
+        let selection = ctx.look_ahead();
+        prefetch::customers(ctx, selection.field("nodes"), &ids).await?;
+        prefetch::customers(ctx, selection.field("edges").field("node"), &ids).await?;
         Ok(CustomerConnection::new(
             rows,
             Counted::Customers { search },
@@ -192,7 +196,7 @@ impl HostnameQuery {
             }
             None => return Ok(None),
         };
-        prefetch::hostnames(ctx, ctx.look_ahead(), &[hostname.key()]).await?;
+        prefetch::hostnames(ctx, ctx.look_ahead(), &[hostname.key()], &hostname.row_id().into_iter().collect::<Vec<_>>()).await?;
         Ok(Some(hostname))
     }
 

@@ -37,6 +37,11 @@ impl Hostname {
         Self { name, row: None }
     }
 
+    /// The id of the license database's row, when it has one.
+    pub fn row_id(&self) -> Option<i64> {
+        self.row.as_ref().map(|row| row.id)
+    }
+
     /// The normalised name, as usage lookups key it.
     pub fn key(&self) -> String {
         self.name.clone()
