@@ -63,9 +63,10 @@ impl AppState {
             url: redact_url(&config.database_url),
             source,
         };
-        let (db, statements) = licenses::db::connect_with(&config.database_url, config.database_max_connections)
-            .await
-            .map_err(database_error)?;
+        let (db, statements) =
+            licenses::db::connect_with(&config.database_url, config.database_max_connections)
+                .await
+                .map_err(database_error)?;
         if config.migrate {
             migration::LicenseMigrator::up(&db, None)
                 .await

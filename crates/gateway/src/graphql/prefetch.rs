@@ -116,13 +116,20 @@ pub async fn hostnames(
         }
         Ok::<_, async_graphql::Error>(())
     };
-    futures::try_join!(attached_licenses, usage_of_hostnames(ctx, &selection, names))?;
+    futures::try_join!(
+        attached_licenses,
+        usage_of_hostnames(ctx, &selection, names)
+    )?;
     Ok(())
 }
 
 /// Registers and fetches the usage fields `selection` (the selection set of Hostname objects)
 /// asks of the hostnames called `names`.
-async fn usage_of_hostnames(ctx: &Context<'_>, selection: &Lookahead<'_>, names: &[String]) -> Result<()> {
+async fn usage_of_hostnames(
+    ctx: &Context<'_>,
+    selection: &Lookahead<'_>,
+    names: &[String],
+) -> Result<()> {
     let usage = hostname_selection(selection);
     if names.is_empty() || !usage.wants_hostnames() {
         return Ok(());
@@ -138,7 +145,11 @@ async fn usage_of_hostnames(ctx: &Context<'_>, selection: &Lookahead<'_>, names:
 
 /// Loads what `selection` (the selection set of Customer objects) asks of `customers`: their
 /// contacts, and their licenses with everything the licenses' selection asks for.
-pub async fn customers(ctx: &Context<'_>, selection: Lookahead<'_>, customer_ids: &[i64]) -> Result<()> {
+pub async fn customers(
+    ctx: &Context<'_>,
+    selection: Lookahead<'_>,
+    customer_ids: &[i64],
+) -> Result<()> {
     if customer_ids.is_empty() {
         return Ok(());
     }

@@ -196,7 +196,13 @@ impl HostnameQuery {
             }
             None => return Ok(None),
         };
-        prefetch::hostnames(ctx, ctx.look_ahead(), &[hostname.key()], &hostname.row_id().into_iter().collect::<Vec<_>>()).await?;
+        prefetch::hostnames(
+            ctx,
+            ctx.look_ahead(),
+            &[hostname.key()],
+            &hostname.row_id().into_iter().collect::<Vec<_>>(),
+        )
+        .await?;
         Ok(Some(hostname))
     }
 
