@@ -23,6 +23,12 @@ const CHUNK_CUSTOMERS: usize = 2_000;
 const CHUNK_PINGS: usize = 60_000;
 /// Share of customers who run a server that reports their license without being attached.
 const UNKNOWN_HOST_RATE: f64 = 0.12;
+/// Share of large customers (100–400 licenses) and of mid-size ones (10–99).
+const LARGE_RATE: f64 = 0.005;
+const MID_RATE: f64 = 0.02;
+/// Weekly pings kept per server: about 4.5 on average, so a million servers stay a few
+/// million pings.
+const PINGS_PER_HOST: std::ops::RangeInclusive<u32> = 3..=6;
 
 pub struct Generator {
     pub rng: ChaCha8Rng,
@@ -80,10 +86,14 @@ impl Generator {
         }
     }
 
-    /// A random customer: 0.5% are large accounts with hundreds of licenses.
+    /// A random customer: most have 1–6 licenses (up to 10), 2% are mid-size with 10–99 and
+    /// 0.5% are large accounts with 100–400; about 5 licenses per customer on average.
     pub fn random_customer(&mut self) {
-        let shape = if self.rng.random_bool(0.005) {
+        let roll: f64 = self.rng.random();
+        let shape = if roll < LARGE_RATE {
             Shape::Large
+        } else if roll < LARGE_RATE + MID_RATE {
+            Shape::Mid
         } else {
             Shape::Normal
         };
@@ -103,7 +113,7 @@ impl Generator {
         );
         if self.with_usage {
             for plan in &out.hosts {
-                let count = self.usage_rng.random_range(4..=12);
+                let count = self.usage_rng.random_range(PINGS_PER_HOST);
                 self.pings(plan, count);
             }
             if !out.paid.is_empty() && self.usage_rng.random_bool(UNKNOWN_HOST_RATE) {
@@ -113,7 +123,7 @@ impl Generator {
                     attached: false,
                     licenses: out.paid.clone(),
                 };
-                let count = self.usage_rng.random_range(4..=12);
+                let count = self.usage_rng.random_range(PINGS_PER_HOST);
                 self.pings(&plan, count);
             }
         }

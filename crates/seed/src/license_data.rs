@@ -31,6 +31,8 @@ pub struct HostPlan {
 pub enum Shape {
     /// Mostly a trial and a few yearly renewals.
     Normal,
+    /// 10–99 licenses: a few subscriptions for separate teams, renewed for years.
+    Mid,
     /// 100–400 licenses across many subscriptions.
     Large,
     /// Exactly this many licenses, each on 1–3 hosts (tests and the scale benchmark).
@@ -94,15 +96,23 @@ pub fn customer<R: Rng>(
     };
     match shape {
         Shape::Normal => {
-            let paid_count = *[0u32, 1, 1, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5]
+            // 1–6 licenses for most (a trial and a few yearly renewals), up to 10 with a second
+            // team's subscription.
+            let paid_count = *[0u32, 1, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 4, 5, 6]
                 .choose(lg.rng)
                 .unwrap_or(&1);
-            let trial = paid_count == 0 || lg.rng.random_bool(0.8);
+            let trial = paid_count == 0 || lg.rng.random_bool(0.75);
             lg.subscriptions(trial, &[paid_count]);
-            if lg.rng.random_bool(0.05) {
+            if lg.rng.random_bool(0.08) {
                 let extra = lg.rng.random_range(1..=3);
                 lg.subscriptions(false, &[extra]);
             }
+        }
+        Shape::Mid => {
+            // Log-uniform over 10–99, so smaller mid-size customers are the more common.
+            let target = (10.0 * 9.9_f64.powf(lg.rng.random::<f64>())).floor() as u32;
+            let chains = chain_lengths(lg.rng, target.clamp(10, 99) - 1);
+            lg.subscriptions(true, &chains);
         }
         Shape::Large => {
             let target = lg.rng.random_range(100..=400);
@@ -185,13 +195,22 @@ struct LicenseGen<'a, R> {
 }
 
 impl<R: Rng> LicenseGen<'_, R> {
-    /// A new hostname of this customer: gitlab.<domain>, git.<domain>, then gitlab-<n>.<domain>.
+    /// A new hostname of this customer: gitlab.<domain>, git.<domain>, then numbered ones
+    /// (gitlab-<n>, gitlab-geo-<n>, ...; the number keeps them unique within the customer).
     fn new_host(&mut self) -> usize {
+        const ROLES: [&str; 6] = [
+            "gitlab",
+            "gitlab-geo",
+            "gitlab-staging",
+            "scm",
+            "gitlab-dr",
+            "code",
+        ];
         let n = self.hosts.len();
         let name = match n {
             0 => format!("gitlab.{}", self.domain),
             1 => format!("git.{}", self.domain),
-            _ => format!("gitlab-{n}.{}", self.domain),
+            _ => format!("{}-{n}.{}", ROLES[n % ROLES.len()], self.domain),
         };
         let id = next(&mut self.ids.hostname);
         self.batch.hostnames.push(crate::rows::HostnameRow {
@@ -224,11 +243,11 @@ impl<R: Rng> LicenseGen<'_, R> {
         if self.exact {
             self.rng.random_range(1..=3)
         } else {
-            *[
-                0usize, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 5,
-            ]
-            .choose(self.rng)
-            .unwrap_or(&1)
+            // Production, often staging, Geo secondaries, a DR standby, test instances: about
+            // 5.6 servers on average, from none (never installed) to 14.
+            *[0usize, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 8, 9, 10, 12, 14]
+                .choose(self.rng)
+                .unwrap_or(&1)
         }
     }
 
@@ -353,15 +372,28 @@ impl<R: Rng> LicenseGen<'_, R> {
                     };
                 }
                 // Renewals usually stay on the same servers; sometimes one is added or replaced.
-                let roll: f64 = self.rng.random();
-                let limit = if self.exact { 3 } else { 5 };
-                if roll < 0.08 && hosts.len() < limit {
-                    let host = self.new_host();
-                    hosts.push(host);
-                } else if roll < 0.15 && !hosts.is_empty() {
-                    let host = self.new_host();
-                    let last = hosts.len() - 1;
-                    hosts[last] = host;
+                if self.exact {
+                    let roll: f64 = self.rng.random();
+                    if roll < 0.08 && hosts.len() < 3 {
+                        let host = self.new_host();
+                        hosts.push(host);
+                    } else if roll < 0.15 && !hosts.is_empty() {
+                        let host = self.new_host();
+                        let last = hosts.len() - 1;
+                        hosts[last] = host;
+                    }
+                } else {
+                    // Over the years servers are rebuilt under new names (new hardware, a
+                    // cloud move) and teams add instances; the old names stop reporting.
+                    for slot in &mut hosts {
+                        if self.rng.random_bool(0.12) {
+                            *slot = self.new_host();
+                        }
+                    }
+                    if hosts.len() < 16 && self.rng.random_bool(0.25) {
+                        let host = self.new_host();
+                        hosts.push(host);
+                    }
                 }
             }
             let expires_at = if self.rng.random_bool(0.005) {
