@@ -6,14 +6,14 @@
 //! the same options always give the same rows, and written with multi-row INSERTs.
 //!
 //! Shape: licenses per customer are 1–6 for most customers (up to 10), 10–99 for 2% (mid-size,
-//! several subscriptions) and 100–400 for 0.5% (large), about 5.2 on average. A subscription runs
+//! several subscriptions) and 100–400 for 0.5% (large), about 5.1 on average. A subscription runs
 //! on ~5.6 servers (production, staging, Geo, DR, test); renewals keep most of them but now and
-//! then one is rebuilt under a new name or added, so customers accumulate about 12 hostnames.
+//! then one is rebuilt under a new name or added, so customers accumulate about 11 hostnames.
 //!
-//! Scale, measured on local PostgreSQL 15 (2 shared cores, `examples/seed_bench.rs`, 20,000
-//! customers, extrapolated): 100,000 customers give 0.52 million licenses, 2.7 million
-//! license/hostname links, 1.17 million hostnames, 1.18 million servers and 5.3 million usage
-//! pings (3–6 per server), in about 6 minutes.
+//! Scale, measured on local PostgreSQL 15 (2 shared cores, `bench seed`): 100,000 customers in
+//! about 5.5 minutes: 0.51 million licenses, 2.6 million license/hostname links, 1.13 million
+//! hostnames, 1.15 million servers and 5.2 million usage pings, 3–6 per server (license
+//! database ~1 GB, version ~8 GB).
 
 #![forbid(unsafe_code)]
 
