@@ -7,7 +7,7 @@ use sea_orm::{
     QuerySelect, Select,
 };
 
-use crate::search::Pattern;
+use crate::search::{Pattern, contact_matches, licensee_matches};
 use crate::{Error, Page, PageRequest, Scope};
 
 /// A customer matches when the text is in its name, in a contact's name or e-mail, or in the
@@ -24,21 +24,12 @@ fn matching(pattern: &Pattern) -> Condition {
     let by_contact = Query::select()
         .column(contact::Column::CustomerId)
         .from(contact::Entity)
-        .cond_where(
-            Condition::any()
-                .add(pattern.matches(contact::Column::Name))
-                .add(pattern.matches(contact::Column::Email)),
-        )
+        .cond_where(contact_matches(pattern))
         .to_owned();
     let by_licensee = Query::select()
         .column(license::Column::CustomerId)
         .from(license::Entity)
-        .cond_where(
-            Condition::any()
-                .add(pattern.matches(license::Column::LicenseeName))
-                .add(pattern.matches(license::Column::LicenseeEmail))
-                .add(pattern.matches(license::Column::LicenseeCompany)),
-        )
+        .cond_where(licensee_matches(pattern))
         .to_owned();
     let matching_ids = by_name
         .to_owned()

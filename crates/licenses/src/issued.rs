@@ -9,7 +9,7 @@ use sea_orm::{
     QuerySelect, Select,
 };
 
-use crate::search::Pattern;
+use crate::search::{Pattern, contact_matches, licensee_matches};
 use crate::{Error, LicenseFilter, Page, PageRequest, Scope};
 
 /// A license matches when the text is in its licensee's name, e-mail or company, in its
@@ -22,12 +22,7 @@ fn matching(pattern: &Pattern) -> Condition {
     let by_licensee = Query::select()
         .column(license::Column::Id)
         .from(license::Entity)
-        .cond_where(
-            Condition::any()
-                .add(pattern.matches(license::Column::LicenseeName))
-                .add(pattern.matches(license::Column::LicenseeEmail))
-                .add(pattern.matches(license::Column::LicenseeCompany)),
-        )
+        .cond_where(licensee_matches(pattern))
         .to_owned();
     let customers = Query::select()
         .column(customer::Column::Id)
@@ -42,11 +37,7 @@ fn matching(pattern: &Pattern) -> Condition {
     let contacts = Query::select()
         .column(contact::Column::Id)
         .from(contact::Entity)
-        .cond_where(
-            Condition::any()
-                .add(pattern.matches(contact::Column::Name))
-                .add(pattern.matches(contact::Column::Email)),
-        )
+        .cond_where(contact_matches(pattern))
         .to_owned();
     let by_contact = Query::select()
         .column(license::Column::Id)

@@ -1,6 +1,7 @@
 //! Case-insensitive substring search that takes the user's text literally.
 
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, SimpleExpr};
+use entity::{contact, license};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, LikeExpr, SimpleExpr};
 use sea_orm::{ColumnTrait, IntoSimpleExpr};
 
 /// The escape character for LIKE patterns; `%`, `_` and itself are escaped with it.
@@ -34,6 +35,21 @@ impl Pattern {
         Expr::expr(Func::lower(column.into_simple_expr()))
             .like(LikeExpr::new(self.0.clone()).escape(ESCAPE))
     }
+}
+
+/// The text is in a licensee's name, e-mail or company (as written into the license).
+pub fn licensee_matches(pattern: &Pattern) -> Condition {
+    Condition::any()
+        .add(pattern.matches(license::Column::LicenseeName))
+        .add(pattern.matches(license::Column::LicenseeEmail))
+        .add(pattern.matches(license::Column::LicenseeCompany))
+}
+
+/// The text is in a contact's name or e-mail.
+pub fn contact_matches(pattern: &Pattern) -> Condition {
+    Condition::any()
+        .add(pattern.matches(contact::Column::Name))
+        .add(pattern.matches(contact::Column::Email))
 }
 
 #[cfg(test)]
