@@ -52,7 +52,7 @@ impl LicenseFilter {
     /// The filter as an SQL condition over the licenses table.
     pub fn condition(&self, today: NaiveDate) -> Condition {
         use license::Column;
-        let mut condition = status::always();
+        let mut condition = Condition::all();
         if let Some(customer_id) = self.customer_id {
             condition = condition.add(Column::CustomerId.eq(customer_id));
         }

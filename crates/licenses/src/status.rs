@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use entity::license;
 use sea_orm::ColumnTrait;
-use sea_orm::sea_query::{Condition, Expr};
+use sea_orm::sea_query::Condition;
 
 /// Where a license stands today. A license is valid from `starts_at` up to, not including,
 /// `expires_at` (a license that expires today has expired), and forever when it has no expiry.
@@ -66,11 +66,6 @@ pub fn active_license(licenses: &[license::Model], today: NaiveDate) -> Option<&
             .max_by_key(|l| (l.issued_at, l.id))
     };
     latest(false).or_else(|| latest(true))
-}
-
-/// An always-true condition, for building on.
-pub(crate) fn always() -> Condition {
-    Condition::all().add(Expr::value(true))
 }
 
 #[cfg(test)]

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use migration::MigratorTrait;
 use sea_orm::{EntityTrait, PaginatorTrait};
 
 use super::token;
@@ -139,9 +138,6 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     gateway_config.auth.hs256_secret = Some(secrets.jwt_secret.clone());
     gateway_config.version_service.service_token = Some(secrets.service_token.clone());
     let gateway_state = gateway::AppState::start(gateway_config).await?;
-    migration::LicenseMigrator::up(&gateway_state.db, None)
-        .await
-        .context("cannot migrate the license database")?;
 
     if entity::customer::Entity::find()
         .count(&gateway_state.db)

@@ -1,7 +1,10 @@
 //! What every resolver of one request needs to know about the request.
 
+use async_graphql::{Context, Result};
 use chrono::NaiveDate;
 use licenses::Scope;
+
+use super::loaders::Loaders;
 
 /// The per-request facts resolvers share: who may see what, and which day "today" is, fixed
 /// once per request so every status in one response agrees.
@@ -39,10 +42,6 @@ impl RequestContext {
         }
     }
 }
-
-use async_graphql::{Context, Result};
-
-use super::loaders::Loaders;
 
 /// The request's context and loaders, as put in by the routes.
 pub fn request<'a>(ctx: &Context<'a>) -> Result<(&'a RequestContext, &'a Loaders)> {

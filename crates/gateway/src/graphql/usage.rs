@@ -153,11 +153,7 @@ pub fn hostname_selection(hostname: &Lookahead<'_>) -> UsageSelection {
             for child in field.selection_set() {
                 fields.add(child.name());
             }
-            selection
-                .history
-                .entry(last)
-                .or_default()
-                .merge_from(&fields);
+            selection.history.entry(last).or_default().merge(&fields);
         }
     }
     UsageSelection {
@@ -187,16 +183,4 @@ pub fn license_selection(license: &Lookahead<'_>) -> UsageSelection {
         selection.license.reporting_hosts = Some(fields);
     }
     selection
-}
-
-impl UsageSelection {
-    /// Whether any `Hostname` usage field is wanted.
-    pub fn wants_hostnames(&self) -> bool {
-        self.hostname != HostnameSelection::default()
-    }
-
-    /// Whether any `License` usage field is wanted.
-    pub fn wants_licenses(&self) -> bool {
-        self.license != LicenseSelection::default()
-    }
 }

@@ -43,11 +43,7 @@ impl PingFields {
     }
 
     /// Adds every field of `other`.
-    pub fn merge_from(&mut self, other: &PingFields) {
-        self.merge(other);
-    }
-
-    fn merge(&mut self, other: &PingFields) {
+    pub fn merge(&mut self, other: &PingFields) {
         self.0.extend(other.0.iter().copied());
     }
 
@@ -116,6 +112,16 @@ impl UsageSelection {
             &mut self.license.reporting_hosts,
             &other.license.reporting_hosts,
         );
+    }
+
+    /// Whether any `Hostname` usage field is wanted.
+    pub fn wants_hostnames(&self) -> bool {
+        self.hostname != HostnameSelection::default()
+    }
+
+    /// Whether any `License` usage field is wanted.
+    pub fn wants_licenses(&self) -> bool {
+        self.license != LicenseSelection::default()
     }
 
     /// The `_entities` query for this selection.
