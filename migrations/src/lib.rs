@@ -9,6 +9,8 @@ pub use sea_orm_migration::prelude::*;
 mod m20261127_000001_create_license_tables;
 mod m20261127_000002_license_search_indexes;
 mod m20261127_100001_create_version_tables;
+mod m20261130_100002_usage_read_models;
+pub mod usage_read_models;
 
 /// Migrations of the license database (customers, contacts, licenses, hostnames, add-ons).
 pub struct LicenseMigrator;
@@ -27,13 +29,17 @@ impl MigratorTrait for LicenseMigrator {
     }
 }
 
-/// Migrations of the version database (hosts and their usage pings).
+/// Migrations of the version database (hosts, their usage pings and the read models kept at
+/// ingestion).
 pub struct VersionMigrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for VersionMigrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261127_100001_create_version_tables::Migration)]
+        vec![
+            Box::new(m20261127_100001_create_version_tables::Migration),
+            Box::new(m20261130_100002_usage_read_models::Migration),
+        ]
     }
 
     fn migration_table_name() -> DynIden {

@@ -8,6 +8,11 @@ use serde::Deserialize;
 /// the service must accept at least 2 MB.
 pub const DEFAULT_MAX_PAYLOAD_BYTES: usize = 4 * 1024 * 1024;
 
+/// Default bound on the usage counters one `_entities` answer carries: a dashboard's latest
+/// pings carry a few kilobytes each, while 100 pings of a server that sends megabytes would
+/// otherwise make an answer of hundreds of megabytes.
+pub const DEFAULT_MAX_COUNTS_BYTES: usize = 8 * 1024 * 1024;
+
 /// Everything the version service needs to start.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default)]
@@ -20,6 +25,9 @@ pub struct Config {
     pub max_payload_bytes: usize,
     /// When set, `/graphql` requires `Authorization: Bearer <token>`.
     pub service_token: Option<String>,
+    /// Most bytes of usage counters (`UsagePing.counts`) one `/graphql` answer carries; the
+    /// counters past it are null with an `ANSWER_TOO_LARGE` error.
+    pub max_counts_bytes: usize,
 }
 
 impl Default for Config {
@@ -29,6 +37,7 @@ impl Default for Config {
             database_url: "sqlite://licensedot-version.sqlite?mode=rwc".to_owned(),
             max_payload_bytes: DEFAULT_MAX_PAYLOAD_BYTES,
             service_token: None,
+            max_counts_bytes: DEFAULT_MAX_COUNTS_BYTES,
         }
     }
 }

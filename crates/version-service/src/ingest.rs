@@ -27,6 +27,9 @@ pub fn parse_ping(body: &[u8]) -> Result<NewPing, Error> {
     let recorded_at = f
         .timestamp("recorded_at")?
         .ok_or_else(|| invalid("field `recorded_at` is required"))?;
+    // Kept in the payload (read from there when asked for); checked here so that what is
+    // stored is always readable.
+    f.object("counts")?;
 
     Ok(NewPing {
         uuid,
@@ -46,7 +49,6 @@ pub fn parse_ping(body: &[u8]) -> Result<NewPing, Error> {
         license_starts_at: f.date("license_starts_at")?,
         license_expires_at: f.date("license_expires_at")?,
         license_subscription_id: f.string("license_subscription_id")?,
-        counts: f.object("counts")?,
         payload: text.to_owned(),
     })
 }
@@ -209,7 +211,6 @@ mod tests {
         .unwrap();
         assert_eq!(ping.hostname, "h.example");
         assert_eq!(ping.license_id, None);
-        assert_eq!(ping.counts, None);
     }
 
     #[test]

@@ -63,7 +63,7 @@ pub async fn graphql(State(state): State<AppState>, request: GraphQLRequest) -> 
     state
         .metrics
         .graphql_request(request.query.contains("_entities"));
-    let request = request.data(Loaders::new(&state.db));
+    let request = request.data(Loaders::new(&state.db, state.config.max_counts_bytes));
     state.schema.execute(request).await.into()
 }
 

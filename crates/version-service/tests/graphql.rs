@@ -269,7 +269,10 @@ async fn entities_run_a_fixed_number_of_statements() {
             "{}: {counts:?}",
             db.backend
         );
-        assert_eq!(counts[0].1, 3, "host, latest ping, recent pings");
+        assert_eq!(
+            counts[0].1, 4,
+            "host, latest ping, recent pings, the counters of the pings answered"
+        );
         assert_eq!(counts[0].2, 2, "reporting hosts, their latest pings");
         app.stop().await;
     })
@@ -311,4 +314,282 @@ async fn service_token_guards_graphql_but_not_ingestion() {
     assert_eq!(app.post_ping(fixture().to_string()).await.status(), 201);
     app.stop().await;
     db.drop_database().await;
+}
+
+const REPORTING: &str = r#"
+query ($representations: [_Any!]!) {
+  _entities(representations: $representations) {
+    ... on License {
+      id
+      reportingHosts {
+        hostname firstUsagePingAt lastUsagePingAt current
+        latestUsagePing { recordedAt activeUserCount licenseId licenseSubscriptionId counts }
+      }
+    }
+    ... on Hostname { name lastUsagePingAt latestUsagePing { recordedAt licenseId } }
+  }
+}"#;
+
+/// A ping of `hostname` at `at` carrying license `license_id`.
+fn licensed_ping(hostname: &str, at: &str, license_id: i64, active: i64) -> Value {
+    json!({
+        "uuid": format!("uuid-{hostname}"), "hostname": hostname, "recorded_at": at,
+        "license_id": license_id, "license_md5": format!("md5-{license_id}"),
+        "license_subscription_id": format!("sub-{license_id}"),
+        "active_user_count": active, "counts": { "projects": active }
+    })
+}
+
+fn license_rep(id: i64) -> Value {
+    json!({ "__typename": "License", "id": id.to_string(),
+            "licenseMd5": format!("md5-{id}"), "licenseSha256": null })
+}
+
+#[tokio::test]
+async fn a_late_older_ping_does_not_move_the_latest_ping() {
+    for_each_backend(|db| async move {
+        let app = TestApp::spawn(&db.url, Config::default()).await;
+        for (at, active) in [("2026-11-15T00:00:00Z", 15), ("2026-11-22T00:00:00Z", 22)] {
+            let body = licensed_ping("h.example", at, 1, active).to_string();
+            assert_eq!(app.post_ping(body).await.status(), 201);
+        }
+        // Arrives last, recorded first: the newest stays the newest, the first report moves.
+        let late = licensed_ping("h.example", "2026-11-01T00:00:00Z", 1, 1).to_string();
+        assert_eq!(app.post_ping(late).await.status(), 201);
+        let reps = json!({ "representations": [
+            license_rep(1), { "__typename": "Hostname", "name": "h.example" }
+        ] });
+        let response = app.graphql(REPORTING, reps).await;
+        assert!(
+            response.get("errors").is_none(),
+            "{}: {response}",
+            db.backend
+        );
+        let host = &response["data"]["_entities"][0]["reportingHosts"][0];
+        assert_eq!(host["firstUsagePingAt"], "2026-11-01T00:00:00+00:00");
+        assert_eq!(host["lastUsagePingAt"], "2026-11-22T00:00:00+00:00");
+        assert_eq!(
+            host["latestUsagePing"]["activeUserCount"], 22,
+            "{}",
+            db.backend
+        );
+        assert_eq!(host["latestUsagePing"]["counts"]["projects"], 22);
+        let named = &response["data"]["_entities"][1];
+        assert_eq!(named["lastUsagePingAt"], "2026-11-22T00:00:00+00:00");
+        assert_eq!(
+            named["latestUsagePing"]["recordedAt"],
+            "2026-11-22T00:00:00+00:00"
+        );
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn reporting_hosts_show_only_pings_that_carry_the_license() {
+    for_each_backend(|db| async move {
+        let app = TestApp::spawn(&db.url, Config::default()).await;
+        // The real server runs license 1; later someone posts a ping under its name that
+        // carries license 2 (anyone can post pings).
+        let real = licensed_ping("gitlab.acme.example", "2026-11-20T00:00:00Z", 1, 87);
+        assert_eq!(app.post_ping(real.to_string()).await.status(), 201);
+        let spoof = licensed_ping("gitlab.acme.example", "2026-11-21T00:00:00Z", 2, 5);
+        assert_eq!(app.post_ping(spoof.to_string()).await.status(), 201);
+
+        let reps = json!({ "representations": [license_rep(1), license_rep(2)] });
+        let response = app.graphql(REPORTING, reps).await;
+        assert!(
+            response.get("errors").is_none(),
+            "{}: {response}",
+            db.backend
+        );
+        let of_1 = &response["data"]["_entities"][0]["reportingHosts"][0];
+        let of_2 = &response["data"]["_entities"][1]["reportingHosts"][0];
+        // License 2's view shows only the ping that names license 2 ...
+        assert_eq!(of_2["latestUsagePing"]["licenseId"], "2", "{}", db.backend);
+        assert_eq!(of_2["latestUsagePing"]["licenseSubscriptionId"], "sub-2");
+        assert_eq!(of_2["latestUsagePing"]["activeUserCount"], 5);
+        assert_eq!(of_2["firstUsagePingAt"], "2026-11-21T00:00:00+00:00");
+        assert_eq!(of_2["current"], true);
+        // ... and license 1's only its own, no longer current on that host.
+        assert_eq!(of_1["latestUsagePing"]["licenseId"], "1");
+        assert_eq!(of_1["latestUsagePing"]["licenseSubscriptionId"], "sub-1");
+        assert_eq!(of_1["latestUsagePing"]["activeUserCount"], 87);
+        assert_eq!(of_1["lastUsagePingAt"], "2026-11-20T00:00:00+00:00");
+        assert_eq!(of_1["current"], false);
+        app.stop().await;
+    })
+    .await;
+}
+
+/// The read models as rows, for comparison.
+async fn read_models(db: &sea_orm::DatabaseConnection) -> Vec<String> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let backend = db.get_database_backend();
+    let mut out = Vec::new();
+    for sql in [
+        "SELECT 'host ' || hostname || ' ' || COALESCE(CAST(latest_ping_id AS TEXT), '-') AS r \
+         FROM hosts ORDER BY hostname",
+        "SELECT license_key || ' ' || CAST(host_id AS TEXT) || ' ' || \
+           CAST(latest_ping_id AS TEXT) AS r FROM host_licenses ORDER BY license_key, host_id",
+    ] {
+        for row in db
+            .query_all_raw(Statement::from_string(backend, sql))
+            .await
+            .unwrap()
+        {
+            out.push(row.try_get::<String>("", "r").unwrap());
+        }
+    }
+    // First and last seen, compared as instants (the text forms differ by backend).
+    for row in db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT first_seen_at, last_seen_at FROM host_licenses ORDER BY license_key, host_id",
+        ))
+        .await
+        .unwrap()
+    {
+        let first: chrono::DateTime<chrono::Utc> = row.try_get("", "first_seen_at").unwrap();
+        let last: chrono::DateTime<chrono::Utc> = row.try_get("", "last_seen_at").unwrap();
+        out.push(format!("{first} {last}"));
+    }
+    out
+}
+
+#[tokio::test]
+async fn read_models_kept_at_ingestion_match_a_rebuild_from_history() {
+    for_each_backend(|db| async move {
+        let app = TestApp::spawn(&db.url, Config::default()).await;
+        // Out of order, duplicated, moving between licenses, a ping without a license, and
+        // two pings recorded at the same instant.
+        let pings = [
+            licensed_ping("a.example", "2026-11-10T00:00:00Z", 1, 1),
+            licensed_ping("a.example", "2026-11-03T00:00:00Z", 1, 2),
+            licensed_ping("a.example", "2026-11-17T00:00:00Z", 2, 3),
+            licensed_ping("a.example", "2026-11-10T00:00:00Z", 1, 1),
+            licensed_ping("b.example", "2026-11-17T00:00:00Z", 2, 4),
+            json!({ "uuid": "other", "hostname": "b.example", "recorded_at": "2026-11-17T00:00:00Z",
+                    "license_sha256": "sha-9" }),
+            ping("free", "c.example", "2026-11-12T00:00:00Z"),
+            licensed_ping("b.example", "2026-11-01T00:00:00Z", 3, 5),
+        ];
+        for body in pings {
+            assert!(app.post_ping(body.to_string()).await.status().is_success());
+        }
+        let maintained = read_models(app.db()).await;
+        migration::usage_read_models::rebuild(app.db(), migration::usage_read_models::Hosts::All)
+            .await
+            .unwrap();
+        let rebuilt = read_models(app.db()).await;
+        assert_eq!(maintained, rebuilt, "{}", db.backend);
+        assert!(
+            maintained.iter().any(|r| r.starts_with("sha256:sha-9 ")),
+            "{maintained:?}"
+        );
+        assert_eq!(
+            maintained.iter().filter(|r| r.starts_with("id:1 ")).count(),
+            1,
+            "{maintained:?}"
+        );
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn counts_past_the_answer_budget_are_cut_with_an_error() {
+    for_each_backend(|db| async move {
+        let config = Config {
+            max_counts_bytes: 2_500,
+            ..Config::default()
+        };
+        let app = TestApp::spawn(&db.url, config).await;
+        let big: serde_json::Map<String, Value> =
+            (0..100).map(|i| (format!("counter_{i:03}"), json!(i))).collect();
+        for day in 1..=5 {
+            let mut body = ping("u", "big.example", &format!("2026-11-{day:02}T00:00:00Z"));
+            body["counts"] = Value::Object(big.clone());
+            assert_eq!(app.post_ping(body.to_string()).await.status(), 201);
+        }
+        let query = r#"query ($representations: [_Any!]!) { _entities(representations: $representations) {
+            ... on Hostname { usagePings(last: 5) { recordedAt counts } } } }"#;
+        let reps = hostname_reps(&["big.example".to_owned()]);
+        let response = app.graphql(query, reps).await;
+        let pings = response["data"]["_entities"][0]["usagePings"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let errors = response["errors"].as_array().cloned().unwrap_or_default();
+        // About 1.7 kB of counters a ping: the newest fits, the other four are cut, each with
+        // an error that says why; the pings themselves are all there.
+        assert_eq!(pings.len(), 5, "{}: {response}", db.backend);
+        assert_eq!(pings[0]["recordedAt"], "2026-11-05T00:00:00+00:00");
+        assert_eq!(pings[0]["counts"]["counter_099"], 99, "{response}");
+        assert!(pings[1..].iter().all(|p| p["counts"].is_null()), "{response}");
+        assert_eq!(errors.len(), 4, "{response}");
+        assert!(
+            errors.iter().all(|e| e["extensions"]["code"] == "ANSWER_TOO_LARGE"
+                && e["message"].as_str().unwrap().contains("2500 bytes")),
+            "{response}"
+        );
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn migration_backfills_read_models_from_existing_pings() {
+    use migration::MigratorTrait;
+    use sea_orm::ConnectionTrait;
+    for_each_backend(|db| async move {
+        let (conn, _) = version_service::connect(&db.url).await.unwrap();
+        // The schema before the read models, with pings stored as it stored them.
+        migration::VersionMigrator::up(&conn, Some(1))
+            .await
+            .unwrap();
+        conn.execute_unprepared(
+            "INSERT INTO hosts (id, hostname, uuid, first_seen_at, last_ping_at) VALUES \
+             (1, 'old.example', 'u', '2026-11-01 00:00:00+00:00', '2026-11-15 00:00:00+00:00')",
+        )
+        .await
+        .unwrap();
+        conn.execute_unprepared(
+            "INSERT INTO usage_pings (id, host_id, uuid, hostname, recorded_at, received_at, \
+               license_id, license_md5, active_user_count, counts, payload) VALUES \
+             (1, 1, 'u', 'old.example', '2026-11-15 00:00:00+00:00', '2026-11-15 00:00:00+00:00', \
+              7, 'md5-7', 70, NULL, '{\"counts\":{\"projects\":70}}'), \
+             (2, 1, 'u', 'old.example', '2026-11-01 00:00:00+00:00', '2026-11-01 00:00:00+00:00', \
+              7, 'md5-7', 10, NULL, '{}')",
+        )
+        .await
+        .unwrap();
+        migration::VersionMigrator::up(&conn, None).await.unwrap();
+        let models = read_models(&conn).await;
+        assert!(
+            models.contains(&"host old.example 1".to_owned()),
+            "{}: {models:?}",
+            db.backend
+        );
+        assert!(models.contains(&"id:7 1 1".to_owned()), "{models:?}");
+        assert!(models.contains(&"md5:md5-7 1 1".to_owned()), "{models:?}");
+        let _ = conn.close().await;
+
+        let app = TestApp::spawn(&db.url, Config::default()).await;
+        let response = app
+            .graphql(REPORTING, json!({ "representations": [license_rep(7)] }))
+            .await;
+        let host = &response["data"]["_entities"][0]["reportingHosts"][0];
+        assert_eq!(
+            host["firstUsagePingAt"], "2026-11-01T00:00:00+00:00",
+            "{response}"
+        );
+        assert_eq!(host["latestUsagePing"]["activeUserCount"], 70, "{response}");
+        assert_eq!(
+            host["latestUsagePing"]["counts"]["projects"], 70,
+            "{response}"
+        );
+        app.stop().await;
+    })
+    .await;
 }

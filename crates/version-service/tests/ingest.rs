@@ -58,7 +58,6 @@ async fn stores_the_fixture_with_its_fields_and_whole_payload() {
             Some("2c92a0ff5e09bd69015e0a93e3f00c8a")
         );
         assert_eq!(row.recorded_at.to_rfc3339(), "2026-11-22T03:14:07+00:00");
-        assert_eq!(row.counts.as_ref().unwrap()["ci_pipelines"], 902344);
         assert_eq!(row.payload, body, "payload kept byte for byte");
 
         let host = hosts::Entity::find().one(app.db()).await.unwrap().unwrap();

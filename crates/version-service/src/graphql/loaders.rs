@@ -1,15 +1,20 @@
 //! Per-request batch loaders: every entity and field of a request shares them, so a batch of
 //! `_entities` representations costs one statement per loader, not one per representation.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 use tokio::sync::OnceCell;
 
 use crate::{
     Error,
-    store::{self, LicenseKey, PingSummary, ReportingHostRow, hosts},
+    store::{self, CountsRow, LicenseKey, PingSummary, ReportingHostRow, hosts},
 };
 
 /// Loader errors are shared by every key of the failed batch.
@@ -20,9 +25,8 @@ pub type LoadError = Arc<Error>;
 const BATCH_DELAY: Duration = Duration::from_millis(2);
 
 /// The most keys one batch may carry: the gateway sends up to its `max_keys_per_call` (default
-/// 2,000) representations at once, and a batch must not split into several statements. The
-/// reporting-hosts query binds three parameters per key: 3 × 10,000 stays under the limits of
-/// PostgreSQL (65,535) and SQLite (32,766).
+/// 2,000) representations at once, and a batch must not split into several statements. Keys
+/// are bound as one array parameter, so this bounds memory, not placeholders.
 const MAX_BATCH: usize = 10_000;
 
 /// A loader that remembers what it loaded for the rest of the request.
@@ -31,17 +35,21 @@ pub type CachedLoader<T> = DataLoader<T, HashMapCache>;
 /// The loaders of one request.
 pub struct Loaders {
     pub hosts: CachedLoader<HostByName>,
-    pub latest_pings: CachedLoader<LatestPingByHostId>,
+    pub pings: CachedLoader<PingById>,
     pub recent_pings: CachedLoader<PingsByHostId>,
     pub reporting_hosts: CachedLoader<ReportingHostsByLicense>,
+    pub counts: CachedLoader<CountsByPingId>,
+    /// Most bytes of usage counters one answer may carry.
+    pub counts_limit: usize,
     /// The host of every `Hostname` representation of the request (by normalised name; `None`
     /// for unknown names), set once every representation's data was loaded together.
     pub(crate) primed: OnceCell<HashMap<String, Option<hosts::Model>>>,
 }
 
 impl Loaders {
-    /// Fresh loaders (and caches) for one request.
-    pub fn new(db: &DatabaseConnection) -> Self {
+    /// Fresh loaders (and caches) for one request, whose answer may carry at most
+    /// `counts_budget` bytes of usage counters.
+    pub fn new(db: &DatabaseConnection, counts_budget: usize) -> Self {
         fn make<T>(loader: T) -> CachedLoader<T> {
             DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
                 .delay(BATCH_DELAY)
@@ -49,9 +57,14 @@ impl Loaders {
         }
         Self {
             hosts: make(HostByName(db.clone())),
-            latest_pings: make(LatestPingByHostId(db.clone())),
+            pings: make(PingById(db.clone())),
             recent_pings: make(PingsByHostId(db.clone())),
             reporting_hosts: make(ReportingHostsByLicense(db.clone())),
+            counts: make(CountsByPingId {
+                db: db.clone(),
+                budget: Mutex::new(counts_budget),
+            }),
+            counts_limit: counts_budget,
             primed: OnceCell::new(),
         }
     }
@@ -65,21 +78,21 @@ impl Loader<String> for HostByName {
     type Error = LoadError;
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
-        let rows = store::hosts_by_name(&self.0, keys).await?;
+        let rows = store::hosts_by_name(&self.0, keys.to_vec()).await?;
         Ok(rows.into_iter().map(|h| (h.hostname.clone(), h)).collect())
     }
 }
 
-/// The newest ping of each host.
-pub struct LatestPingByHostId(DatabaseConnection);
+/// Pings by id: the newest pings the read models point at.
+pub struct PingById(DatabaseConnection);
 
-impl Loader<i64> for LatestPingByHostId {
+impl Loader<i64> for PingById {
     type Value = PingSummary;
     type Error = LoadError;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
-        let rows = store::latest_pings(&self.0, keys).await?;
-        Ok(rows.into_iter().map(|p| (p.host_id, p)).collect())
+        let rows = store::pings_by_id(&self.0, keys.to_vec()).await?;
+        Ok(rows.into_iter().map(|p| (p.id, p)).collect())
     }
 }
 
@@ -102,7 +115,7 @@ impl Loader<PingsKey> for PingsByHostId {
         let mut host_ids: Vec<i64> = keys.iter().map(|k| k.host_id).collect();
         host_ids.sort_unstable();
         host_ids.dedup();
-        let rows = store::recent_pings(&self.0, &host_ids, last).await?;
+        let rows = store::recent_pings(&self.0, host_ids, last).await?;
         // Rows come ordered by host, newest first.
         let mut by_host: HashMap<i64, Vec<PingSummary>> = HashMap::new();
         for row in rows {
@@ -121,11 +134,47 @@ impl Loader<PingsKey> for PingsByHostId {
     }
 }
 
-/// Hosts whose pings carry a license, per license.
+/// A host that reported a license, merged over the license's keys (id, md5, sha256).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    pub host_id: i64,
+    pub hostname: String,
+    pub first_seen_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    /// The host's newest ping that carries the license.
+    pub latest_ping_id: i64,
+    /// Whether that ping is the host's newest ping.
+    pub current: bool,
+}
+
+impl Report {
+    fn from_row(row: &ReportingHostRow) -> Self {
+        Self {
+            host_id: row.host_id,
+            hostname: row.hostname.clone(),
+            first_seen_at: row.first_seen_at,
+            last_seen_at: row.last_seen_at,
+            latest_ping_id: row.latest_ping_id,
+            current: row.current,
+        }
+    }
+
+    /// Adds what another key of the same license says of the same host.
+    fn merge(&mut self, row: &ReportingHostRow) {
+        self.first_seen_at = self.first_seen_at.min(row.first_seen_at);
+        if (row.last_seen_at, row.latest_ping_id) > (self.last_seen_at, self.latest_ping_id) {
+            self.last_seen_at = row.last_seen_at;
+            self.latest_ping_id = row.latest_ping_id;
+        }
+        self.current |= row.current;
+    }
+}
+
+/// Hosts that reported a license, per license, by hostname.
 pub struct ReportingHostsByLicense(DatabaseConnection);
 
 impl Loader<LicenseKey> for ReportingHostsByLicense {
-    type Value = Vec<ReportingHostRow>;
+    type Value = Vec<Report>;
     type Error = LoadError;
 
     async fn load(
@@ -133,22 +182,54 @@ impl Loader<LicenseKey> for ReportingHostsByLicense {
         keys: &[LicenseKey],
     ) -> Result<HashMap<LicenseKey, Self::Value>, Self::Error> {
         let rows = store::reporting_hosts(&self.0, keys).await?;
+        let mut by_key: HashMap<&str, Vec<&ReportingHostRow>> = HashMap::new();
+        for row in &rows {
+            by_key
+                .entry(row.license_key.as_str())
+                .or_default()
+                .push(row);
+        }
         Ok(keys
             .iter()
-            .map(|key| {
-                let mut hosts: Vec<ReportingHostRow> = Vec::new();
-                for row in &rows {
-                    let matches = key.matches(
-                        row.license_id,
-                        row.license_md5.as_deref(),
-                        row.license_sha256.as_deref(),
-                    );
-                    if matches && !hosts.iter().any(|h| h.host_id == row.host_id) {
-                        hosts.push(row.clone());
+            .map(|license| {
+                // Rows are ordered by hostname; keep that order.
+                let mut reports: Vec<Report> = Vec::new();
+                let mut matched: Vec<&ReportingHostRow> = license
+                    .read_model_keys()
+                    .iter()
+                    .filter_map(|key| by_key.get(key.as_str()))
+                    .flatten()
+                    .copied()
+                    .collect();
+                matched.sort_by(|a, b| a.hostname.cmp(&b.hostname));
+                for row in matched {
+                    match reports.iter_mut().find(|r| r.host_id == row.host_id) {
+                        Some(report) => report.merge(row),
+                        None => reports.push(Report::from_row(row)),
                     }
                 }
-                (key.clone(), hosts)
+                (license.clone(), reports)
             })
             .collect())
+    }
+}
+
+/// Usage counters by ping id, read from the payloads within the request's byte budget.
+pub struct CountsByPingId {
+    db: DatabaseConnection,
+    /// What is left of the budget for later batches of the same request.
+    budget: Mutex<usize>,
+}
+
+impl Loader<i64> for CountsByPingId {
+    type Value = CountsRow;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let left = *self.budget.lock().unwrap_or_else(|p| p.into_inner());
+        let (rows, used) = store::counts_by_ping_id(&self.db, keys.to_vec(), left).await?;
+        let mut budget = self.budget.lock().unwrap_or_else(|p| p.into_inner());
+        *budget = budget.saturating_sub(used);
+        Ok(rows.into_iter().collect())
     }
 }

@@ -9,13 +9,13 @@
 
 use async_graphql::{Any, Context, Lookahead, Name, Value};
 
-use super::loaders::{CachedLoader, LatestPingByHostId, Loaders, PingsByHostId, PingsKey};
+use super::loaders::{CachedLoader, Loaders, PingById, PingsByHostId, PingsKey};
 use super::types::{MAX_LAST, load_error};
 use std::collections::HashMap;
 
 use crate::{
     ingest::normalize_hostname,
-    store::{LicenseKey, hosts},
+    store::{LicenseKey, PingSummary, hosts},
 };
 
 /// Default of `Hostname.usagePings(last:)`.
@@ -53,8 +53,8 @@ fn string_field(
 
 /// Loads everything the call's representations need, once per request, whichever entity
 /// resolver comes first: the hosts of every `Hostname` and the reporting hosts of every
-/// `License` together, then the latest pings of all those hosts in one batch, then the selected
-/// ping histories. Returns the host of each normalised name asked for (`None` when unknown).
+/// `License` together, then the newest pings the read models point at in one batch beside the
+/// selected ping histories, then (only when selected) their usage counters. Returns the host of each normalised name asked for (`None` when unknown).
 pub async fn prime<'a>(
     ctx: &Context<'_>,
     loaders: &'a Loaders,
@@ -97,19 +97,41 @@ pub async fn prime<'a>(
                 futures::try_join!(hosts_of_names, reporting_of_licenses).map_err(load_error)?;
             let named_host_ids: Vec<i64> = found.values().map(|host| host.id).collect();
 
-            let mut latest_ids = Vec::new();
+            // The read models point at the newest pings: fetch them all by id in one batch.
+            let mut ping_ids = Vec::new();
             if look_ahead.field("latestUsagePing").exists() {
-                latest_ids.extend(named_host_ids.iter().copied());
+                ping_ids.extend(found.values().filter_map(|host| host.latest_ping_id));
             }
             if reporting.field("latestUsagePing").exists() {
-                latest_ids.extend(reported.values().flatten().map(|row| row.host_id));
+                ping_ids.extend(reported.values().flatten().map(|r| r.latest_ping_id));
             }
-            latest_ids.sort_unstable();
-            latest_ids.dedup();
-            let latest = prime_latest(&loaders.latest_pings, &latest_ids);
+            ping_ids.sort_unstable();
+            ping_ids.dedup();
+            let latest = prime_pings(&loaders.pings, &ping_ids);
             let histories = look_ahead.field("usagePings");
             let recent = prime_recent(&histories, &loaders.recent_pings, &named_host_ids);
-            futures::try_join!(latest, recent)?;
+            let ((), histories_loaded) = futures::try_join!(latest, recent)?;
+
+            // Counters live in the payloads: read them only when selected, for every ping the
+            // answer will carry, in one more statement.
+            let wants_counts = look_ahead.field("latestUsagePing").field("counts").exists()
+                || histories.field("counts").exists()
+                || reporting.field("latestUsagePing").field("counts").exists();
+            if wants_counts {
+                let mut counted: Vec<i64> = ping_ids;
+                if histories.field("counts").exists() {
+                    counted.extend(histories_loaded.iter().flatten().map(|p| p.id));
+                }
+                counted.sort_unstable();
+                counted.dedup();
+                if !counted.is_empty() {
+                    loaders
+                        .counts
+                        .load_many(counted)
+                        .await
+                        .map_err(load_error)?;
+                }
+            }
 
             let hosts: HashMap<String, Option<hosts::Model>> = names
                 .into_iter()
@@ -123,26 +145,24 @@ pub async fn prime<'a>(
         .await
 }
 
-async fn prime_latest(
-    loader: &CachedLoader<LatestPingByHostId>,
-    host_ids: &[i64],
-) -> async_graphql::Result<()> {
-    if !host_ids.is_empty() {
+async fn prime_pings(loader: &CachedLoader<PingById>, ids: &[i64]) -> async_graphql::Result<()> {
+    if !ids.is_empty() {
         loader
-            .load_many(host_ids.iter().copied())
+            .load_many(ids.iter().copied())
             .await
             .map_err(load_error)?;
     }
     Ok(())
 }
 
+/// Loads the selected histories of these hosts; returns them (for their counters).
 async fn prime_recent(
     selected: &Lookahead<'_>,
     loader: &CachedLoader<PingsByHostId>,
     host_ids: &[i64],
-) -> async_graphql::Result<()> {
+) -> async_graphql::Result<Vec<Vec<PingSummary>>> {
     if host_ids.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let mut keys = Vec::new();
     for field in selected.selection_fields() {
@@ -165,8 +185,9 @@ async fn prime_recent(
             keys.extend(host_ids.iter().map(|&host_id| PingsKey { host_id, last }));
         }
     }
-    if !keys.is_empty() {
-        loader.load_many(keys).await.map_err(load_error)?;
+    if keys.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(())
+    let loaded = loader.load_many(keys).await.map_err(load_error)?;
+    Ok(loaded.into_values().collect())
 }

@@ -3,8 +3,8 @@
 use async_graphql::{ComplexObject, Context, ErrorExtensions, ID, Json, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::loaders::{LoadError, Loaders, PingsKey};
-use crate::store::{LicenseKey, PingSummary, ReportingHostRow, hosts};
+use super::loaders::{LoadError, Loaders, PingsKey, Report};
+use crate::store::{CountsRow, LicenseKey, PingSummary, hosts};
 
 /// Most pings `Hostname.usagePings` returns in one call.
 pub const MAX_LAST: i32 = 100;
@@ -33,7 +33,7 @@ impl Hostname {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<UsagePing>> {
-        latest_ping(ctx, self.host.id).await
+        ping_by_id(ctx, self.host.latest_ping_id).await
     }
 
     /// The `last` newest usage pings of this host, newest first (at most 100).
@@ -78,7 +78,8 @@ pub struct License {
 
 #[ComplexObject]
 impl License {
-    /// The hosts whose usage pings carry this license (by id, md5 or sha256), by hostname.
+    /// The hosts whose usage pings carry this license (by id, md5 or sha256), by hostname, each
+    /// described by those pings only.
     #[graphql(requires = "licenseMd5 licenseSha256")]
     async fn reporting_hosts(
         &self,
@@ -100,9 +101,11 @@ impl License {
 }
 
 /// A host whose usage pings carry the license (matched by license id, md5 or sha256).
-pub struct ReportingHost(ReportingHostRow);
+pub struct ReportingHost(Report);
 
-/// A host whose usage pings carry the license (matched by license id, md5 or sha256).
+/// A host whose usage pings carry the license (matched by license id, md5 or sha256). Every
+/// field describes the pings that carry this license only: a ping naming another license (or
+/// sent by anyone else under this host's name) never shows here.
 #[Object]
 impl ReportingHost {
     /// The host's normalised hostname.
@@ -110,17 +113,28 @@ impl ReportingHost {
         &self.0.hostname
     }
 
-    /// When the newest usage ping of this host was recorded.
-    async fn last_usage_ping_at(&self) -> DateTime<Utc> {
-        self.0.last_ping_at
+    /// When the first usage ping of this host that carries the license was recorded.
+    async fn first_usage_ping_at(&self) -> DateTime<Utc> {
+        self.0.first_seen_at
     }
 
-    /// The newest usage ping of this host, whichever license it carries.
+    /// When the newest usage ping of this host that carries the license was recorded.
+    async fn last_usage_ping_at(&self) -> DateTime<Utc> {
+        self.0.last_seen_at
+    }
+
+    /// Whether the host's newest ping carries this license: it runs the license now, rather
+    /// than having moved on to another one.
+    async fn current(&self) -> bool {
+        self.0.current
+    }
+
+    /// The newest usage ping of this host that carries the license.
     async fn latest_usage_ping(
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<UsagePing>> {
-        latest_ping(ctx, self.0.host_id).await
+        ping_by_id(ctx, Some(self.0.latest_ping_id)).await
     }
 }
 
@@ -202,16 +216,43 @@ impl UsagePing {
     async fn license_subscription_id(&self) -> Option<&str> {
         self.0.license_subscription_id.as_deref()
     }
-    /// The usage counters the server reported (projects, issues, ...), as sent.
-    async fn counts(&self) -> Option<Json<serde_json::Value>> {
-        self.0.counts.clone().map(Json)
+    /// The usage counters the server reported (projects, issues, ...), as sent. Read from the
+    /// stored payload only when selected; one answer carries a bounded number of bytes of
+    /// counters (`max_counts_bytes`), and counters past that bound are null with an
+    /// `ANSWER_TOO_LARGE` error.
+    async fn counts(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Json<serde_json::Value>>> {
+        let loaders = loaders(ctx)?;
+        match loaders
+            .counts
+            .load_one(self.0.id)
+            .await
+            .map_err(load_error)?
+        {
+            Some(CountsRow::Read(counts)) => Ok(counts.map(Json)),
+            None => Ok(None),
+            Some(CountsRow::OverBudget) => Err(async_graphql::Error::new(format!(
+                "counts left out: this answer already carries the most usage counters one answer \
+                 may ({} bytes); ask for fewer pings",
+                loaders.counts_limit
+            ))
+            .extend_with(|_, e| e.set("code", "ANSWER_TOO_LARGE"))),
+        }
     }
 }
 
-async fn latest_ping(ctx: &Context<'_>, host_id: i64) -> async_graphql::Result<Option<UsagePing>> {
+async fn ping_by_id(
+    ctx: &Context<'_>,
+    ping_id: Option<i64>,
+) -> async_graphql::Result<Option<UsagePing>> {
+    let Some(ping_id) = ping_id else {
+        return Ok(None);
+    };
     Ok(loaders(ctx)?
-        .latest_pings
-        .load_one(host_id)
+        .pings
+        .load_one(ping_id)
         .await
         .map_err(load_error)?
         .map(UsagePing))

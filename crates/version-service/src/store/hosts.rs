@@ -1,4 +1,5 @@
-//! The `hosts` table: one row per server that ever pinged, keyed by normalised hostname.
+//! The `hosts` table: one row per server that ever pinged, keyed by normalised hostname, with
+//! its newest ping (a read model kept at ingestion).
 
 use sea_orm::entity::prelude::*;
 
@@ -11,7 +12,11 @@ pub struct Model {
     pub hostname: String,
     pub uuid: String,
     pub first_seen_at: DateTimeUtc,
+    /// When its newest ping was recorded.
     pub last_ping_at: DateTimeUtc,
+    /// Its newest ping (by `recorded_at`, then id); null only while the first ping's
+    /// transaction is under way.
+    pub latest_ping_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,12 +1,14 @@
-//! Storing one usage ping: upsert its host, then insert the ping unless it is already there.
+//! Storing one usage ping and keeping the read models (see `migration::usage_read_models`) up to
+//! date with it, in one transaction.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ConnectionTrait, DatabaseConnection, EntityTrait, Statement, TryInsertResult,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, Statement,
+    TransactionTrait, TryInsertResult, Value,
 };
 
-use super::{placeholder, usage_pings};
+use super::{LicenseKey, bind::placeholder, usage_pings};
 use crate::Error;
 
 /// A validated usage ping, ready to store.
@@ -30,8 +32,7 @@ pub struct NewPing {
     pub license_starts_at: Option<NaiveDate>,
     pub license_expires_at: Option<NaiveDate>,
     pub license_subscription_id: Option<String>,
-    pub counts: Option<serde_json::Value>,
-    /// The body exactly as sent.
+    /// The body exactly as sent; the usage counters are read from it when asked for.
     pub payload: String,
 }
 
@@ -42,25 +43,74 @@ pub enum IngestOutcome {
     Duplicate,
 }
 
-/// Stores `ping`, idempotently on (uuid, hostname, recorded_at).
+/// Stores `ping`, idempotently on (uuid, hostname, recorded_at), and moves the read models:
+/// the host's newest ping and, for each license key the ping carries, the (host, license) row.
 ///
-/// Two single statements, no explicit transaction: each takes SQLite's write lock up front
-/// (waiting on the busy timeout), whereas a deferred transaction that reads before writing can
-/// fail with "database is locked" without waiting. Both statements are idempotent, so a retry
-/// after a failure between them stores the ping exactly once.
+/// One transaction, so a ping is never stored without its read models (nor the reverse). Its
+/// first statement writes: SQLite then takes the write lock at once, waiting on the busy
+/// timeout, instead of failing the upgrade from a read lock with "database is locked". On
+/// PostgreSQL the host row lock taken by that first statement orders concurrent pings of one
+/// host, and every transaction locks the host before its license rows, so none deadlock.
 pub async fn store_ping(
     db: &DatabaseConnection,
     ping: NewPing,
     received_at: DateTime<Utc>,
 ) -> Result<IngestOutcome, Error> {
-    let host_id = upsert_host(
-        db,
-        &ping.hostname,
-        &ping.uuid,
-        ping.recorded_at,
-        received_at,
+    let txn = db.begin().await?;
+    let host_id = ensure_host(&txn, &ping, received_at).await?;
+    let Some(ping_id) = insert_ping(&txn, host_id, &ping, received_at).await? else {
+        txn.commit().await?;
+        return Ok(IngestOutcome::Duplicate);
+    };
+    advance_host(&txn, host_id, ping_id, &ping).await?;
+    let keys = LicenseKey::of_ping(
+        ping.license_id,
+        ping.license_md5.as_deref(),
+        ping.license_sha256.as_deref(),
     )
-    .await?;
+    .read_model_keys();
+    record_license_keys(&txn, host_id, ping_id, ping.recorded_at, keys).await?;
+    txn.commit().await?;
+    Ok(IngestOutcome::Created)
+}
+
+/// Inserts the host when it is new (its newest ping still unset); returns its id.
+async fn ensure_host(
+    txn: &DatabaseTransaction,
+    ping: &NewPing,
+    received_at: DateTime<Utc>,
+) -> Result<i64, Error> {
+    let backend = txn.get_database_backend();
+    let p: Vec<String> = (1..=4).map(|i| placeholder(backend, i)).collect();
+    // The no-op update makes RETURNING answer for an existing host too (and locks its row).
+    let sql = format!(
+        "INSERT INTO hosts (hostname, uuid, first_seen_at, last_ping_at) \
+         VALUES ({}, {}, {}, {}) \
+         ON CONFLICT (hostname) DO UPDATE SET hostname = excluded.hostname \
+         RETURNING id",
+        p[0], p[1], p[2], p[3]
+    );
+    let values: [Value; 4] = [
+        ping.hostname.clone().into(),
+        ping.uuid.clone().into(),
+        received_at.into(),
+        ping.recorded_at.into(),
+    ];
+    let row = txn
+        .query_one_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+        .ok_or_else(|| sea_orm::DbErr::RecordNotFound("upserted host".to_owned()))?;
+    Ok(row.try_get::<i64>("", "id")?)
+}
+
+/// Inserts the ping unless the same (uuid, hostname, recorded_at) is stored; its new id.
+async fn insert_ping(
+    txn: &DatabaseTransaction,
+    host_id: i64,
+    ping: &NewPing,
+    received_at: DateTime<Utc>,
+) -> Result<Option<i64>, Error> {
+    let ping = ping.clone();
     let row = usage_pings::ActiveModel {
         id: NotSet,
         host_id: Set(host_id),
@@ -82,7 +132,6 @@ pub async fn store_ping(
         license_starts_at: Set(ping.license_starts_at),
         license_expires_at: Set(ping.license_expires_at),
         license_subscription_id: Set(ping.license_subscription_id),
-        counts: Set(ping.counts),
         payload: Set(ping.payload),
     };
     let result = usage_pings::Entity::insert(row)
@@ -91,48 +140,81 @@ pub async fn store_ping(
             usage_pings::Column::Hostname,
             usage_pings::Column::RecordedAt,
         ])
-        .exec_without_returning(db)
+        .exec(txn)
         .await?;
     Ok(match result {
-        TryInsertResult::Inserted(rows) if rows > 0 => IngestOutcome::Created,
-        _ => IngestOutcome::Duplicate,
+        TryInsertResult::Inserted(inserted) => Some(inserted.last_insert_id),
+        TryInsertResult::Conflicted | TryInsertResult::Empty => None,
     })
 }
 
-/// Inserts the host or moves its `last_ping_at` forward (never back); returns its id.
-async fn upsert_host(
-    db: &DatabaseConnection,
-    hostname: &str,
-    uuid: &str,
-    recorded_at: DateTime<Utc>,
-    received_at: DateTime<Utc>,
-) -> Result<i64, Error> {
-    let backend = db.get_database_backend();
+/// Makes `ping_id` the host's newest ping unless a newer one is already there: a late ping
+/// recorded earlier never moves "newest" backwards. Ties on `recorded_at` go to the higher id.
+async fn advance_host(
+    txn: &DatabaseTransaction,
+    host_id: i64,
+    ping_id: i64,
+    ping: &NewPing,
+) -> Result<(), Error> {
+    let backend = txn.get_database_backend();
     let p: Vec<String> = (1..=4).map(|i| placeholder(backend, i)).collect();
+    let (id, recorded, uuid, host) = (&p[0], &p[1], &p[2], &p[3]);
     let sql = format!(
-        "INSERT INTO hosts (hostname, uuid, first_seen_at, last_ping_at) \
-         VALUES ({}, {}, {}, {}) \
-         ON CONFLICT (hostname) DO UPDATE SET \
-           uuid = CASE WHEN excluded.last_ping_at >= hosts.last_ping_at \
-                  THEN excluded.uuid ELSE hosts.uuid END, \
-           last_ping_at = CASE WHEN excluded.last_ping_at > hosts.last_ping_at \
-                  THEN excluded.last_ping_at ELSE hosts.last_ping_at END \
-         RETURNING id",
-        p[0], p[1], p[2], p[3]
+        "UPDATE hosts SET latest_ping_id = {id}, last_ping_at = {recorded}, uuid = {uuid} \
+         WHERE id = {host} AND (latest_ping_id IS NULL OR last_ping_at < {recorded} \
+           OR (last_ping_at = {recorded} AND latest_ping_id < {id}))"
     );
-    let stmt = Statement::from_sql_and_values(
-        backend,
-        sql,
-        [
-            hostname.into(),
-            uuid.into(),
-            received_at.into(),
-            recorded_at.into(),
-        ],
+    let values: [Value; 4] = [
+        ping_id.into(),
+        ping.recorded_at.into(),
+        ping.uuid.clone().into(),
+        host_id.into(),
+    ];
+    txn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    Ok(())
+}
+
+/// Upserts the (license key, host) rows of the read model for the keys this ping carries: the
+/// first and last report widen, the newest ping moves only forward.
+async fn record_license_keys(
+    txn: &DatabaseTransaction,
+    host_id: i64,
+    ping_id: i64,
+    recorded_at: DateTime<Utc>,
+    keys: Vec<String>,
+) -> Result<(), Error> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let backend = txn.get_database_backend();
+    let p: Vec<String> = (1..=3 + keys.len())
+        .map(|i| placeholder(backend, i))
+        .collect();
+    let (host, recorded, ping) = (&p[0], &p[1], &p[2]);
+    let rows: Vec<String> = p[3..]
+        .iter()
+        .map(|key| format!("({key}, {host}, {recorded}, {recorded}, {ping})"))
+        .collect();
+    // In an upsert's SET, `host_licenses.*` are the values before the update on both databases.
+    let sql = format!(
+        "INSERT INTO host_licenses \
+           (license_key, host_id, first_seen_at, last_seen_at, latest_ping_id) \
+         VALUES {} \
+         ON CONFLICT (license_key, host_id) DO UPDATE SET \
+           first_seen_at = CASE WHEN excluded.first_seen_at < host_licenses.first_seen_at \
+             THEN excluded.first_seen_at ELSE host_licenses.first_seen_at END, \
+           latest_ping_id = CASE WHEN excluded.last_seen_at > host_licenses.last_seen_at \
+               OR (excluded.last_seen_at = host_licenses.last_seen_at \
+                   AND excluded.latest_ping_id > host_licenses.latest_ping_id) \
+             THEN excluded.latest_ping_id ELSE host_licenses.latest_ping_id END, \
+           last_seen_at = CASE WHEN excluded.last_seen_at > host_licenses.last_seen_at \
+             THEN excluded.last_seen_at ELSE host_licenses.last_seen_at END",
+        rows.join(", ")
     );
-    let row = db
-        .query_one_raw(stmt)
-        .await?
-        .ok_or_else(|| sea_orm::DbErr::RecordNotFound("upserted host".to_owned()))?;
-    Ok(row.try_get::<i64>("", "id")?)
+    let mut values: Vec<Value> = vec![host_id.into(), recorded_at.into(), ping_id.into()];
+    values.extend(keys.into_iter().map(Value::from));
+    txn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    Ok(())
 }

@@ -1,21 +1,16 @@
-//! The only module that talks SQL: the version database's entities, ingestion and the batch
-//! queries behind the graph's loaders.
+//! The only module that talks SQL: the version database's entities, ingestion (which keeps the
+//! read models up to date) and the batch queries behind the graph's loaders.
 
+mod bind;
 pub mod hosts;
 mod ingest;
+mod license_key;
 mod queries;
 pub mod usage_pings;
 
 pub use ingest::{IngestOutcome, NewPing, store_ping};
+pub use license_key::LicenseKey;
 pub use queries::{
-    LicenseKey, PingSummary, ReportingHostRow, hosts_by_name, latest_pings, ping_check,
-    recent_pings, reporting_hosts,
+    CountsRow, PingSummary, ReportingHostRow, counts_by_ping_id, hosts_by_name, ping_check,
+    pings_by_id, recent_pings, reporting_hosts,
 };
-
-/// Placeholder for the `index`-th (1-based) bound parameter in `backend`'s dialect.
-fn placeholder(backend: sea_orm::DbBackend, index: usize) -> String {
-    match backend {
-        sea_orm::DbBackend::Postgres => format!("${index}"),
-        _ => "?".to_owned(),
-    }
-}

@@ -1,16 +1,22 @@
-//! Batch reads: each function answers many keys with one statement, so the graph's loaders
-//! run a fixed number of statements however many entities a request asks for.
+//! Batch reads: each function answers many keys with one statement and reads only the read
+//! models and indexed rows: no statement scans the ping history, and none grows with the
+//! number of keys (they are bound as one list, see `bind`).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult,
-    QueryFilter, Statement, Value,
-};
+use futures::TryStreamExt;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, Statement};
+use serde::Deserialize;
+use serde_json::value::RawValue;
 
-use super::{hosts, placeholder};
+use super::{
+    LicenseKey,
+    bind::{in_list, list, placeholder},
+    hosts,
+};
 use crate::Error;
 
-/// A usage ping without its (large) payload: what the graph shows.
+/// A usage ping without its payload: what the graph shows of it. The counters, which live in
+/// the (large) payload, are read separately and only when asked for ([`counts_by_ping_id`]).
 #[derive(Clone, Debug, PartialEq, FromQueryResult)]
 pub struct PingSummary {
     pub id: i64,
@@ -33,40 +39,52 @@ pub struct PingSummary {
     pub license_starts_at: Option<NaiveDate>,
     pub license_expires_at: Option<NaiveDate>,
     pub license_subscription_id: Option<String>,
-    pub counts: Option<serde_json::Value>,
 }
 
-const PING_COLUMNS: &str = "id, host_id, uuid, hostname, recorded_at, received_at, version, \
-    edition, installation_type, active_user_count, historical_max_users, license_id, \
-    license_md5, license_sha256, license_user_count, license_plan, license_trial, \
-    license_starts_at, license_expires_at, license_subscription_id, counts";
-
-/// How a license is recognised in pings: by id, md5 or sha256 of its file.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct LicenseKey {
-    pub id: Option<i64>,
-    pub md5: Option<String>,
-    pub sha256: Option<String>,
+/// The columns of [`PingSummary`], qualified by `alias`.
+fn ping_columns(alias: &str) -> String {
+    [
+        "id",
+        "host_id",
+        "uuid",
+        "hostname",
+        "recorded_at",
+        "received_at",
+        "version",
+        "edition",
+        "installation_type",
+        "active_user_count",
+        "historical_max_users",
+        "license_id",
+        "license_md5",
+        "license_sha256",
+        "license_user_count",
+        "license_plan",
+        "license_trial",
+        "license_starts_at",
+        "license_expires_at",
+        "license_subscription_id",
+    ]
+    .iter()
+    .map(|column| format!("{alias}.{column}"))
+    .collect::<Vec<_>>()
+    .join(", ")
 }
 
-impl LicenseKey {
-    /// Whether a ping carrying these license fields reports this license.
-    pub fn matches(&self, id: Option<i64>, md5: Option<&str>, sha256: Option<&str>) -> bool {
-        (self.id.is_some() && self.id == id)
-            || (self.md5.is_some() && self.md5.as_deref() == md5)
-            || (self.sha256.is_some() && self.sha256.as_deref() == sha256)
-    }
-}
-
-/// A host that sent at least one ping carrying some license, with that license's fields.
+/// A host that reported a license, from the `host_licenses` read model: one row per license
+/// key it matched (a license has up to three keys; the loader merges them).
 #[derive(Clone, Debug, PartialEq, FromQueryResult)]
 pub struct ReportingHostRow {
+    pub license_key: String,
     pub host_id: i64,
     pub hostname: String,
-    pub last_ping_at: DateTime<Utc>,
-    pub license_id: Option<i64>,
-    pub license_md5: Option<String>,
-    pub license_sha256: Option<String>,
+    /// First and last time the host's pings carried this license.
+    pub first_seen_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    /// The host's newest ping that carries this license.
+    pub latest_ping_id: i64,
+    /// Whether that ping is also the host's newest ping: the host runs this license now.
+    pub current: bool,
 }
 
 /// `SELECT 1`: does the database answer?
@@ -78,100 +96,187 @@ pub async fn ping_check(db: &DatabaseConnection) -> Result<(), Error> {
 /// The hosts with these (normalised) names; unknown names are simply absent.
 pub async fn hosts_by_name(
     db: &DatabaseConnection,
-    names: &[String],
+    names: Vec<String>,
 ) -> Result<Vec<hosts::Model>, Error> {
     if names.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(hosts::Entity::find()
-        .filter(hosts::Column::Hostname.is_in(names.iter().cloned()))
-        .all(db)
-        .await?)
+    let backend = db.get_database_backend();
+    let sql = format!(
+        "SELECT id, hostname, uuid, first_seen_at, last_ping_at, latest_ping_id FROM hosts \
+         WHERE {}",
+        in_list(backend, "hostname", 1)
+    );
+    let stmt = Statement::from_sql_and_values(backend, sql, [list(backend, names)]);
+    Ok(hosts::Model::find_by_statement(stmt).all(db).await?)
 }
 
-/// The newest ping (by `recorded_at`) of each of these hosts.
-pub async fn latest_pings(
+/// Pings by id: primary-key lookups, for the ids the read models point at.
+pub async fn pings_by_id(
     db: &DatabaseConnection,
-    host_ids: &[i64],
+    ids: Vec<i64>,
 ) -> Result<Vec<PingSummary>, Error> {
-    recent_pings(db, host_ids, 1).await
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = db.get_database_backend();
+    let sql = format!(
+        "SELECT {} FROM usage_pings p WHERE {}",
+        ping_columns("p"),
+        in_list(backend, "p.id", 1)
+    );
+    let stmt = Statement::from_sql_and_values(backend, sql, [list(backend, ids)]);
+    Ok(PingSummary::find_by_statement(stmt).all(db).await?)
 }
 
 /// Up to `last` newest pings of each of these hosts, newest first within a host.
 ///
-/// One statement: a window function ranks each host's pings (PostgreSQL and SQLite >= 3.25).
+/// Each host's pings are read through the (host_id, recorded_at) index and stop after `last`
+/// rows, however long the history: PostgreSQL with a LATERAL join over the id array, SQLite
+/// (which has no LATERAL) with a correlated `LIMIT` subquery per host.
 pub async fn recent_pings(
     db: &DatabaseConnection,
-    host_ids: &[i64],
+    host_ids: Vec<i64>,
     last: u32,
 ) -> Result<Vec<PingSummary>, Error> {
     if host_ids.is_empty() || last == 0 {
         return Ok(Vec::new());
     }
     let backend = db.get_database_backend();
-    let mut values: Vec<Value> = host_ids.iter().map(|id| (*id).into()).collect();
-    let list = placeholders(backend, 1, host_ids.len());
-    values.push(i64::from(last).into());
-    let limit = placeholder(backend, host_ids.len() + 1);
-    let sql = format!(
-        "SELECT {PING_COLUMNS} FROM usage_pings WHERE id IN (\
-           SELECT id FROM (\
-             SELECT id, ROW_NUMBER() OVER (\
-               PARTITION BY host_id ORDER BY recorded_at DESC, id DESC) AS rn \
-             FROM usage_pings WHERE host_id IN ({list})\
-           ) ranked WHERE rn <= {limit}\
-         ) ORDER BY host_id, recorded_at DESC, id DESC"
-    );
+    let (hosts, limit) = (placeholder(backend, 1), placeholder(backend, 2));
+    let sql = match backend {
+        DbBackend::Postgres => format!(
+            "SELECT {} FROM unnest(CAST({hosts} AS BIGINT[])) AS h(id) \
+             CROSS JOIN LATERAL (SELECT * FROM usage_pings q WHERE q.host_id = h.id \
+               ORDER BY q.recorded_at DESC, q.id DESC LIMIT {limit}) p \
+             ORDER BY p.host_id, p.recorded_at DESC, p.id DESC",
+            ping_columns("p")
+        ),
+        _ => format!(
+            "SELECT {} FROM json_each({hosts}) h JOIN usage_pings p ON p.id IN ( \
+               SELECT q.id FROM usage_pings q WHERE q.host_id = h.value \
+               ORDER BY q.recorded_at DESC, q.id DESC LIMIT {limit}) \
+             ORDER BY p.host_id, p.recorded_at DESC, p.id DESC",
+            ping_columns("p")
+        ),
+    };
+    let values = [list(backend, host_ids), i64::from(last).into()];
     let stmt = Statement::from_sql_and_values(backend, sql, values);
     Ok(PingSummary::find_by_statement(stmt).all(db).await?)
 }
 
-/// Every host whose pings carry one of these licenses (by id, md5 or sha256), once per
-/// distinct combination of license fields it sent; the caller matches rows to keys.
+/// The hosts that reported any of these licenses, from the `host_licenses` read model: one
+/// primary-key range per license key. The caller matches rows to licenses by `license_key`.
 pub async fn reporting_hosts(
     db: &DatabaseConnection,
-    keys: &[LicenseKey],
+    licenses: &[LicenseKey],
 ) -> Result<Vec<ReportingHostRow>, Error> {
-    let ids: Vec<i64> = keys.iter().filter_map(|k| k.id).collect();
-    let md5s: Vec<String> = keys.iter().filter_map(|k| k.md5.clone()).collect();
-    let sha256s: Vec<String> = keys.iter().filter_map(|k| k.sha256.clone()).collect();
-    let backend = db.get_database_backend();
-    let mut values: Vec<Value> = Vec::new();
-    let mut conditions = Vec::new();
-    if !ids.is_empty() {
-        let list = placeholders(backend, values.len() + 1, ids.len());
-        values.extend(ids.into_iter().map(Value::from));
-        conditions.push(format!("p.license_id IN ({list})"));
-    }
-    if !md5s.is_empty() {
-        let list = placeholders(backend, values.len() + 1, md5s.len());
-        values.extend(md5s.into_iter().map(Value::from));
-        conditions.push(format!("p.license_md5 IN ({list})"));
-    }
-    if !sha256s.is_empty() {
-        let list = placeholders(backend, values.len() + 1, sha256s.len());
-        values.extend(sha256s.into_iter().map(Value::from));
-        conditions.push(format!("p.license_sha256 IN ({list})"));
-    }
-    if conditions.is_empty() {
+    let mut keys: Vec<String> = licenses
+        .iter()
+        .flat_map(LicenseKey::read_model_keys)
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    if keys.is_empty() {
         return Ok(Vec::new());
     }
+    let backend = db.get_database_backend();
     let sql = format!(
-        "SELECT DISTINCT p.host_id AS host_id, h.hostname AS hostname, \
-           h.last_ping_at AS last_ping_at, p.license_id AS license_id, \
-           p.license_md5 AS license_md5, p.license_sha256 AS license_sha256 \
-         FROM usage_pings p JOIN hosts h ON h.id = p.host_id \
+        "SELECT hl.license_key, hl.host_id, h.hostname, hl.first_seen_at, hl.last_seen_at, \
+           hl.latest_ping_id, \
+           CASE WHEN h.latest_ping_id = hl.latest_ping_id THEN TRUE ELSE FALSE END AS current \
+         FROM host_licenses hl JOIN hosts h ON h.id = hl.host_id \
          WHERE {} ORDER BY h.hostname",
-        conditions.join(" OR ")
+        in_list(backend, "hl.license_key", 1)
     );
-    let stmt = Statement::from_sql_and_values(backend, sql, values);
+    let stmt = Statement::from_sql_and_values(backend, sql, [list(backend, keys)]);
     Ok(ReportingHostRow::find_by_statement(stmt).all(db).await?)
 }
 
-/// `count` comma-separated placeholders starting at 1-based index `first`.
-fn placeholders(backend: DbBackend, first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|i| placeholder(backend, i))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// The usage counters of one ping, or why they were left out.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CountsRow {
+    /// The `counts` object as the server sent it (`None`: it sent none).
+    Read(Option<serde_json::Value>),
+    /// Not read: the answer already carries as many bytes of counters as it may.
+    OverBudget,
+}
+
+/// The usage counters of these pings, read from their payloads, newest ids first, until
+/// `budget` bytes of counters have been read; the rest are [`CountsRow::OverBudget`]. Also
+/// returns how many bytes of counters were read.
+///
+/// Payloads are streamed one row at a time, so memory holds one payload plus the counters
+/// kept, not every payload of the batch (a server may send megabytes per ping).
+pub async fn counts_by_ping_id(
+    db: &DatabaseConnection,
+    mut ids: Vec<i64>,
+    budget: usize,
+) -> Result<(Vec<(i64, CountsRow)>, usize), Error> {
+    if ids.is_empty() {
+        return Ok((Vec::new(), 0));
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let backend = db.get_database_backend();
+    let sql = format!(
+        "SELECT id, payload FROM usage_pings WHERE {} ORDER BY id DESC",
+        in_list(backend, "id", 1)
+    );
+    let stmt = Statement::from_sql_and_values(backend, sql, [list(backend, ids)]);
+    let mut rows = PayloadRow::find_by_statement(stmt).stream(db).await?;
+    let mut used = 0usize;
+    let mut out = Vec::new();
+    while let Some(row) = rows.try_next().await? {
+        let counts = extract_counts(&row.payload);
+        let size = counts.as_ref().map_or(0, |raw| raw.get().len());
+        if used + size > budget {
+            // Once one is cut, cut the rest too: the answer says plainly that it was cut
+            // rather than leaving gaps that look random.
+            used = budget;
+            out.push((row.id, CountsRow::OverBudget));
+            continue;
+        }
+        used += size;
+        let value = counts.and_then(|raw| serde_json::from_str(raw.get()).ok());
+        out.push((row.id, CountsRow::Read(value)));
+    }
+    Ok((out, used))
+}
+
+#[derive(FromQueryResult)]
+struct PayloadRow {
+    id: i64,
+    payload: String,
+}
+
+/// Only the `counts` member of a payload; the rest is skipped by the parser, not built.
+#[derive(Deserialize)]
+struct OnlyCounts<'a> {
+    #[serde(borrow, default)]
+    counts: Option<&'a RawValue>,
+}
+
+/// The `counts` object of a stored payload (validated at ingestion), if it has one.
+fn extract_counts(payload: &str) -> Option<&RawValue> {
+    serde_json::from_str::<OnlyCounts<'_>>(payload)
+        .ok()
+        .and_then(|only| only.counts)
+        .filter(|raw| raw.get() != "null")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::extract_counts;
+
+    #[test]
+    fn reads_only_the_counts_member() {
+        let payload = r#"{"uuid":"u","counts":{"projects":3},"big":[1,2,3]}"#;
+        assert_eq!(
+            extract_counts(payload).map(|raw| raw.get()),
+            Some(r#"{"projects":3}"#)
+        );
+        assert!(extract_counts(r#"{"uuid":"u"}"#).is_none());
+        assert!(extract_counts(r#"{"counts":null}"#).is_none());
+    }
 }

@@ -1,4 +1,5 @@
-//! The `usage_pings` table: every ping as sent, with the fields the graph exposes extracted.
+//! The `usage_pings` table: every ping as sent (`payload`, stored once), with the fields the
+//! graph shows extracted beside it. The usage counters stay in the payload.
 
 use sea_orm::entity::prelude::*;
 
@@ -26,8 +27,6 @@ pub struct Model {
     pub license_starts_at: Option<Date>,
     pub license_expires_at: Option<Date>,
     pub license_subscription_id: Option<String>,
-    #[sea_orm(column_type = "JsonBinary", nullable)]
-    pub counts: Option<Json>,
     #[sea_orm(column_type = "Text")]
     pub payload: String,
 }
