@@ -398,3 +398,122 @@ async fn the_version_service_refuses_callers_without_the_service_token() {
     // The gateway was not given the token: every usage field fails, the licenses do not.
     assert_partial(&gateway, "UPSTREAM_UNAVAILABLE").await;
 }
+
+/// Regression: anyone may post a usage ping naming any server and any license. Customer B
+/// posts one under customer A's server name carrying B's own license, then asks for its
+/// license's reporting hosts: it must see its own ping only, never A's server's newest ping,
+/// and A must keep seeing its own.
+#[tokio::test]
+async fn a_spoofed_ping_shows_no_other_customers_usage() {
+    const QUERY: &str = r#"query($id: ID!) { license(id: $id) { id customer { name }
+        reportingHosts { name attached current lastUsagePingAt
+          latestUsagePing { activeUserCount counts licenseId licenseSubscriptionId } } } }"#;
+    for backend in backends() {
+        let (gateway, version) = pair(backend).await;
+        let today = Utc::now().date_naive();
+        let options = seed::SeedOptions {
+            customers: 3,
+            seed: 11,
+            today,
+            include_demo_story: true,
+        };
+        seed::seed(&gateway.state.db, Some(&version.state.db), &options)
+            .await
+            .unwrap();
+        let b =
+            seed::seed_customer_with_licenses(&gateway.state.db, None, "Beta Corp", 1, 5, today)
+                .await
+                .unwrap();
+        let b_token = gateway.token(&["customer"], &[b]);
+        let own = gateway
+            .query_as(
+                &b_token,
+                &format!(r#"{{ customer(id: "{b}") {{ licenses {{ id }} }} }}"#),
+                json!({}),
+            )
+            .await;
+        let b_license = own["data"]["customer"]["licenses"][0]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{own}"))
+            .to_owned();
+
+        // B's spoofed ping, a day older than the newest ping of A's server: a read of "the
+        // host's newest ping" would answer A's.
+        let acme = gateway.query(DASHBOARD, json!({"id": "1"})).await;
+        let paid = acme["data"]["customer"]["licenses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["status"] == "ACTIVE")
+            .unwrap()
+            .clone();
+        let a_newest = paid["hostnames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["name"] == "gitlab.acmeinc.com")
+            .and_then(|h| h["lastUsagePingAt"].as_str())
+            .unwrap_or_else(|| panic!("{acme}"));
+        let spoofed_at =
+            chrono::DateTime::parse_from_rfc3339(a_newest).unwrap() - chrono::Duration::days(1);
+        let spoof = json!({
+            "uuid": "spoofed", "hostname": "gitlab.acmeinc.com",
+            "recorded_at": spoofed_at.to_rfc3339(),
+            "license_id": b_license.parse::<i64>().unwrap(),
+            "active_user_count": 3, "counts": { "spoofed": 1 }
+        });
+        let posted = gateway
+            .client()
+            .post(format!("http://{}/usage_data", version.address))
+            .header("content-type", "application/json")
+            .body(spoof.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(posted.status(), StatusCode::CREATED, "{backend:?}");
+
+        let seen = gateway
+            .query_as(&b_token, QUERY, json!({"id": b_license}))
+            .await;
+        assert!(seen["errors"].is_null(), "{backend:?}: {seen}");
+        let hosts = seen["data"]["license"]["reportingHosts"]
+            .as_array()
+            .unwrap();
+        assert_eq!(hosts.len(), 1, "{backend:?}: {seen}");
+        let ping = &hosts[0]["latestUsagePing"];
+        assert_eq!(hosts[0]["name"], "gitlab.acmeinc.com");
+        assert_eq!(hosts[0]["attached"], false);
+        assert_eq!(ping["licenseId"], b_license.as_str(), "{backend:?}: {seen}");
+        assert_eq!(ping["activeUserCount"], 3, "{backend:?}: {seen}");
+        assert_eq!(
+            ping["counts"],
+            json!({ "spoofed": 1 }),
+            "{backend:?}: {seen}"
+        );
+        assert!(
+            ping["licenseSubscriptionId"].is_null(),
+            "A's subscription: {seen}"
+        );
+
+        // A still sees its own server's own newest ping under its license.
+        let a_view = gateway.query(QUERY, json!({"id": paid["id"]})).await;
+        let a_host = a_view["data"]["license"]["reportingHosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["name"] == "gitlab.acmeinc.com")
+            .unwrap_or_else(|| panic!("{a_view}"))
+            .clone();
+        assert_eq!(
+            a_host["latestUsagePing"]["licenseId"], paid["id"],
+            "{a_view}"
+        );
+        assert!(a_host["latestUsagePing"]["licenseSubscriptionId"].is_string());
+        assert_ne!(a_host["latestUsagePing"]["activeUserCount"], 3, "{a_view}");
+        assert_eq!(a_host["current"], true, "{a_view}");
+        assert_eq!(
+            hosts[0]["current"], false,
+            "B's ping is not the server's newest"
+        );
+    }
+}

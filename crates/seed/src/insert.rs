@@ -8,6 +8,7 @@ use sea_orm::{
 };
 
 use crate::rows::{LicenseBatch, VersionBatch};
+use migration::usage_read_models;
 
 /// Rows per statement: large enough that round trips stop mattering, small enough that a
 /// statement stays a modest allocation.
@@ -220,7 +221,7 @@ pub async fn write_licenses(db: &DatabaseConnection, batch: &LicenseBatch) -> Re
     txn.commit().await
 }
 
-/// Writes one batch of the version database in one transaction.
+/// Writes one batch of the version database, and its read models, in one transaction.
 pub async fn write_usage(db: &DatabaseConnection, batch: &VersionBatch) -> Result<(), DbErr> {
     let txn = db.begin().await?;
     insert(
@@ -261,7 +262,6 @@ pub async fn write_usage(db: &DatabaseConnection, batch: &VersionBatch) -> Resul
             "license_starts_at",
             "license_expires_at",
             "license_subscription_id",
-            "counts",
             "payload",
         ],
         &batch.pings,
@@ -287,11 +287,15 @@ pub async fn write_usage(db: &DatabaseConnection, batch: &VersionBatch) -> Resul
             v.push(date(l.map(|l| l.starts_at)));
             v.push(date(l.and_then(|l| l.expires_at)));
             v.push(Value::String(l.and_then(|l| l.subscription_id.clone())));
-            v.push(Value::Json(Some(Box::new(r.counts.clone()))));
             v.push(string(&r.payload));
         },
     )
     .await?;
+    // Bulk inserts bypass ingestion, so derive its read models here, for this batch's hosts.
+    let host_ids = batch.pings.iter().map(|p| p.host_id);
+    if let (Some(first), Some(last)) = (host_ids.clone().min(), host_ids.max()) {
+        usage_read_models::rebuild(&txn, usage_read_models::Hosts::Between(first, last)).await?;
+    }
     txn.commit().await
 }
 

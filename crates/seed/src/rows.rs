@@ -99,7 +99,7 @@ pub struct PingRow {
     pub active_user_count: i64,
     pub historical_max_users: i64,
     pub license: Option<PingLicense>,
-    pub counts: serde_json::Value,
+    /// The body as a server would send it; its counters stay in it.
     pub payload: String,
 }
 

@@ -190,7 +190,6 @@ pub fn host_pings<R: Rng>(
             active_user_count: active,
             historical_max_users: historical_max,
             license: license_fields,
-            counts,
             payload,
         });
     }

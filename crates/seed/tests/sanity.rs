@@ -104,6 +104,30 @@ async fn seeded_rows_are_consistent() -> anyhow::Result<()> {
         .await?;
         assert!(shared > 0, "{backend}");
 
+        // The read models ingestion keeps are filled for bulk-inserted pings too: every host
+        // points at its newest ping, and every (license key, host) pair of the history is there.
+        let stale = common::count(
+            &fresh.version,
+            "SELECT COUNT(*) FROM hosts h WHERE h.latest_ping_id IS NULL OR h.latest_ping_id <> \
+             (SELECT p.id FROM usage_pings p WHERE p.host_id = h.id \
+              ORDER BY p.recorded_at DESC, p.id DESC LIMIT 1)",
+        )
+        .await?;
+        assert_eq!(stale, 0, "{backend}");
+        let pairs = common::count(
+            &fresh.version,
+            "SELECT COUNT(*) FROM (SELECT DISTINCT host_id, license_id FROM usage_pings \
+             WHERE license_id IS NOT NULL) s",
+        )
+        .await?;
+        let id_rows = common::count(
+            &fresh.version,
+            "SELECT COUNT(*) FROM host_licenses WHERE license_key LIKE 'id:%'",
+        )
+        .await?;
+        assert!(pairs > 0, "{backend}");
+        assert_eq!(id_rows, pairs, "{backend}");
+
         // Pings carry the license they name, with a consistent edition and user counts.
         let by_id: HashMap<i64, &license::Model> = licenses.iter().map(|l| (l.id, l)).collect();
         let pings = common::query_json(

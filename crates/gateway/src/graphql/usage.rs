@@ -171,14 +171,7 @@ pub fn license_selection(license: &Lookahead<'_>) -> UsageSelection {
     if reporting.exists() || utilization {
         let mut fields = ping_fields(&reporting.field("latestUsagePing")).unwrap_or_default();
         if utilization {
-            for name in [
-                "activeUserCount",
-                "licenseId",
-                "licenseMd5",
-                "licenseSha256",
-            ] {
-                fields.add(name);
-            }
+            fields.add("activeUserCount");
         }
         selection.license.reporting_hosts = Some(fields);
     }

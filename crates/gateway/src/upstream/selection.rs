@@ -74,7 +74,7 @@ pub struct HostnameSelection {
 /// The usage fields wanted of `License` entities.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LicenseSelection {
-    /// `reportingHosts { hostname lastUsagePingAt latestUsagePing { ... } }`.
+    /// `reportingHosts { hostname firstUsagePingAt lastUsagePingAt current latestUsagePing { ... } }`.
     pub reporting_hosts: Option<PingFields>,
 }
 
@@ -144,7 +144,9 @@ impl UsageSelection {
         }
         let mut license = String::from(" id");
         if let Some(fields) = &self.license.reporting_hosts {
-            license.push_str(" reportingHosts { hostname lastUsagePingAt latestUsagePing");
+            license.push_str(
+                " reportingHosts { hostname firstUsagePingAt lastUsagePingAt current latestUsagePing",
+            );
             fields.render(&mut license);
             license.push_str(" }");
         }
@@ -183,7 +185,9 @@ mod tests {
             "{query}"
         );
         assert!(
-            query.contains("reportingHosts { hostname lastUsagePingAt latestUsagePing"),
+            query.contains(
+                "reportingHosts { hostname firstUsagePingAt lastUsagePingAt current latestUsagePing"
+            ),
             "{query}"
         );
         assert!(!query.contains("__typename }"), "{query}");

@@ -200,6 +200,8 @@ impl License {
                 .map(|host| ReportingHost {
                     attached: attached.iter().any(|a| a.hostname.name == host.hostname),
                     name: host.hostname,
+                    current: host.current,
+                    first_usage_ping_at: host.first_usage_ping_at,
                     last_usage_ping_at: host.last_usage_ping_at,
                     latest_usage_ping: host.latest_usage_ping,
                 })
@@ -207,15 +209,15 @@ impl License {
         ))
     }
 
-    /// Licensed users against the highest active-user count that the latest pings of the
-    /// servers running this license report. Null, with an error, when the version service cannot
-    /// be asked.
+    /// Licensed users against the highest active-user count that the servers running this
+    /// license now report in their newest pings. Null, with an error, when the version service
+    /// cannot be asked.
     async fn utilization(&self, ctx: &Context<'_>) -> Result<Option<Utilization>> {
         let reported = self.reported(ctx).await?.unwrap_or_default();
         let current = reported
             .iter()
-            .filter_map(|host| host.latest_usage_ping.as_ref())
-            .filter(|ping| ping.reports(self.0.id, &self.0.license_md5, &self.0.license_sha256));
+            .filter(|host| host.current)
+            .filter_map(|host| host.latest_usage_ping.as_ref());
         Ok(Some(Utilization::from_pings(self.0.users_count, current)))
     }
 

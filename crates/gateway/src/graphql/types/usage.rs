@@ -69,29 +69,22 @@ pub struct UsagePing {
     pub counts: Option<Json<Value>>,
 }
 
-impl UsagePing {
-    /// Whether this ping reports the license with these identifiers.
-    pub fn reports(&self, id: i64, md5: &str, sha256: &str) -> bool {
-        self.license_id
-            .as_ref()
-            .is_some_and(|l| l.as_str() == id.to_string())
-            || self.license_md5.as_deref() == Some(md5)
-            || self.license_sha256.as_deref() == Some(sha256)
-    }
-}
-
 /// A server whose usage pings carry a license, as the version service sees it.
 #[derive(Deserialize, Clone, Debug)]
 #[serde(rename_all = "camelCase")]
 pub struct ReportingHostData {
     pub hostname: String,
+    pub first_usage_ping_at: DateTime<Utc>,
     pub last_usage_ping_at: DateTime<Utc>,
+    pub current: bool,
     #[serde(default)]
     pub latest_usage_ping: Option<UsagePing>,
 }
 
 /// A server whose usage pings carry this license, whether or not anyone attached it to the
-/// license (the case of a customer's server nobody knew the name of).
+/// license (the case of a customer's server nobody knew the name of). Everything here comes
+/// from the pings that carry this license only: a ping that names another license, even one
+/// sent under the same server name, never shows here.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct ReportingHost {
     /// The server's name as it reports it (normalised).
@@ -99,9 +92,14 @@ pub struct ReportingHost {
     /// Whether the server is attached to this license in the license database; false flags a
     /// server that reports the license though nobody recorded it.
     pub attached: bool,
-    /// When the server last sent a usage ping (of any license).
+    /// Whether the server's newest usage ping carries this license, i.e. it runs this license
+    /// now rather than having moved on to another one.
+    pub current: bool,
+    /// When the server first sent a usage ping that carries this license.
+    pub first_usage_ping_at: DateTime<Utc>,
+    /// When the server last sent a usage ping that carries this license.
     pub last_usage_ping_at: DateTime<Utc>,
-    /// The server's newest usage ping.
+    /// The server's newest usage ping that carries this license.
     pub latest_usage_ping: Option<UsagePing>,
 }
 
@@ -110,19 +108,19 @@ pub struct ReportingHost {
 pub struct Utilization {
     /// The users the license is for.
     pub licensed_users: i32,
-    /// The highest active-user count among the latest pings of the servers currently running
-    /// this license; null when none reports it.
+    /// The highest active-user count that the servers currently running this license report
+    /// in their newest pings; null when none reports it.
     pub max_active_users: Option<i64>,
     /// `maxActiveUsers / licensedUsers`; null when unknown or the license has no users.
     pub ratio: Option<f64>,
     /// True when servers report more active users than the license is for.
     pub over_licensed: bool,
-    /// How many servers' latest pings carry this license.
+    /// How many servers run this license now (their newest ping carries it).
     pub reporting_servers: i32,
 }
 
 impl Utilization {
-    /// Computes utilization from the latest pings of the servers that report the license.
+    /// Computes utilization from the newest pings of the servers that run the license now.
     pub fn from_pings<'a>(licensed_users: i32, pings: impl Iterator<Item = &'a UsagePing>) -> Self {
         let mut reporting_servers = 0;
         let mut max_active_users: Option<i64> = None;
