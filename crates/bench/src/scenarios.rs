@@ -52,7 +52,7 @@ pub const HOSTNAME: &str = "query Hostname($n: String!) { hostname(name: $n) { n
 /// `upstream::selection`: the four always-fetched ping fields first, then the rest sorted).
 pub const DASHBOARD_ENTITIES: &str = "query($representations: [_Any!]!) { _entities(representations: $representations) { __typename \
   ... on Hostname { name lastUsagePingAt latestUsagePing { recordedAt receivedAt uuid hostname activeUserCount edition historicalMaxUsers version } } \
-  ... on License { id reportingHosts { hostname lastUsagePingAt latestUsagePing { recordedAt receivedAt uuid hostname activeUserCount licenseId licenseMd5 licenseSha256 version } } } } }";
+  ... on License { id reportingHosts { hostname firstUsagePingAt lastUsagePingAt current latestUsagePing { recordedAt receivedAt uuid hostname activeUserCount version } } } } }";
 
 /// The `_entities` query for the hostname scenario.
 pub const HOSTNAME_ENTITIES: &str = "query($representations: [_Any!]!) { _entities(representations: $representations) { __typename \
