@@ -77,6 +77,9 @@ const DUPLICATE_EVERY: usize = 10;
 /// How long a sender keeps retrying one ping that got a 5xx or a connection error.
 const RETRY_FOR: Duration = Duration::from_secs(60);
 
+/// Every attempt's outcome, by (sender, ping number).
+type Attempts = HashMap<(usize, usize), Vec<Outcome>>;
+
 /// What one attempt to send a ping got.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Outcome {
@@ -95,7 +98,7 @@ async fn no_acknowledged_ping_is_lost_when_postgres_restarts_under_load() {
         let app = Arc::new(TestApp::spawn(&cluster.url(), Config::default()).await);
         // Whole seconds, so what is stored compares equal to what was sent.
         let base = DateTime::<Utc>::from_timestamp(Utc::now().timestamp() - 3600, 0).unwrap();
-        let attempts: Arc<Mutex<HashMap<(usize, usize), Vec<Outcome>>>> = Arc::default();
+        let attempts: Arc<Mutex<Attempts>> = Arc::default();
         let answered = Arc::new(AtomicUsize::new(0));
         let restarted = Arc::new(AtomicBool::new(false));
         let acknowledged_after_restart = Arc::new(AtomicUsize::new(0));
@@ -207,7 +210,7 @@ async fn no_acknowledged_ping_is_lost_when_postgres_restarts_under_load() {
             *stored.entry((sender, n)).or_default() += 1;
         }
 
-        let attempts = attempts.lock().unwrap();
+        let attempts = std::mem::take(&mut *attempts.lock().unwrap());
         let mut failed_attempts = 0;
         for (key, outcomes) in attempts.iter() {
             let copies = stored.get(key).copied().unwrap_or(0);
@@ -253,7 +256,6 @@ async fn no_acknowledged_ping_is_lost_when_postgres_restarts_under_load() {
             stored.len(),
             attempts.values().map(Vec::len).sum::<usize>()
         );
-        drop(attempts);
         if let Ok(app) = Arc::try_unwrap(app) {
             app.stop().await;
         }
