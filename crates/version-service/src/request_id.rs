@@ -1,8 +1,9 @@
 //! The id of the request being served, for error bodies and their log lines.
 //!
-//! The generic request-id layer (which assigns ids and echoes them) is shared with the gateway
-//! and wraps [`crate::serve`]; this module only reads the `x-request-id` header it sets and keeps
-//! it for the task serving the request, so an [`crate::Error`] turned into a response can name it.
+//! Assigning and echoing ids is the job of the request-id layer shared with the gateway, in
+//! front of [`crate::app`]; this module only reads the `x-request-id` header (the caller's, or
+//! the one that layer set) and keeps it for the task serving the request, so an
+//! [`crate::Error`] turned into a response can name it.
 
 use axum::{extract::Request, middleware::Next, response::Response};
 

@@ -65,9 +65,9 @@ struct Limiter {
 }
 
 impl Limiter {
-    fn new(scope: Scope, rate: Rate, redis_url: Option<&str>) -> Self {
-        let store = match redis_url {
-            Some(url) => Store::Redis(redis::RedisLimiter::new(url, scope, rate)),
+    fn new(scope: Scope, rate: Rate, redis: Option<&redis::Connection>) -> Self {
+        let store = match redis {
+            Some(connection) => Store::Redis(redis::RedisLimiter::new(connection, scope, rate)),
             None => Store::Memory(memory::MemoryLimiter::new(rate)),
         };
         Self { scope, store }
@@ -127,15 +127,16 @@ impl IngestLimits {
     /// Connecting to Redis happens on first use; [`IngestLimits::check_backend`] tries it now.
     pub fn new(config: &Config) -> Self {
         let ingest = &config.ingest;
-        let redis_url = config
+        let redis = config
             .redis_url
             .as_deref()
-            .filter(|url| !url.trim().is_empty());
+            .filter(|url| !url.trim().is_empty())
+            .map(redis::connect);
         let by_address = Rate::new(ingest.per_address_per_minute, Duration::from_secs(60))
-            .map(|rate| Limiter::new(Scope::Address, rate, redis_url));
+            .map(|rate| Limiter::new(Scope::Address, rate, redis.as_ref()));
         let by_installation =
             Rate::new(ingest.per_installation_per_hour, Duration::from_secs(3600))
-                .map(|rate| Limiter::new(Scope::Installation, rate, redis_url));
+                .map(|rate| Limiter::new(Scope::Installation, rate, redis.as_ref()));
         Self {
             // At least one, so a zero in the configuration cannot refuse everything.
             permits: Arc::new(Semaphore::new(ingest.max_concurrent.max(1))),

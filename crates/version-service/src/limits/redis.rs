@@ -30,9 +30,22 @@ redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now)
 return 0
 ";
 
+/// A managed connection, or why `redis_url` is unusable (reported by `ping` and on each check).
+pub(super) type Connection = Result<ConnectionManager, String>;
+
+/// Connects lazily: the first check (or [`RedisLimiter::ping`]) opens the connection, and the
+/// manager reconnects by itself after Redis restarts. Every limiter of a process shares it.
+pub(super) fn connect(url: &str) -> Connection {
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(REDIS_TIMEOUT))
+        .set_response_timeout(Some(REDIS_TIMEOUT));
+    Client::open(url)
+        .and_then(|client| ConnectionManager::new_lazy_with_config(client, config))
+        .map_err(|err| err.to_string())
+}
+
 pub(super) struct RedisLimiter {
-    /// `Err` holds why `redis_url` is unusable; reported by `ping` and on each check.
-    connection: Result<ConnectionManager, String>,
+    connection: Connection,
     script: Script,
     prefix: String,
     interval_ms: u64,
@@ -40,17 +53,10 @@ pub(super) struct RedisLimiter {
 }
 
 impl RedisLimiter {
-    /// Connects lazily: the first check (or [`RedisLimiter::ping`]) opens the connection, and
-    /// the manager reconnects by itself after Redis restarts.
-    pub(super) fn new(url: &str, scope: Scope, rate: Rate) -> Self {
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(REDIS_TIMEOUT))
-            .set_response_timeout(Some(REDIS_TIMEOUT));
-        let connection = Client::open(url)
-            .and_then(|client| ConnectionManager::new_lazy_with_config(client, config))
-            .map_err(|err| err.to_string());
+    /// A limiter of `scope` at `rate` over `connection` (see [`connect`]).
+    pub(super) fn new(connection: &Connection, scope: Scope, rate: Rate) -> Self {
         Self {
-            connection,
+            connection: connection.clone(),
             script: Script::new(GCRA),
             // The period is part of the key, so replicas configured differently never read each
             // other's arrival times as their own.
