@@ -524,3 +524,31 @@ async fn above_the_concurrency_cap_ingestion_answers_503_with_retry_after() {
     app.stop().await;
     db.drop_database().await;
 }
+
+#[tokio::test]
+async fn an_unreachable_redis_stops_the_start_check_and_lets_pings_through() {
+    let db = common::TestDb::sqlite();
+    // Nothing listens on port 1.
+    let config = Config {
+        redis_url: Some("redis://127.0.0.1:1/".to_owned()),
+        ingest: IngestConfig {
+            per_installation_per_hour: 1,
+            ..IngestConfig::default()
+        },
+        ..Config::default()
+    };
+    let app = TestApp::spawn_limited(&db.url, config).await;
+    let err = app.state.limits.check_backend().await.unwrap_err();
+    assert!(err.contains("Redis"), "{err}");
+    // Once running, a Redis outage costs a bounded wait, not the pings.
+    let started = std::time::Instant::now();
+    assert_eq!(app.post_ping(recent("no-redis", 0)).await.status(), 201);
+    assert_eq!(app.post_ping(recent("no-redis", 1)).await.status(), 201);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    app.stop().await;
+    db.drop_database().await;
+}
