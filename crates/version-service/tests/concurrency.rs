@@ -124,7 +124,7 @@ async fn no_acknowledged_ping_is_lost_when_postgres_restarts_under_load() {
                     .await
                     .unwrap();
                 restarted.store(true, Ordering::SeqCst);
-                crashed_at.elapsed()
+                (crashed_at.elapsed(), answered.load(Ordering::SeqCst))
             })
         };
 
@@ -190,7 +190,7 @@ async fn no_acknowledged_ping_is_lost_when_postgres_restarts_under_load() {
         for sender in senders {
             sender.await.unwrap();
         }
-        let downtime = restart.await.unwrap();
+        let (downtime, answered_at_restart) = restart.await.unwrap();
 
         // What the database holds, read back by its identity.
         let rows = app
@@ -240,10 +240,12 @@ async fn no_acknowledged_ping_is_lost_when_postgres_restarts_under_load() {
             }
         }
         assert_eq!(attempts.len(), DURABLE_SENDERS * PINGS_PER_SENDER);
-        // The restart really happened under load, and the service recovered from it.
+        // The restart really happened under load (pings were still being sent once the database
+        // was back), and the service recovered from it. Whether a request failed depends on
+        // timing: the pool waits for the database up to its acquire time-out.
         assert!(
-            failed_attempts > 0,
-            "no request failed: the restart was not under load"
+            answered_at_restart < DURABLE_SENDERS * PINGS_PER_SENDER,
+            "every ping was sent before the restart"
         );
         assert!(
             acknowledged_after_restart.load(Ordering::SeqCst) > 0,
