@@ -34,6 +34,10 @@ enum Command {
         /// A TOML config file (see docs/config.md); `LICENSEDOT_*` variables override it.
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Development only: start without a service token, leaving `/graphql` (every
+        /// customer's usage) open to anyone who can reach the port.
+        #[arg(long)]
+        insecure_no_token: bool,
     },
     /// Apply pending migrations to a database.
     Migrate(commands::migrate::MigrateArgs),
@@ -49,7 +53,10 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Demo(args) => commands::demo::run(args).await,
         Command::Serve { config } => commands::serve::run(config).await,
-        Command::VersionService { config } => commands::version_service::run(config).await,
+        Command::VersionService {
+            config,
+            insecure_no_token,
+        } => commands::version_service::run(config, insecure_no_token).await,
         Command::Migrate(args) => commands::migrate::run(args).await,
         Command::Seed(args) => commands::seed::run(args).await,
         Command::Token(args) => commands::token::run(args),

@@ -11,6 +11,7 @@ fn licensedot() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_licensedot"));
     command
         .env_remove("LICENSEDOT_JWT_SECRET")
+        .env_remove("LICENSEDOT_VERSION_SERVICE__SERVICE_TOKEN")
         .env("RUST_LOG", "warn");
     command
 }
@@ -109,6 +110,79 @@ impl Drop for Running {
     }
 }
 
+/// Starts `command` with its stdout piped and reads lines until one contains `marker`;
+/// returns the process (killed when dropped) and the lines read. Panics after `secs`.
+async fn start_until(
+    mut command: Command,
+    marker: &'static str,
+    secs: u64,
+) -> (Running, Vec<String>) {
+    let mut child = Running(
+        command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = child.0.stdout.take().unwrap();
+    let lines = tokio::task::spawn_blocking(move || {
+        let mut seen = Vec::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            let done = line.contains(marker);
+            seen.push(line);
+            if done {
+                break;
+            }
+        }
+        seen
+    });
+    let lines = tokio::time::timeout(Duration::from_secs(secs), lines)
+        .await
+        .unwrap_or_else(|_| panic!("{marker:?} not printed within {secs} s"))
+        .unwrap();
+    (child, lines)
+}
+
+#[tokio::test]
+async fn version_service_refuses_to_start_without_a_service_token() {
+    let dir = fresh_dir("version-no-token");
+    let mut command = licensedot();
+    command
+        .arg("version-service")
+        .env("LICENSEDOT_VERSION_SERVICE__LISTEN", "127.0.0.1:0")
+        .env(
+            "LICENSEDOT_VERSION_SERVICE__DATABASE_URL",
+            sqlite(&dir, "version.sqlite"),
+        )
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null());
+    let child = command.spawn().unwrap();
+    // Bounded: a service that started anyway would serve forever.
+    let waiting = tokio::task::spawn_blocking(move || child.wait_with_output());
+    let output = tokio::time::timeout(Duration::from_secs(60), waiting)
+        .await
+        .expect("the version service without a token must exit, not serve")
+        .unwrap()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no service token"), "{stderr}");
+    assert!(stderr.contains("--insecure-no-token"), "{stderr}");
+
+    // The explicit development flag starts it.
+    let mut command = licensedot();
+    command
+        .args(["version-service", "--insecure-no-token"])
+        .env("LICENSEDOT_VERSION_SERVICE__LISTEN", "127.0.0.1:0")
+        .env(
+            "LICENSEDOT_VERSION_SERVICE__DATABASE_URL",
+            sqlite(&dir, "version.sqlite"),
+        );
+    let (_running, lines) = start_until(command, "licensedot version service:", 60).await;
+    assert!(lines.iter().any(|l| l.contains("/graphql")), "{lines:?}");
+}
+
 #[tokio::test]
 async fn demo_starts_both_services_with_data_and_a_working_token() {
     let dir = fresh_dir("demo");
@@ -194,4 +268,21 @@ async fn demo_starts_both_services_with_data_and_a_working_token() {
         text.contains("\"version\""),
         "usage came from the version service: {text}"
     );
+
+    // The databases hold customers' data: readable by their owner only.
+    #[cfg(unix)]
+    for file in ["licenses.sqlite", "version.sqlite", "version.sqlite-wal"] {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.join(file);
+        let Ok(metadata) = std::fs::metadata(&path) else {
+            assert!(file.ends_with("-wal"), "{} is missing", path.display());
+            continue;
+        };
+        assert_eq!(
+            metadata.permissions().mode() & 0o777,
+            0o600,
+            "{}",
+            path.display()
+        );
+    }
 }

@@ -12,10 +12,12 @@ pub const DEFAULT_MAX_PAYLOAD_BYTES: usize = 4 * 1024 * 1024;
 /// pings carry a few kilobytes each, while 100 pings of a server that sends megabytes would
 /// otherwise make an answer of hundreds of megabytes.
 pub const DEFAULT_MAX_COUNTS_BYTES: usize = 8 * 1024 * 1024;
+/// Shortest service token accepted: a guessable token is no better than none.
+pub const MIN_SERVICE_TOKEN_LEN: usize = 16;
 
 /// Everything the version service needs to start.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Address the HTTP server listens on.
     pub listen: SocketAddr,
@@ -23,11 +25,17 @@ pub struct Config {
     pub database_url: String,
     /// Largest accepted `POST /usage_data` body, in bytes; larger bodies get 413.
     pub max_payload_bytes: usize,
-    /// When set, `/graphql` requires `Authorization: Bearer <token>`.
+    /// When set, `/graphql` requires `Authorization: Bearer <token>`. The CLI refuses to start
+    /// without one unless told it is a development run.
     pub service_token: Option<String>,
     /// Most bytes of usage counters (`UsagePing.counts`) one `/graphql` answer carries; the
     /// counters past it are null with an `ANSWER_TOO_LARGE` error.
     pub max_counts_bytes: usize,
+    /// When set (`redis://host:port/db`), the per-sender rate limits are counted in Redis, so
+    /// several replicas share them; otherwise each process counts in memory.
+    pub redis_url: Option<String>,
+    /// Bounds and checks of `POST /usage_data`.
+    pub ingest: IngestConfig,
 }
 
 impl Default for Config {
@@ -38,6 +46,73 @@ impl Default for Config {
             max_payload_bytes: DEFAULT_MAX_PAYLOAD_BYTES,
             service_token: None,
             max_counts_bytes: DEFAULT_MAX_COUNTS_BYTES,
+            redis_url: None,
+            ingest: IngestConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Refuses a configuration whose `/graphql` would be open to anyone, unless the caller
+    /// explicitly runs for development (`allow_missing_token`).
+    pub fn check_service_token(&self, allow_missing_token: bool) -> Result<(), String> {
+        match self.service_token.as_deref().map(str::trim) {
+            None | Some("") if allow_missing_token => Ok(()),
+            None | Some("") => Err("no service token: set [version_service] service_token \
+                 (LICENSEDOT_VERSION_SERVICE__SERVICE_TOKEN), or pass --insecure-no-token for a \
+                 development run where anyone may read every customer's usage"
+                .to_owned()),
+            Some(token) if token.len() < MIN_SERVICE_TOKEN_LEN => Err(format!(
+                "the service token must be at least {MIN_SERVICE_TOKEN_LEN} characters"
+            )),
+            Some(_) => Ok(()),
+        }
+    }
+}
+
+/// `[version_service.ingest]`: what one sender may send, how often, and how many at once.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IngestConfig {
+    /// Ingestion requests handled at once (body read to store); more get 503 + `Retry-After`.
+    /// Bounds memory: each may hold up to `max_payload_bytes`.
+    pub max_concurrent: usize,
+    /// The `Retry-After` (seconds) of that 503.
+    pub retry_after_secs: u64,
+    /// Pings per minute from one client address (an IPv6 address counts by its /64); 0: no limit.
+    pub per_address_per_minute: u32,
+    /// Pings per hour from one installation `uuid`; 0: no limit.
+    pub per_installation_per_hour: u32,
+    /// How far in the future `recorded_at` may be (the sender's clock may run ahead).
+    pub max_clock_skew_secs: u64,
+    /// How old `recorded_at` may be, in days.
+    pub max_ping_age_days: u32,
+    /// Largest value of a count (`active_user_count`, ..., and every number in `counts`).
+    pub max_count: i64,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        Self {
+            max_concurrent: 64,
+            retry_after_secs: 1,
+            per_address_per_minute: 60,
+            per_installation_per_hour: 10,
+            max_clock_skew_secs: 300,
+            max_ping_age_days: 5 * 365,
+            max_count: 1_000_000_000_000,
+        }
+    }
+}
+
+impl IngestConfig {
+    /// Settings for tests and benchmarks that post many pings from one address: no per-sender
+    /// rate limit, the other bounds as in production.
+    pub fn unthrottled() -> Self {
+        Self {
+            per_address_per_minute: 0,
+            per_installation_per_hour: 0,
+            ..Self::default()
         }
     }
 }
@@ -52,12 +127,46 @@ mod tests {
         assert_eq!(config.listen.port(), 4001);
         assert_eq!(config.max_payload_bytes, 4 * 1024 * 1024);
         assert!(config.service_token.is_none());
+        assert!(config.redis_url.is_none());
+        assert_eq!(config.ingest.max_concurrent, 64);
+        assert_eq!(config.ingest.per_address_per_minute, 60);
     }
 
     #[test]
     fn partial_input_keeps_defaults() {
-        let config: Config = serde_json::from_str(r#"{"max_payload_bytes": 10}"#).unwrap();
+        let config: Config = serde_json::from_str(
+            r#"{"max_payload_bytes": 10, "ingest": {"max_clock_skew_secs": 60}}"#,
+        )
+        .unwrap();
         assert_eq!(config.max_payload_bytes, 10);
         assert_eq!(config.listen, Config::default().listen);
+        assert_eq!(config.ingest.max_clock_skew_secs, 60);
+        assert_eq!(config.ingest.max_concurrent, 64);
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let err = serde_json::from_str::<Config>(r#"{"ingest": {"per_adress_per_minute": 1}}"#)
+            .unwrap_err();
+        assert!(err.to_string().contains("per_adress_per_minute"), "{err}");
+    }
+
+    #[test]
+    fn a_service_token_is_required_unless_developing() {
+        let mut config = Config::default();
+        let err = config.check_service_token(false).unwrap_err();
+        assert!(err.contains("--insecure-no-token"), "{err}");
+        assert!(config.check_service_token(true).is_ok());
+        config.service_token = Some("   ".to_owned());
+        assert!(config.check_service_token(false).is_err());
+        config.service_token = Some("short".to_owned());
+        assert!(
+            config
+                .check_service_token(false)
+                .unwrap_err()
+                .contains("at least 16")
+        );
+        config.service_token = Some("0123456789abcdef".to_owned());
+        assert!(config.check_service_token(false).is_ok());
     }
 }

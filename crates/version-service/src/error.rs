@@ -1,11 +1,17 @@
 //! The crate's one error type; it knows which HTTP status each failure deserves.
+//!
+//! Client errors explain themselves (naming the field at fault); server errors answer a generic
+//! message with the request id, and their detail goes to the log under the same id.
 
 use axum::{
     Json,
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use sea_orm::DbErr;
+use serde_json::json;
+
+use crate::{limits::Scope, request_id};
 
 /// Everything that can go wrong in the version service.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +36,9 @@ pub enum Error {
     /// The body is JSON but not a valid usage ping.
     #[error("{0}")]
     InvalidPayload(String),
+    /// The body is not declared as JSON.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// The body could not be read (too large, aborted, ...).
     #[error("{message}")]
     Body {
@@ -38,8 +47,22 @@ pub enum Error {
         /// Its explanation.
         message: String,
     },
+    /// The sender is over its rate limit.
+    #[error("too many usage pings from this {}; retry after {retry_after_secs} s", scope.name())]
+    RateLimited {
+        /// What the sender was counted by.
+        scope: Scope,
+        /// Seconds until it may send again.
+        retry_after_secs: u64,
+    },
+    /// Too many ingestion requests at once.
+    #[error("the service is busy; retry after {retry_after_secs} s")]
+    Busy {
+        /// Seconds the sender should wait.
+        retry_after_secs: u64,
+    },
     /// `/graphql` needs a bearer token that was missing or wrong.
-    #[error("missing or invalid bearer token")]
+    #[error("missing or invalid service token")]
     Unauthorized,
     /// The database does not answer right now.
     #[error("database not ready: {0}")]
@@ -52,12 +75,35 @@ impl Error {
         match self {
             Self::MalformedJson(_) => StatusCode::BAD_REQUEST,
             Self::InvalidPayload(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Body { status, .. } => *status,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Busy { .. } | Self::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Connect { .. } | Self::Migrate(_) | Self::Db(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
+        }
+    }
+
+    /// What the caller may read: the error itself for client errors and load shedding, a
+    /// generic sentence for failures of ours (their text can hold SQL, hosts, or paths).
+    fn public_message(&self) -> String {
+        match self {
+            Self::NotReady(_) => "database not ready".to_owned(),
+            Self::Busy { .. } => self.to_string(),
+            _ if self.status().is_server_error() => "internal error".to_owned(),
+            _ => self.to_string(),
+        }
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::RateLimited {
+                retry_after_secs, ..
+            }
+            | Self::Busy { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
         }
     }
 }
@@ -65,16 +111,42 @@ impl Error {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status();
-        if status.is_server_error() {
-            tracing::error!(error = %self, "request failed");
+        let request_id = request_id::current();
+        let id = request_id.as_deref().unwrap_or("-");
+        if status.is_server_error() && !matches!(self, Self::Busy { .. }) {
+            tracing::error!(request_id = id, error = %self, "request failed");
         }
-        let body = Json(serde_json::json!({ "error": self.to_string() }));
-        let mut response = (status, body).into_response();
+        let message = self.public_message();
+        let mut response = if matches!(self, Self::Unauthorized) {
+            // /graphql's callers are GraphQL clients (the gateway): they read `errors`.
+            let body = json!({ "errors": [{
+                "message": message,
+                "extensions": { "code": "UNAUTHENTICATED", "requestId": request_id },
+            }]});
+            (status, Json(body)).into_response()
+        } else if status.is_server_error() {
+            let message = match &request_id {
+                Some(id) => format!("{message} (request id {id})"),
+                None => message,
+            };
+            (
+                status,
+                Json(json!({ "error": message, "request_id": request_id })),
+            )
+                .into_response()
+        } else {
+            (
+                status,
+                Json(json!({ "error": message, "request_id": request_id })),
+            )
+                .into_response()
+        };
+        let headers = response.headers_mut();
         if matches!(self, Self::Unauthorized) {
-            response.headers_mut().insert(
-                axum::http::header::WWW_AUTHENTICATE,
-                axum::http::HeaderValue::from_static("Bearer"),
-            );
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(secs) = self.retry_after() {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }

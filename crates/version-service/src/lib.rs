@@ -7,11 +7,14 @@ pub mod db;
 mod error;
 pub mod graphql;
 pub mod ingest;
+pub mod limits;
 pub mod metrics;
+pub mod request_id;
 mod routes;
 pub mod store;
+mod usage_data;
 
-use std::{future::Future, sync::Arc};
+use std::{future::Future, net::SocketAddr, sync::Arc};
 
 use axum::{
     Router,
@@ -25,6 +28,7 @@ pub use config::Config;
 pub use db::{StatementCounter, connect, migrate};
 pub use error::Error;
 pub use graphql::{VersionSchema, schema_sdl};
+pub use limits::IngestLimits;
 pub use metrics::Metrics;
 
 /// What every handler shares.
@@ -38,6 +42,10 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The configuration it was started with.
     pub config: Arc<Config>,
+    /// The concurrency cap and per-sender rate limits of `POST /usage_data`.
+    pub limits: Arc<IngestLimits>,
+    /// The bounds a usage ping must stay within.
+    pub rules: ingest::Rules,
     schema: VersionSchema,
 }
 
@@ -48,6 +56,8 @@ impl AppState {
             db,
             statements,
             metrics: Arc::new(Metrics::default()),
+            limits: Arc::new(IngestLimits::new(&config)),
+            rules: ingest::Rules::from(&config.ingest),
             config: Arc::new(config),
             schema: graphql::schema(),
         }
@@ -65,12 +75,14 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route(
             "/usage_data",
-            post(routes::usage_data).layer(DefaultBodyLimit::max(state.config.max_payload_bytes)),
+            post(usage_data::usage_data)
+                .layer(DefaultBodyLimit::max(state.config.max_payload_bytes)),
         )
         .merge(graphql_routes)
         .route("/health", get(routes::health))
         .route("/ready", get(routes::ready))
         .route("/metrics", get(routes::metrics))
+        .layer(middleware::from_fn(request_id::scope))
         .with_state(state)
 }
 
@@ -80,7 +92,11 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The client address feeds the per-address rate limit of `/usage_data`.
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -1,99 +1,151 @@
-//! The service's counters and their Prometheus text exposition.
+//! The service's Prometheus metrics: one registry per [`Metrics`] (so tests and several
+//! services in one process never share counters), rendered as text by `GET /metrics`.
+//! Built like the gateway's, on the `prometheus` crate.
 
-use std::{
-    fmt::Write as _,
-    sync::atomic::{AtomicU64, Ordering},
-};
+use std::sync::Mutex;
 
-use crate::db::StatementCounter;
+use prometheus::{Encoder, IntCounter, IntCounterVec, Opts, Registry, TextEncoder};
+
+use crate::{Error, db::StatementCounter};
 
 /// Counters updated by the handlers; cheap to bump from any task.
-#[derive(Debug, Default)]
 pub struct Metrics {
-    graphql_requests: AtomicU64,
-    entities_calls: AtomicU64,
-    usage_pings_ingested: AtomicU64,
-    usage_pings_duplicate: AtomicU64,
-    usage_pings_rejected: AtomicU64,
+    registry: Registry,
+    graphql_requests: IntCounter,
+    entities_calls: IntCounter,
+    statements: IntCounter,
+    /// Serialises the catch-up of `statements` at render, so two scrapes never add twice.
+    statements_seen: Mutex<()>,
+    usage_pings_ingested: IntCounter,
+    usage_pings_duplicate: IntCounter,
+    usage_pings_rejected: IntCounter,
+    usage_pings_throttled: IntCounterVec,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+fn counter(registry: &Registry, name: &str, help: &str) -> IntCounter {
+    let metric = IntCounter::new(name, help)
+        .unwrap_or_else(|e| unreachable!("static metric definition {name}: {e}"));
+    let _ = registry.register(Box::new(metric.clone()));
+    metric
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let registry = Registry::new();
+        let r = &registry;
+        let usage_pings_throttled = IntCounterVec::new(
+            Opts::new(
+                "version_service_usage_pings_throttled_total",
+                "Usage pings refused by an ingestion limit, by limit (address, installation: \
+                 429; concurrency: 503).",
+            ),
+            &["limit"],
+        )
+        .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
+        let _ = registry.register(Box::new(usage_pings_throttled.clone()));
+        Self {
+            graphql_requests: counter(
+                r,
+                "version_service_graphql_requests_total",
+                "HTTP requests to /graphql.",
+            ),
+            entities_calls: counter(
+                r,
+                "version_service_entities_calls_total",
+                "HTTP requests to /graphql whose query used _entities.",
+            ),
+            statements: counter(
+                r,
+                "version_service_sql_statements_total",
+                "SQL statements run on the version database.",
+            ),
+            statements_seen: Mutex::new(()),
+            usage_pings_ingested: counter(
+                r,
+                "version_service_usage_pings_ingested_total",
+                "Usage pings stored.",
+            ),
+            usage_pings_duplicate: counter(
+                r,
+                "version_service_usage_pings_duplicate_total",
+                "Usage pings received again and not stored twice.",
+            ),
+            usage_pings_rejected: counter(
+                r,
+                "version_service_usage_pings_rejected_total",
+                "Usage pings refused with a 4xx (invalid, too large, not JSON, rate-limited).",
+            ),
+            usage_pings_throttled,
+            registry,
+        }
+    }
 }
 
 impl Metrics {
     /// One more `/graphql` request; `uses_entities` when its query asked for `_entities`.
     pub fn graphql_request(&self, uses_entities: bool) {
-        self.graphql_requests.fetch_add(1, Ordering::Relaxed);
+        self.graphql_requests.inc();
         if uses_entities {
-            self.entities_calls.fetch_add(1, Ordering::Relaxed);
+            self.entities_calls.inc();
         }
     }
 
     /// `/graphql` requests that used `_entities` so far: the gateway's upstream calls.
     pub fn entities_calls(&self) -> u64 {
-        self.entities_calls.load(Ordering::Relaxed)
+        self.entities_calls.get()
     }
 
     /// One more usage ping stored (`new`) or recognised as already stored.
     pub fn ping_ingested(&self, new: bool) {
         if new {
-            self.usage_pings_ingested.fetch_add(1, Ordering::Relaxed);
+            self.usage_pings_ingested.inc();
         } else {
-            self.usage_pings_duplicate.fetch_add(1, Ordering::Relaxed);
+            self.usage_pings_duplicate.inc();
         }
     }
 
-    /// One more usage ping refused (invalid, too large, ...).
-    pub fn ping_rejected(&self) {
-        self.usage_pings_rejected.fetch_add(1, Ordering::Relaxed);
+    /// One more usage ping refused with `error`.
+    pub fn ping_refused(&self, error: &Error) {
+        if error.status().is_client_error() {
+            self.usage_pings_rejected.inc();
+        }
+        let limit = match error {
+            Error::RateLimited { scope, .. } => scope.name(),
+            Error::Busy { .. } => "concurrency",
+            _ => return,
+        };
+        self.usage_pings_throttled.with_label_values(&[limit]).inc();
     }
 
-    /// The Prometheus text exposition (format 0.0.4) of every counter.
+    /// The Prometheus text exposition (format 0.0.4) of every metric.
     pub fn render(&self, statements: &StatementCounter) -> String {
-        let counters: [(&str, &str, u64); 6] = [
-            (
-                "version_service_graphql_requests_total",
-                "HTTP requests to /graphql.",
-                self.graphql_requests.load(Ordering::Relaxed),
-            ),
-            (
-                "version_service_entities_calls_total",
-                "HTTP requests to /graphql whose query used _entities.",
-                self.entities_calls.load(Ordering::Relaxed),
-            ),
-            (
-                "version_service_sql_statements_total",
-                "SQL statements run on the version database.",
-                statements.get(),
-            ),
-            (
-                "version_service_usage_pings_ingested_total",
-                "Usage pings stored.",
-                self.usage_pings_ingested.load(Ordering::Relaxed),
-            ),
-            (
-                "version_service_usage_pings_duplicate_total",
-                "Usage pings received again and not stored twice.",
-                self.usage_pings_duplicate.load(Ordering::Relaxed),
-            ),
-            (
-                "version_service_usage_pings_rejected_total",
-                "Usage pings refused (invalid or too large).",
-                self.usage_pings_rejected.load(Ordering::Relaxed),
-            ),
-        ];
-        let mut out = String::new();
-        for (name, help, value) in counters {
-            // Writing to a String cannot fail.
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
-            );
+        {
+            let _guard = self
+                .statements_seen
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let (now, seen) = (statements.get(), self.statements.get());
+            if now > seen {
+                self.statements.inc_by(now - seen);
+            }
         }
-        out
+        let mut buffer = Vec::new();
+        // Encoding our own well-formed metrics into a Vec cannot fail; an empty page would show it.
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buffer);
+        String::from_utf8(buffer).unwrap_or_default()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limits::Scope;
 
     #[test]
     fn renders_counters() {
@@ -101,10 +153,21 @@ mod tests {
         metrics.graphql_request(true);
         metrics.graphql_request(false);
         metrics.ping_ingested(true);
+        metrics.ping_refused(&Error::RateLimited {
+            scope: Scope::Address,
+            retry_after_secs: 1,
+        });
         let text = metrics.render(&StatementCounter::default());
-        assert!(text.contains("version_service_graphql_requests_total 2\n"));
+        assert!(
+            text.contains("version_service_graphql_requests_total 2\n"),
+            "{text}"
+        );
         assert!(text.contains("version_service_entities_calls_total 1\n"));
         assert!(text.contains("version_service_usage_pings_ingested_total 1\n"));
+        assert!(text.contains("version_service_usage_pings_rejected_total 1\n"));
+        assert!(
+            text.contains("version_service_usage_pings_throttled_total{limit=\"address\"} 1\n")
+        );
         assert!(text.contains("# TYPE version_service_sql_statements_total counter\n"));
     }
 }

@@ -1,61 +1,16 @@
-//! HTTP handlers: ingestion, the subgraph endpoint, health, readiness and metrics.
+//! HTTP handlers: the subgraph endpoint, health, readiness and metrics (ingestion is in
+//! `usage_data`).
 
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::{
     Json,
-    body::Bytes,
-    extract::{Request, State, rejection::BytesRejection},
-    http::{HeaderMap, StatusCode, header},
+    extract::{Request, State},
+    http::{HeaderMap, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use chrono::Utc;
 
-use crate::{
-    AppState, Error,
-    graphql::Loaders,
-    ingest::parse_ping,
-    store::{self, IngestOutcome},
-};
-
-/// `POST /usage_data`: validate, store, answer 201 (new) or 200 (already stored).
-pub async fn usage_data(
-    State(state): State<AppState>,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, Error> {
-    let result = ingest(&state, body).await;
-    match &result {
-        Ok(outcome) => state
-            .metrics
-            .ping_ingested(*outcome == IngestOutcome::Created),
-        Err(err) if err.status().is_client_error() => state.metrics.ping_rejected(),
-        Err(_) => {}
-    }
-    let (status, stored) = match result? {
-        IngestOutcome::Created => (StatusCode::CREATED, "created"),
-        IngestOutcome::Duplicate => (StatusCode::OK, "duplicate"),
-    };
-    Ok((status, Json(serde_json::json!({ "status": stored }))).into_response())
-}
-
-async fn ingest(
-    state: &AppState,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<IngestOutcome, Error> {
-    let body = body.map_err(|rejection| Error::Body {
-        status: rejection.status(),
-        message: if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            format!(
-                "payload larger than the limit of {} bytes",
-                state.config.max_payload_bytes
-            )
-        } else {
-            rejection.body_text()
-        },
-    })?;
-    let ping = parse_ping(&body)?;
-    store::store_ping(&state.db, ping, Utc::now()).await
-}
+use crate::{AppState, Error, graphql::Loaders, store};
 
 /// `POST /graphql`: the subgraph, with fresh loaders for each request.
 pub async fn graphql(State(state): State<AppState>, request: GraphQLRequest) -> GraphQLResponse {

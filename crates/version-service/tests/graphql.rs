@@ -291,8 +291,15 @@ async fn service_token_guards_graphql_but_not_ingestion() {
     let body = json!({ "query": "{ _service { sdl } }" });
     let missing = app.client.post(&url).json(&body).send().await.unwrap();
     assert_eq!(missing.status(), 401);
+    assert_eq!(missing.headers()["www-authenticate"], "Bearer");
+    // GraphQL-shaped, so a GraphQL client shows the reason rather than a parse failure.
     let json: Value = missing.json().await.unwrap();
-    assert!(json["error"].as_str().unwrap().contains("bearer token"));
+    assert_eq!(
+        json["errors"][0]["message"], "missing or invalid service token",
+        "{json}"
+    );
+    assert_eq!(json["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    assert!(json.get("data").is_none(), "{json}");
     let wrong = app
         .client
         .post(&url)

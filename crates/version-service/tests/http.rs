@@ -1,9 +1,10 @@
-//! `/health`, `/ready` and `/metrics`.
+//! `/health`, `/ready`, `/metrics`, what 5xx answers reveal, and the compose file's defaults.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 use common::{TestApp, fixture, for_each_backend};
+use sea_orm::ConnectionTrait;
 use version_service::{AppState, Config, StatementCounter};
 
 #[tokio::test]
@@ -57,13 +58,14 @@ async fn ready_is_503_when_the_database_does_not_answer() {
         .unwrap();
     assert_eq!(response.status(), 503);
     let json: serde_json::Value = response.json().await.unwrap();
+    let error = json["error"].as_str().unwrap();
     assert!(
-        json["error"]
-            .as_str()
-            .unwrap()
-            .contains("database not ready"),
+        error.starts_with("database not ready (request id "),
         "{json}"
     );
+    // The driver's reason goes to the log, not to the caller.
+    assert!(!error.to_lowercase().contains("pool"), "{json}");
+    assert!(!error.to_lowercase().contains("disconnected"), "{json}");
     let health = app
         .client
         .get(format!("{}/health", app.base))
@@ -84,5 +86,68 @@ async fn connect_explains_an_unreachable_database() {
         message
             .contains("cannot connect to the database at postgres://nobody:***@127.0.0.1:1/none"),
         "{message}"
+    );
+}
+
+#[tokio::test]
+async fn server_errors_are_generic_and_name_the_request_id() {
+    // Without its table, storing a valid ping fails in the database with a telling message.
+    let db = common::TestDb::sqlite();
+    let app = TestApp::spawn(&db.url, Config::default()).await;
+    app.db()
+        .execute_unprepared("DROP TABLE usage_pings")
+        .await
+        .unwrap();
+    let response = app
+        .client
+        .post(format!("{}/usage_data", app.base))
+        .header("content-type", "application/json")
+        .header("x-request-id", "req-5xx-check")
+        .body(fixture().to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 500);
+    let json: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(
+        json["error"], "internal error (request id req-5xx-check)",
+        "{json}"
+    );
+    assert!(!json.to_string().contains("usage_pings"), "{json}");
+    assert_eq!(json["request_id"], "req-5xx-check");
+
+    // Without an id from the caller (no id layer in front), one is made up for body and log.
+    let response = app.post_ping(fixture().to_string()).await;
+    assert_eq!(response.status(), 500);
+    let json: serde_json::Value = response.json().await.unwrap();
+    let id = json["request_id"].as_str().unwrap();
+    assert_eq!(id.len(), 36, "{json}");
+    assert_eq!(json["error"], format!("internal error (request id {id})"));
+    app.stop().await;
+    db.drop_database().await;
+}
+
+#[test]
+fn compose_binds_loopback_and_has_no_default_service_token() {
+    let compose = include_str!("../../../docker/compose.yaml");
+    let ports: Vec<&str> = compose
+        .lines()
+        .map(str::trim)
+        .filter(|line| line.starts_with("- \"") && line.matches(':').count() >= 2)
+        .collect();
+    assert!(!ports.is_empty(), "the compose file publishes ports");
+    for port in ports {
+        assert!(
+            port.starts_with("- \"127.0.0.1:"),
+            "{port} is published beyond loopback"
+        );
+    }
+    assert!(
+        !compose.contains("change-me"),
+        "a default service token is in the compose file"
+    );
+    assert!(
+        compose.contains("${LICENSEDOT_SERVICE_TOKEN:?"),
+        "the service token must be required from the environment"
     );
 }

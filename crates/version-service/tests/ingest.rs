@@ -1,12 +1,17 @@
-//! `POST /usage_data`: validation, extraction, normalisation, idempotency and size limits.
+//! `POST /usage_data`: validation, extraction, normalisation, idempotency, size limits, the
+//! media type, rate limits and the concurrency cap.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
+use std::time::Duration;
+
 use common::{TestApp, fixture, for_each_backend, ping};
 use sea_orm::{EntityTrait, PaginatorTrait};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use version_service::{
     Config,
+    config::IngestConfig,
     store::{hosts, usage_pings},
 };
 
@@ -256,4 +261,293 @@ async fn free_edition_pings_have_no_license_fields() {
         app.stop().await;
     })
     .await;
+}
+
+/// The `error` of a refusal, asserting its status first.
+async fn refusal(response: reqwest::Response, status: u16) -> String {
+    assert_eq!(response.status(), status);
+    let json: serde_json::Value = response.json().await.unwrap();
+    json["error"].as_str().unwrap().to_owned()
+}
+
+/// A ping recorded `minutes_ago` (distinct pings need distinct timestamps).
+fn recent(uuid: &str, minutes_ago: i64) -> String {
+    let at = chrono::Utc::now() - chrono::TimeDelta::minutes(minutes_ago);
+    ping(uuid, "h.example", &at.to_rfc3339()).to_string()
+}
+
+#[tokio::test]
+async fn only_json_bodies_are_accepted_415_otherwise() {
+    for_each_backend(|db| async move {
+        let app = TestApp::spawn(&db.url, Config::default()).await;
+        let body = fixture().to_string();
+        for content_type in [
+            Some("text/plain"),
+            Some("application/x-www-form-urlencoded"),
+            Some("multipart/form-data; boundary=x"),
+            None,
+        ] {
+            let error = refusal(app.post_ping_as(content_type, body.clone()).await, 415).await;
+            assert!(
+                error.contains("`Content-Type` must be application/json"),
+                "{error}"
+            );
+        }
+        assert_eq!(ping_count(&app).await, 0, "{}", db.backend);
+        let charset = app
+            .post_ping_as(Some("application/json; charset=utf-8"), body)
+            .await;
+        assert_eq!(charset.status(), 201);
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn invalid_hosts_negative_counts_and_future_timestamps_are_refused() {
+    for_each_backend(|db| async move {
+        let app = TestApp::spawn(&db.url, Config::default()).await;
+        let mut bad_host = fixture();
+        bad_host["hostname"] = "bad host.example".into();
+        let mut negative = fixture();
+        negative["active_user_count"] = (-5).into();
+        let mut negative_count = fixture();
+        negative_count["counts"]["ci_pipelines"] = (-7).into();
+        let mut future = fixture();
+        future["recorded_at"] = "9999-12-31T00:00:00Z".into();
+        let mut ancient = fixture();
+        ancient["recorded_at"] = "1999-01-01T00:00:00Z".into();
+        let cases = [
+            (bad_host, "`hostname` is not a valid host name"),
+            (negative, "`active_user_count` must not be negative"),
+            (negative_count, "`counts.ci_pipelines` must not be negative"),
+            (future, "`recorded_at` is in the future"),
+            (ancient, "`recorded_at` is too old"),
+        ];
+        for (body, message) in cases {
+            let error = refusal(app.post_ping(body.to_string()).await, 422).await;
+            assert!(
+                error.contains(message),
+                "{}: {error:?} should contain {message:?}",
+                db.backend
+            );
+        }
+        assert_eq!(ping_count(&app).await, 0, "{}", db.backend);
+        assert_eq!(hosts::Entity::find().count(app.db()).await.unwrap(), 0);
+
+        // A clock a little ahead is tolerated, and the skew is configurable.
+        let ahead = (chrono::Utc::now() + chrono::TimeDelta::seconds(60)).to_rfc3339();
+        let body = ping("u", "h.example", &ahead).to_string();
+        assert_eq!(app.post_ping(body.clone()).await.status(), 201);
+        app.stop().await;
+        let strict = Config {
+            ingest: IngestConfig {
+                max_clock_skew_secs: 0,
+                ..IngestConfig::default()
+            },
+            ..Config::default()
+        };
+        let app = TestApp::spawn(&db.url, strict).await;
+        let ahead = (chrono::Utc::now() + chrono::TimeDelta::seconds(60)).to_rfc3339();
+        let error = refusal(
+            app.post_ping(ping("u", "h.example", &ahead).to_string())
+                .await,
+            422,
+        )
+        .await;
+        assert!(error.contains("at most 0 s ahead"), "{error}");
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_flood_from_one_address_gets_429_with_retry_after() {
+    let db = common::TestDb::sqlite();
+    // The production defaults: 60 pings a minute per address.
+    let app = TestApp::spawn_limited(&db.url, Config::default()).await;
+    let mut statuses = Vec::new();
+    for i in 0..100 {
+        let response = app.post_ping(recent(&format!("flood-{i}"), i)).await;
+        if response.status() == 429 {
+            let retry_after: u64 = response.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((1..=60).contains(&retry_after), "{retry_after}");
+            let error = refusal(response, 429).await;
+            assert!(error.contains("from this address"), "{error}");
+            statuses.push(429);
+        } else {
+            statuses.push(response.status().as_u16());
+        }
+    }
+    let created = statuses.iter().filter(|s| **s == 201).count();
+    let limited = statuses.iter().filter(|s| **s == 429).count();
+    // A burst of 60, plus one per second the loop took.
+    assert!((60..=70).contains(&created), "{created} created");
+    assert_eq!(created + limited, 100, "{statuses:?}");
+    assert_eq!(ping_count(&app).await, created as u64);
+    app.stop().await;
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn an_installation_resending_gets_429_with_retry_after() {
+    let db = common::TestDb::sqlite();
+    let config = Config {
+        ingest: IngestConfig {
+            per_address_per_minute: 0,
+            ..IngestConfig::default()
+        },
+        ..Config::default()
+    };
+    let app = TestApp::spawn_limited(&db.url, config).await;
+    // The default: 10 pings an hour per installation uuid.
+    for i in 0..10 {
+        assert_eq!(app.post_ping(recent("same-install", i)).await.status(), 201);
+    }
+    let response = app.post_ping(recent("same-install", 10)).await;
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // One ping replenishes every 6 minutes.
+    assert!((300..=360).contains(&retry_after), "{retry_after}");
+    let error = refusal(response, 429).await;
+    assert!(error.contains("from this installation"), "{error}");
+    // Others are not affected.
+    assert_eq!(
+        app.post_ping(recent("other-install", 0)).await.status(),
+        201
+    );
+    assert_eq!(ping_count(&app).await, 11);
+    app.stop().await;
+    db.drop_database().await;
+}
+
+/// Redis for the tests of shared limits: `TEST_REDIS_URL`, else the local server. Unreachable
+/// fails the test: never a silent skip.
+fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+#[tokio::test]
+async fn two_instances_share_the_installation_limit_through_redis() {
+    let db = common::TestDb::sqlite();
+    let config = Config {
+        redis_url: Some(redis_url()),
+        ingest: IngestConfig {
+            per_address_per_minute: 0,
+            per_installation_per_hour: 3,
+            ..IngestConfig::default()
+        },
+        ..Config::default()
+    };
+    let first = TestApp::spawn_limited(&db.url, config.clone()).await;
+    let second = TestApp::spawn_limited(&db.url, config).await;
+    first
+        .state
+        .limits
+        .check_backend()
+        .await
+        .unwrap_or_else(|err| panic!("this test needs Redis at {}: {err}", redis_url()));
+    // Unique per run, so runs in parallel and earlier runs do not share counts.
+    let uuid = format!("redis-{}", uuid::Uuid::new_v4());
+    assert_eq!(first.post_ping(recent(&uuid, 0)).await.status(), 201);
+    assert_eq!(first.post_ping(recent(&uuid, 1)).await.status(), 201);
+    assert_eq!(second.post_ping(recent(&uuid, 2)).await.status(), 201);
+    // Each instance alone would allow a third ping; together they have used the three.
+    let refused = second.post_ping(recent(&uuid, 3)).await;
+    assert!(refused.headers().contains_key("retry-after"));
+    refusal(refused, 429).await;
+    refusal(first.post_ping(recent(&uuid, 4)).await, 429).await;
+    assert_eq!(ping_count(&first).await, 3);
+    first.stop().await;
+    second.stop().await;
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn above_the_concurrency_cap_ingestion_answers_503_with_retry_after() {
+    let db = common::TestDb::sqlite();
+    let config = Config {
+        ingest: IngestConfig {
+            max_concurrent: 1,
+            retry_after_secs: 2,
+            ..IngestConfig::default()
+        },
+        ..Config::default()
+    };
+    let app = TestApp::spawn(&db.url, config).await;
+    // A sender that announces its body and sends only half of it holds the one slot.
+    let body = recent("slow-sender", 0);
+    let (head, tail) = body.as_bytes().split_at(body.len() / 2);
+    let mut slow = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let headers = format!(
+        "POST /usage_data HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    slow.write_all(headers.as_bytes()).await.unwrap();
+    slow.write_all(head).await.unwrap();
+
+    // The slot is taken once the server has read the headers; ask until it is.
+    let busy = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let response = app.post_ping(recent("other", 1)).await;
+            if response.status() == 503 {
+                break response;
+            }
+            assert_eq!(response.status(), 201, "before the slot is taken");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the slow sender never took the slot");
+    assert_eq!(busy.headers()["retry-after"], "2");
+    let error = refusal(busy, 503).await;
+    assert!(error.contains("busy"), "{error}");
+
+    // When the slow sender finishes, it is stored and the slot is free again.
+    slow.write_all(tail).await.unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(Duration::from_secs(10), slow.read_to_string(&mut answer))
+        .await
+        .expect("the slow sender got no answer")
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    assert_eq!(app.post_ping(recent("after", 2)).await.status(), 201);
+    app.stop().await;
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_stops_the_start_check_and_lets_pings_through() {
+    let db = common::TestDb::sqlite();
+    // Nothing listens on port 1.
+    let config = Config {
+        redis_url: Some("redis://127.0.0.1:1/".to_owned()),
+        ingest: IngestConfig {
+            per_installation_per_hour: 1,
+            ..IngestConfig::default()
+        },
+        ..Config::default()
+    };
+    let app = TestApp::spawn_limited(&db.url, config).await;
+    let err = app.state.limits.check_backend().await.unwrap_err();
+    assert!(err.contains("Redis"), "{err}");
+    // Once running, a Redis outage costs a bounded wait, not the pings.
+    let started = std::time::Instant::now();
+    assert_eq!(app.post_ping(recent("no-redis", 0)).await.status(), 201);
+    assert_eq!(app.post_ping(recent("no-redis", 1)).await.status(), 201);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    app.stop().await;
+    db.drop_database().await;
 }

@@ -85,8 +85,29 @@ impl DemoSecrets {
     }
 }
 
-fn sqlite_url(dir: &std::path::Path, file: &str) -> String {
-    format!("sqlite://{}?mode=rwc", dir.join(file).display())
+/// The URL of the demo's SQLite database `file` in `dir`, which is created (or narrowed) to
+/// mode 0600 first: it holds customers' names, contacts and usage. SQLite gives its `-wal` and
+/// `-shm` files the database file's mode.
+fn private_sqlite_url(dir: &std::path::Path, file: &str) -> anyhow::Result<String> {
+    let path = dir.join(file);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
+        .open(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    // A file from an earlier demo may have been created with the umask's mode.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot restrict {} to its owner", path.display()))?;
+    }
+    Ok(format!("sqlite://{}?mode=rwc", path.display()))
 }
 
 /// Prepares the databases, starts both services and serves until ctrl-c or SIGTERM.
@@ -99,8 +120,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         )
     })?;
     let secrets = DemoSecrets::load(&args.data_dir)?;
-    let licenses_url = sqlite_url(&args.data_dir, "licenses.sqlite");
-    let version_url = sqlite_url(&args.data_dir, "version.sqlite");
+    let licenses_url = private_sqlite_url(&args.data_dir, "licenses.sqlite")?;
+    let version_url = private_sqlite_url(&args.data_dir, "version.sqlite")?;
 
     // Bind first: port 0 picks free ports, and the gateway must know the version service's.
     let version_listener = tokio::net::TcpListener::bind(args.version_listen)

@@ -7,7 +7,7 @@ use futures::FutureExt;
 
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use tokio::sync::oneshot;
-use version_service::{AppState, Config};
+use version_service::{AppState, Config, config::IngestConfig};
 
 /// A database that exists for one test only.
 pub struct TestDb {
@@ -146,8 +146,20 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    /// Starts the server on `url` with `config` (its `database_url` is replaced by `url`).
+    /// Starts the server on `url` with `config` (its `database_url` is replaced by `url`),
+    /// without per-sender rate limits: the tests post many pings from 127.0.0.1 with few uuids.
+    /// Tests of the limits use [`TestApp::spawn_limited`].
     pub async fn spawn(url: &str, config: Config) -> Self {
+        let ingest = IngestConfig {
+            per_address_per_minute: 0,
+            per_installation_per_hour: 0,
+            ..config.ingest.clone()
+        };
+        Self::spawn_limited(url, Config { ingest, ..config }).await
+    }
+
+    /// Starts the server on `url` with `config` exactly as given (rate limits included).
+    pub async fn spawn_limited(url: &str, config: Config) -> Self {
         let (db, statements) = version_service::connect(url).await.expect("connect");
         version_service::migrate(&db).await.expect("migrate");
         let state = AppState::new(
@@ -187,13 +199,20 @@ impl TestApp {
 
     /// POSTs a usage ping body.
     pub async fn post_ping(&self, body: impl Into<reqwest::Body>) -> reqwest::Response {
-        self.client
-            .post(format!("{}/usage_data", self.base))
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .expect("send ping")
+        self.post_ping_as(Some("application/json"), body).await
+    }
+
+    /// POSTs a usage ping body with the given `Content-Type` (none when `None`).
+    pub async fn post_ping_as(
+        &self,
+        content_type: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::Response {
+        let mut request = self.client.post(format!("{}/usage_data", self.base));
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        request.body(body).send().await.expect("send ping")
     }
 
     /// POSTs a GraphQL query and returns the JSON response.

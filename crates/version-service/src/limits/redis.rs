@@ -1,0 +1,106 @@
+//! Rate limits counted in Redis, shared by every replica that uses the same Redis: the same
+//! GCRA as the in-memory limiter, run atomically by a Lua script on Redis's own clock (so the
+//! replicas' clocks do not matter).
+
+use std::time::Duration;
+
+use redis::{Client, RedisError, Script, aio::ConnectionManager, aio::ConnectionManagerConfig};
+
+use super::{Rate, Scope};
+
+/// How long one limit check may wait for Redis before the request goes on unchecked.
+const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// GCRA: KEYS[1] holds the sender's theoretical arrival time (ms). ARGV[1] is the interval
+/// between requests at the steady rate (ms), ARGV[2] the burst. Returns 0 when the request
+/// is allowed (and counted), else the milliseconds to wait.
+const GCRA: &str = r"
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local tat = tonumber(redis.call('GET', KEYS[1]))
+if not tat or tat < now then tat = now end
+local new_tat = tat + interval
+local limit = now + interval * burst
+if new_tat > limit then
+  return new_tat - limit
+end
+redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now)
+return 0
+";
+
+/// A managed connection, or why `redis_url` is unusable (reported by `ping` and on each check).
+pub(super) type Connection = Result<ConnectionManager, String>;
+
+/// Connects lazily: the first check (or [`RedisLimiter::ping`]) opens the connection, and the
+/// manager reconnects by itself after Redis restarts. Every limiter of a process shares it.
+pub(super) fn connect(url: &str) -> Connection {
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(REDIS_TIMEOUT))
+        .set_response_timeout(Some(REDIS_TIMEOUT));
+    Client::open(url)
+        .and_then(|client| ConnectionManager::new_lazy_with_config(client, config))
+        .map_err(|err| err.to_string())
+}
+
+pub(super) struct RedisLimiter {
+    connection: Connection,
+    script: Script,
+    prefix: String,
+    interval_ms: u64,
+    burst: u32,
+}
+
+impl RedisLimiter {
+    /// A limiter of `scope` at `rate` over `connection` (see [`connect`]).
+    pub(super) fn new(connection: &Connection, scope: Scope, rate: Rate) -> Self {
+        Self {
+            connection: connection.clone(),
+            script: Script::new(GCRA),
+            // The period is part of the key, so replicas configured differently never read each
+            // other's arrival times as their own.
+            prefix: format!(
+                "licensedot:version:ratelimit:{}:{}/{}s:",
+                scope.name(),
+                rate.count,
+                rate.period.as_secs()
+            ),
+            interval_ms: u64::try_from(rate.interval().as_millis()).unwrap_or(u64::MAX),
+            burst: rate.count.get(),
+        }
+    }
+
+    fn connection(&self) -> Result<ConnectionManager, String> {
+        self.connection.clone()
+    }
+
+    /// `Ok(Err(wait))` when `key` is over its rate; `Err` when Redis could not tell.
+    pub(super) async fn check(&self, key: &str) -> Result<Result<(), Duration>, String> {
+        let mut connection = self.connection()?;
+        let mut invocation = self.script.key(format!("{}{key}", self.prefix));
+        invocation.arg(self.interval_ms).arg(self.burst);
+        let wait_ms: u64 =
+            tokio::time::timeout(REDIS_TIMEOUT * 2, invocation.invoke_async(&mut connection))
+                .await
+                .map_err(|_| "timed out".to_owned())?
+                .map_err(|err: RedisError| err.to_string())?;
+        Ok(match wait_ms {
+            0 => Ok(()),
+            ms => Err(Duration::from_millis(ms)),
+        })
+    }
+
+    /// Checks that Redis answers.
+    pub(super) async fn ping(&self) -> Result<(), String> {
+        let mut connection = self.connection()?;
+        tokio::time::timeout(
+            REDIS_TIMEOUT * 4,
+            redis::cmd("PING").query_async::<String>(&mut connection),
+        )
+        .await
+        .map_err(|_| "timed out".to_owned())?
+        .map(|_| ())
+        .map_err(|err| err.to_string())
+    }
+}
