@@ -20,6 +20,8 @@ pub struct Config {
     pub max_payload_bytes: usize,
     /// When set, `/graphql` requires `Authorization: Bearer <token>`.
     pub service_token: Option<String>,
+    /// `[version_service.server]`: header and body timeouts, connection cap, shutdown deadline.
+    pub server: edge::ServerConfig,
 }
 
 impl Default for Config {
@@ -29,6 +31,7 @@ impl Default for Config {
             database_url: "sqlite://licensedot-version.sqlite?mode=rwc".to_owned(),
             max_payload_bytes: DEFAULT_MAX_PAYLOAD_BYTES,
             service_token: None,
+            server: edge::ServerConfig::default(),
         }
     }
 }

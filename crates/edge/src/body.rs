@@ -1,0 +1,148 @@
+//! The request-body deadline: a body must arrive in full within `body_read_timeout` of its
+//! headers. Past it, whatever the handler made of the failed read is replaced by 408
+//! `REQUEST_TIMEOUT` with `Connection: close`.
+//!
+//! The same watch also tells whether the handler answered without reading the whole body (a
+//! 401, a 415, a 503): hyper then closes the connection rather than read the rest, so the
+//! response says `Connection: close` and the client does not reuse a dead connection.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http_body::{Frame, SizeHint};
+use tokio::time::Sleep;
+
+/// The `extensions.code` of the 408.
+pub const BODY_TIMEOUT_CODE: &str = "REQUEST_TIMEOUT";
+
+/// What became of a request body, shared between the body and the middleware.
+#[derive(Debug, Default)]
+struct Watch {
+    timed_out: AtomicBool,
+    finished: AtomicBool,
+}
+
+/// A body that fails once its deadline has passed.
+struct DeadlineBody {
+    inner: Body,
+    deadline: Pin<Box<Sleep>>,
+    timeout: Duration,
+    watch: Arc<Watch>,
+}
+
+/// The error a [`DeadlineBody`] ends with: the handler's read fails instead of waiting on.
+#[derive(Debug)]
+struct TimedOut(Duration);
+
+impl std::fmt::Display for TimedOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the request body did not arrive within {} ms",
+            self.0.as_millis()
+        )
+    }
+}
+
+impl std::error::Error for TimedOut {}
+
+impl http_body::Body for DeadlineBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(None) => {
+                this.watch.finished.store(true, Ordering::Relaxed);
+                Poll::Ready(None)
+            }
+            Poll::Ready(Some(frame)) => {
+                if this.inner.is_end_stream() {
+                    this.watch.finished.store(true, Ordering::Relaxed);
+                }
+                Poll::Ready(Some(frame))
+            }
+            Poll::Pending => {
+                // Checked only while waiting: a body that is all there is never cut short.
+                if this.deadline.as_mut().poll(cx).is_ready() {
+                    this.watch.timed_out.store(true, Ordering::Relaxed);
+                    return Poll::Ready(Some(Err(axum::Error::new(TimedOut(this.timeout)))));
+                }
+                Poll::Pending
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// The middleware: gives the request body its deadline, then fixes the response up.
+pub(crate) async fn body_deadline(
+    State(timeout): State<Duration>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let has_body = !http_body::Body::is_end_stream(&body);
+    let watch = Arc::new(Watch::default());
+    let body = Body::new(DeadlineBody {
+        inner: body,
+        deadline: Box::pin(tokio::time::sleep(timeout)),
+        timeout,
+        watch: watch.clone(),
+    });
+    let mut response = next.run(Request::from_parts(parts, body)).await;
+    if watch.timed_out.load(Ordering::Relaxed) {
+        tracing::info!(
+            timeout_ms = timeout.as_millis() as u64,
+            "request body too slow: answered 408 and closed"
+        );
+        if response.status() != StatusCode::REQUEST_TIMEOUT {
+            response = timeout_response(timeout);
+        }
+        close(&mut response);
+    } else if has_body && !watch.finished.load(Ordering::Relaxed) {
+        close(&mut response);
+    }
+    response
+}
+
+/// The 408 for handlers that did not answer one themselves.
+fn timeout_response(timeout: Duration) -> Response {
+    (
+        StatusCode::REQUEST_TIMEOUT,
+        axum::Json(serde_json::json!({"errors": [{
+            "message": format!(
+                "the request body did not arrive within {} ms",
+                timeout.as_millis()
+            ),
+            "extensions": {"code": BODY_TIMEOUT_CODE}
+        }]})),
+    )
+        .into_response()
+}
+
+/// Marks `response` as the last on its connection (hyper then closes it after writing).
+pub(crate) fn close(response: &mut Response) {
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+}
