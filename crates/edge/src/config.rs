@@ -73,6 +73,9 @@ mod tests {
             ..ServerConfig::default()
         };
         let error = config.validate("gateway.limits").unwrap_err();
-        assert!(error.contains("[gateway.limits] body_read_timeout_ms"), "{error}");
+        assert!(
+            error.contains("[gateway.limits] body_read_timeout_ms"),
+            "{error}"
+        );
     }
 }

@@ -41,7 +41,10 @@ mod tests {
                       Max cpu time              unlimited            unlimited            seconds\n\
                       Max open files            1024                 524288               files\n";
         assert_eq!(parse_open_files(limits), Some(1024));
-        assert_eq!(parse_open_files("Max open files  unlimited unlimited files"), None);
+        assert_eq!(
+            parse_open_files("Max open files  unlimited unlimited files"),
+            None
+        );
     }
 
     #[test]

@@ -1,24 +1,34 @@
 //! The HTTP/1.1 server both services run on: hyper's connection builder with a header-read
 //! timeout, a cap on open connections, and a shutdown that ends.
 //!
-//! On the shutdown signal the listener is closed and every connection is told to finish:
-//! idle keep-alive connections and connections whose request head is still arriving close at
-//! once (hyper counts a half-read head as idle), requests already being served finish, and
-//! whatever still runs when `shutdown_timeout` has passed is dropped. A request whose body is
-//! still arriving is bounded by the body deadline, well inside the default shutdown deadline.
+//! On the shutdown signal the listener is closed, and each connection is looked at: one that
+//! is not serving a request (idle keep-alive, or a request head still arriving) is closed at
+//! once; one serving a request finishes it and then closes. Whatever still runs when
+//! `shutdown_timeout` has passed is dropped. A request whose body is still arriving is bounded
+//! by the body deadline, well inside the default shutdown deadline.
+//!
+//! (hyper's own graceful shutdown keeps a connection whose *first* request head is still
+//! arriving until the header timeout, since hyper counts it as busy; hence the busy count
+//! kept here.)
 
+use std::convert::Infallible;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::Request;
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
+use tower::ServiceExt;
 
 use crate::config::ServerConfig;
 use crate::connections::{connection_cap, open_file_limit};
@@ -51,7 +61,7 @@ pub async fn serve(
         .timer(TokioTimer::new())
         .header_read_timeout(config.header_read_timeout())
         .keep_alive(true);
-    let graceful = GracefulShutdown::new();
+    let (stopping, stop) = watch::channel(false);
     let mut connections = JoinSet::new();
     let mut at_cap = false;
     tokio::pin!(shutdown);
@@ -81,8 +91,8 @@ pub async fn serve(
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(error) => {
-                    // EMFILE and friends: the limit computed above should prevent it, but
-                    // if the process runs out anyway, back off instead of spinning.
+                    // EMFILE and friends: the cap computed above should prevent it, but if
+                    // the process runs out anyway, back off instead of spinning.
                     tracing::warn!(service = name, %error, "accept failed");
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
@@ -90,19 +100,15 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(router.clone());
-        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        let connection = serve_connection(builder.clone(), stream, router.clone(), stop.clone());
         connections.spawn(async move {
-            if let Err(error) = connection.await {
-                // A header-read timeout, a reset or a malformed request: the client's doing.
-                tracing::debug!(%error, "connection ended with an error");
-            }
+            connection.await;
             drop(slot);
         });
     }
 
     drop(listener);
+    let _ = stopping.send(true);
     let grace = config.shutdown_timeout();
     tracing::info!(
         service = name,
@@ -110,19 +116,110 @@ pub async fn serve(
         grace_ms = grace.as_millis() as u64,
         "shutting down: no new connections; idle ones closed, in-flight requests finishing"
     );
-    tokio::select! {
-        () = graceful.shutdown() => {
-            tracing::info!(service = name, "all connections closed");
-        }
-        () = tokio::time::sleep(grace) => {
-            tracing::warn!(
-                service = name,
-                grace_ms = grace.as_millis() as u64,
-                "shutdown deadline passed: dropping the requests still in flight"
-            );
-        }
+    let drained = async { while connections.join_next().await.is_some() {} };
+    if tokio::time::timeout(grace, drained).await.is_ok() {
+        tracing::info!(service = name, "all connections closed");
+    } else {
+        tracing::warn!(
+            service = name,
+            grace_ms = grace.as_millis() as u64,
+            "shutdown deadline passed: dropping the requests still in flight"
+        );
     }
     // Ends whatever is left (after the deadline), so nothing outlives `serve`.
     connections.shutdown().await;
     Ok(())
+}
+
+/// One connection, until it ends or the shutdown (`stop` turning true) closes it.
+async fn serve_connection(
+    builder: http1::Builder,
+    stream: TcpStream,
+    router: Router,
+    mut stop: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let busy = Arc::new(AtomicUsize::new(0));
+    let service = {
+        let busy = busy.clone();
+        hyper::service::service_fn(move |request: Request<Incoming>| {
+            let router = router.clone();
+            let guard = Busy::enter(&busy);
+            async move {
+                let response = router
+                    .oneshot(request.map(Body::new))
+                    .await
+                    .unwrap_or_else(|never: Infallible| match never {});
+                // Busy until hyper has written (or dropped) the whole response body.
+                Ok::<_, Infallible>(response.map(|body| {
+                    Body::new(Guarded {
+                        body,
+                        _guard: guard,
+                    })
+                }))
+            }
+        })
+    };
+    let connection = builder.serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    let ended = tokio::select! {
+        ended = connection.as_mut() => Some(ended),
+        _ = stop.wait_for(|stopping| *stopping) => None,
+    };
+    let ended = match ended {
+        Some(ended) => ended,
+        // Not serving a request: close now (dropping the connection closes the socket).
+        None if busy.load(Ordering::SeqCst) == 0 => return,
+        None => {
+            // Serving one: finish it, then close.
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    };
+    if let Err(error) = ended {
+        // A header-read timeout, a reset or a malformed request: the client's doing.
+        tracing::debug!(%error, "connection ended with an error");
+    }
+}
+
+/// Counts a request as being served while alive.
+struct Busy(Arc<AtomicUsize>);
+
+impl Busy {
+    fn enter(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Self(count.clone())
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A response body that keeps its request counted as busy until hyper is done with it.
+struct Guarded {
+    body: Body,
+    _guard: Busy,
+}
+
+impl http_body::Body for Guarded {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
 }

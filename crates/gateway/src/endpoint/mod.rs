@@ -157,7 +157,11 @@ fn capped(state: &AppState, response: Response, media: Media) -> Response {
     let size = axum::body::HttpBody::size_hint(response.body()).exact();
     match size {
         Some(size) if size > limit as u64 => {
-            tracing::warn!(size, limit, "response larger than max_response_bytes: refused");
+            tracing::warn!(
+                size,
+                limit,
+                "response larger than max_response_bytes: refused"
+            );
             state.metrics.record_errors(&[codes::RESPONSE_TOO_LARGE]);
             respond(
                 StatusCode::OK,

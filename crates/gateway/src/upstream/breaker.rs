@@ -127,7 +127,13 @@ impl Breaker {
 
     /// Records a call's outcome; `jitter` in [0.75, 1.25] scales the next wait. Returns true
     /// when this outcome opened the circuit from closed.
-    pub fn record(&self, admission: Admission, outcome: Outcome, now: Instant, jitter: f64) -> bool {
+    pub fn record(
+        &self,
+        admission: Admission,
+        outcome: Outcome,
+        now: Instant,
+        jitter: f64,
+    ) -> bool {
         let settings = self.settings;
         let mut state = self.state();
         if outcome == Outcome::Success {
@@ -206,7 +212,10 @@ mod tests {
         assert!(!b.record(Admission::Call, Outcome::Refused, t0, 1.0));
         assert!(!b.record(Admission::Call, Outcome::Refused, t0, 1.0));
         assert_eq!(b.admit(t0), Admission::Call, "two refusals keep it closed");
-        assert!(b.record(Admission::Call, Outcome::Refused, t0, 1.0), "opens");
+        assert!(
+            b.record(Admission::Call, Outcome::Refused, t0, 1.0),
+            "opens"
+        );
         assert_eq!(b.phase(t0), Phase::Open);
         assert_eq!(b.admit(t0 + ms(50)), Admission::Refused);
         // The first probe comes after 100 ms; only one goes out.

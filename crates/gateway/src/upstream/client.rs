@@ -225,7 +225,9 @@ impl VersionClient {
             bytes.extend_from_slice(&chunk);
         }
         serde_json::from_slice(&bytes).map_err(|_| {
-            Attempt::Fail(UpstreamError::BadResponse("the body is not JSON".to_owned()))
+            Attempt::Fail(UpstreamError::BadResponse(
+                "the body is not JSON".to_owned(),
+            ))
         })
     }
 }
