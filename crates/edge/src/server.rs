@@ -7,15 +7,17 @@
 //! `shutdown_timeout` has passed is dropped. A request whose body is still arriving is bounded
 //! by the body deadline, well inside the default shutdown deadline.
 //!
+//! A connection waiting for a request head longer than the header timeout is answered 408
+//! and closed when the client sent part of a head, and just closed when it sent nothing.
+//!
 //! (hyper's own graceful shutdown keeps a connection whose *first* request head is still
-//! arriving until the header timeout, since hyper counts it as busy; hence the busy count
-//! kept here.)
+//! arriving until the header timeout, since hyper counts it as busy, and its header timeout
+//! closes without a status; hence the busy count kept here.)
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -25,6 +27,7 @@ use axum::extract::Request;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
@@ -59,7 +62,9 @@ pub async fn serve(
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(config.header_read_timeout())
+        // hyper's own header timeout only closes, without a status; the one in
+        // `serve_connection` answers 408 first. hyper's stays as a backstop.
+        .header_read_timeout(config.header_read_timeout() + Duration::from_secs(1))
         .keep_alive(true);
     let (stopping, stop) = watch::channel(false);
     let mut connections = JoinSet::new();
@@ -100,7 +105,13 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let connection = serve_connection(builder.clone(), stream, router.clone(), stop.clone());
+        let connection = serve_connection(
+            builder.clone(),
+            stream,
+            router.clone(),
+            config.header_read_timeout(),
+            stop.clone(),
+        );
         connections.spawn(async move {
             connection.await;
             drop(slot);
@@ -131,15 +142,18 @@ pub async fn serve(
     Ok(())
 }
 
-/// One connection, until it ends or the shutdown (`stop` turning true) closes it.
+/// One connection, until it ends, its request head is too slow, or the shutdown (`stop`
+/// turning true) closes it.
 async fn serve_connection(
     builder: http1::Builder,
     stream: TcpStream,
     router: Router,
+    header_timeout: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
-    let busy = Arc::new(AtomicUsize::new(0));
+    let (busy, mut activity) = watch::channel(0usize);
+    let busy = Arc::new(busy);
     let service = {
         let busy = busy.clone();
         hyper::service::service_fn(move |request: Request<Incoming>| {
@@ -160,41 +174,98 @@ async fn serve_connection(
             }
         })
     };
-    let connection = builder.serve_connection(TokioIo::new(stream), service);
-    tokio::pin!(connection);
-    let ended = tokio::select! {
-        ended = connection.as_mut() => Some(ended),
-        _ = stop.wait_for(|stopping| *stopping) => None,
-    };
-    let ended = match ended {
-        Some(ended) => ended,
-        // Not serving a request: close now (dropping the connection closes the socket).
-        None if busy.load(Ordering::SeqCst) == 0 => return,
-        None => {
-            // Serving one: finish it, then close.
-            connection.as_mut().graceful_shutdown();
-            connection.await
+    let mut connection = builder.serve_connection(TokioIo::new(stream), service);
+    let ended = loop {
+        // The header timeout runs while no request is being served: from the connection's
+        // start, and again from the end of each response.
+        let idle = *activity.borrow_and_update() == 0;
+        let event = tokio::select! {
+            ended = &mut connection => Event::Ended(ended),
+            () = stopping(&mut stop) => Event::Stop,
+            changed = activity.changed() => Event::Activity(changed.is_ok()),
+            () = tokio::time::sleep(header_timeout), if idle => Event::HeadTimeout,
+        };
+        match event {
+            Event::Ended(ended) => break ended,
+            // Not serving a request: close now (dropping the connection closes it).
+            Event::Stop if idle => return,
+            Event::Stop => {
+                // Serving one: finish it, then close.
+                Pin::new(&mut connection).graceful_shutdown();
+                break connection.await;
+            }
+            Event::Activity(true) => {}
+            Event::Activity(false) => break connection.await,
+            Event::HeadTimeout => {
+                head_timed_out(connection.into_parts(), header_timeout).await;
+                return;
+            }
         }
     };
     if let Err(error) = ended {
-        // A header-read timeout, a reset or a malformed request: the client's doing.
+        // A reset or a malformed request: the client's doing.
         tracing::debug!(%error, "connection ended with an error");
     }
 }
 
+/// What woke a connection's task.
+enum Event {
+    Ended(Result<(), hyper::Error>),
+    Stop,
+    /// The busy count changed (false: it can no longer change).
+    Activity(bool),
+    HeadTimeout,
+}
+
+/// Completes once the shutdown has begun.
+async fn stopping(stop: &mut watch::Receiver<bool>) {
+    // An error means the server is gone, which is a shutdown too.
+    let _ = stop.wait_for(|stopping| *stopping).await;
+}
+
+/// The request head did not arrive within the header timeout. A client that sent part of one
+/// gets 408 `REQUEST_TIMEOUT` and `Connection: close`; an idle keep-alive connection is just
+/// closed (an unsolicited 408 would confuse a client that is about to reuse it).
+async fn head_timed_out<S>(parts: http1::Parts<TokioIo<TcpStream>, S>, timeout: Duration) {
+    if parts.read_buf.is_empty() {
+        return;
+    }
+    tracing::info!(
+        timeout_ms = timeout.as_millis() as u64,
+        "request head too slow: answered 408 and closed"
+    );
+    let body = serde_json::json!({"errors": [{
+        "message": format!("the request head did not arrive within {} ms", timeout.as_millis()),
+        "extensions": {"code": crate::body::BODY_TIMEOUT_CODE}
+    }]})
+    .to_string();
+    let response = format!(
+        "HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n\
+         connection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = parts.io.into_inner();
+    // Bounded: a client that does not read must not hold the connection either.
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        stream.write_all(response.as_bytes()).await?;
+        stream.shutdown().await
+    })
+    .await;
+}
+
 /// Counts a request as being served while alive.
-struct Busy(Arc<AtomicUsize>);
+struct Busy(Arc<watch::Sender<usize>>);
 
 impl Busy {
-    fn enter(count: &Arc<AtomicUsize>) -> Self {
-        count.fetch_add(1, Ordering::SeqCst);
+    fn enter(count: &Arc<watch::Sender<usize>>) -> Self {
+        count.send_modify(|n| *n += 1);
         Self(count.clone())
     }
 }
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        self.0.send_modify(|n| *n = n.saturating_sub(1));
     }
 }
 
