@@ -194,7 +194,9 @@ impl VersionClient {
         let classify = |error: reqwest::Error| {
             if error.is_timeout() {
                 Attempt::Fail(UpstreamError::Timeout(timeout_ms))
-            } else if error.is_connect() {
+            } else if error.is_connect() || error.is_request() {
+                // Refused, or a pooled connection the service closed as it restarted: no
+                // answer was received, and the query only reads, so it is safe to send again.
                 Attempt::Retry(UpstreamError::Unavailable(without_url(&error)))
             } else {
                 Attempt::Fail(UpstreamError::Unavailable(without_url(&error)))
@@ -234,7 +236,8 @@ impl VersionClient {
 
 /// How one attempt of a call ended badly.
 enum Attempt {
-    /// The connection was refused: worth another attempt within the timeout.
+    /// No answer came (refused, or closed under the request): worth another attempt within
+    /// the timeout.
     Retry(UpstreamError),
     Fail(UpstreamError),
 }
