@@ -178,6 +178,17 @@ impl Breaker {
         true
     }
 
+    /// A probe that will never record an outcome (its request was cancelled): lets the next
+    /// caller probe instead, so the circuit cannot stay open for want of an answer.
+    pub fn abandon(&self, admission: Admission) {
+        if admission != Admission::Probe {
+            return;
+        }
+        if let Some(open) = self.state().open.as_mut() {
+            open.probing = false;
+        }
+    }
+
     /// The state at `now`.
     pub fn phase(&self, now: Instant) -> Phase {
         match self.state().open {
@@ -264,6 +275,20 @@ mod tests {
         assert_eq!(b.phase(t0), Phase::Closed);
         // Only a service that times out on everything opens it.
         assert!(b.record(Admission::Call, Outcome::Timeout, t0, 1.0));
+    }
+
+    #[test]
+    fn an_abandoned_probe_lets_the_next_caller_probe() {
+        let b = breaker();
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            b.record(Admission::Call, Outcome::Refused, t0, 1.0);
+        }
+        let later = t0 + ms(100);
+        assert_eq!(b.admit(later), Admission::Probe);
+        assert_eq!(b.admit(later), Admission::Refused);
+        b.abandon(Admission::Probe);
+        assert_eq!(b.admit(later), Admission::Probe);
     }
 
     #[test]

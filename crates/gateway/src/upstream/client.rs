@@ -121,17 +121,26 @@ impl VersionClient {
             return all(UpstreamError::CircuitOpen);
         }
         self.calls.fetch_add(1, Ordering::Relaxed);
+        // If this request is cancelled mid-call (client gone, request timeout), a probe must
+        // not leave the breaker waiting for it forever.
+        let mut pending = PendingProbe {
+            breaker: &self.breaker,
+            admission,
+            recorded: false,
+        };
         let body = json!({"query": query, "variables": {"representations": representations}});
         let started = Instant::now();
         let outcome = self
             .post(&body, request_id)
             .await
             .and_then(|response| split(response, representations.len()));
+
         let verdict = match &outcome {
             Err(UpstreamError::Timeout(_)) => breaker::Outcome::Timeout,
             Err(error) if error.is_service_failure() => breaker::Outcome::Refused,
             _ => breaker::Outcome::Success,
         };
+        pending.recorded = true;
         if self
             .breaker
             .record(admission, verdict, Instant::now(), jitter())
@@ -231,6 +240,21 @@ impl VersionClient {
                 "the body is not JSON".to_owned(),
             ))
         })
+    }
+}
+
+/// Abandons a probe whose call was dropped before its outcome was recorded.
+struct PendingProbe<'a> {
+    breaker: &'a Breaker,
+    admission: Admission,
+    recorded: bool,
+}
+
+impl Drop for PendingProbe<'_> {
+    fn drop(&mut self) {
+        if !self.recorded {
+            self.breaker.abandon(self.admission);
+        }
     }
 }
 
