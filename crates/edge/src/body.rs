@@ -3,7 +3,7 @@
 //! `REQUEST_TIMEOUT` with `Connection: close`.
 //!
 //! The same watch also tells whether the handler answered without reading the whole body (a
-//! 401, a 415, a 503): hyper then closes the connection rather than read the rest, so the
+//! 401, a 415, a 413): hyper then closes the connection rather than read the rest, so the
 //! response says `Connection: close` and the client does not reuse a dead connection.
 
 use std::pin::Pin;
