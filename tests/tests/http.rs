@@ -895,12 +895,18 @@ enum Stand {
 
 /// A stand-in version service on port 0 whose behaviour the test switches as it goes.
 async fn stand_in(mode: Stand) -> (String, Arc<Mutex<Stand>>) {
+    let initial = mode;
     let mode = Arc::new(Mutex::new(mode));
     let current = mode.clone();
-    let huge: Arc<String> = Arc::new(format!(
-        r#"{{"data": {{"_entities": [{{"__typename": "Hostname", "name": "x", "lastUsagePingAt": "{}"}}]}}}}"#,
-        "9".repeat(50 * 1024 * 1024)
-    ));
+    // Built only for a stand-in that starts huge (the mode never switches to it later).
+    let huge: Arc<String> = Arc::new(if initial == Stand::Huge {
+        format!(
+            r#"{{"data": {{"_entities": [{{"__typename": "Hostname", "name": "x", "lastUsagePingAt": "{}"}}]}}}}"#,
+            "9".repeat(50 * 1024 * 1024)
+        )
+    } else {
+        String::new()
+    });
     let app = axum::Router::new().route(
         "/graphql",
         axum::routing::post(move |body: axum::body::Bytes| {
