@@ -146,3 +146,61 @@ pub(crate) fn close(response: &mut Response) {
         .headers_mut()
         .insert(header::CONNECTION, HeaderValue::from_static("close"));
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::routing::post;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    fn app(timeout: Duration) -> Router {
+        Router::new()
+            .route(
+                "/read",
+                post(|body: Bytes| async move { format!("{} bytes", body.len()) }),
+            )
+            .route("/ignore", post(|| async { StatusCode::UNAUTHORIZED }))
+            .layer(axum::middleware::from_fn_with_state(timeout, body_deadline))
+    }
+
+    fn request(path: &str, body: Body) -> Request {
+        Request::post(path)
+            .body(body)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn closes(response: &Response) -> bool {
+        response.headers().get(header::CONNECTION) == Some(&HeaderValue::from_static("close"))
+    }
+
+    #[tokio::test]
+    async fn a_body_that_never_ends_gets_408_and_close() {
+        let never = Body::from_stream(futures::stream::pending::<Result<Bytes, std::io::Error>>());
+        let response = app(Duration::from_millis(50))
+            .oneshot(request("/read", never))
+            .await
+            .unwrap_or_else(|e| match e {});
+        assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+        assert!(closes(&response));
+    }
+
+    #[tokio::test]
+    async fn a_read_body_keeps_the_connection_and_an_unread_one_closes_it() {
+        let app = app(Duration::from_secs(5));
+        let read = app
+            .clone()
+            .oneshot(request("/read", Body::from("hello")))
+            .await
+            .unwrap_or_else(|e| match e {});
+        assert_eq!(read.status(), StatusCode::OK);
+        assert!(!closes(&read));
+        let unread = app
+            .oneshot(request("/ignore", Body::from("hello")))
+            .await
+            .unwrap_or_else(|e| match e {});
+        assert_eq!(unread.status(), StatusCode::UNAUTHORIZED);
+        assert!(closes(&unread), "the unread body makes hyper close");
+    }
+}
