@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use e2e_tests::{Backend, Gateway, backends, error_codes};
@@ -374,42 +375,42 @@ async fn finish_slow_post(mut stream: TcpStream, body: &str, sent: usize) -> Str
 }
 
 #[tokio::test]
-async fn load_is_shed_with_503_and_retry_after_and_slow_requests_time_out() {
+async fn slow_bodies_hold_no_permit_and_time_out_with_408_and_a_closed_connection() {
     let gateway = Gateway::start_with(Backend::Sqlite, |c| {
-        c.limits.max_concurrent_requests = 1;
-        c.limits.retry_after_secs = 7;
-        c.limits.request_timeout_ms = 1_500;
+        c.limits.max_concurrent_requests = 4;
+        c.limits.body_read_timeout_ms = 4_000;
     })
     .await;
     let body = json!({"query": QUERY}).to_string();
-    // One request holds the only permit while its body trickles in.
-    let slow = start_slow_post(gateway.address, &bearer(&gateway), &body, 5).await;
+    // 300 clients with a valid token send their bodies slowly (the issue's first row: they
+    // used to hold every permit). Permits are taken once a body is read, so they hold none.
+    let mut slow = Vec::new();
+    for _ in 0..300 {
+        slow.push(start_slow_post(gateway.address, &bearer(&gateway), &body, 5).await);
+    }
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let shed = post(&gateway, Some(GQL), &json!({"query": QUERY})).await;
-    assert_eq!(shed.status(), 503);
-    assert_eq!(shed.headers()["retry-after"], "7");
-    let shed: Value = shed.json().await.unwrap();
-    assert_eq!(error_codes(&shed), vec!["SERVICE_OVERLOADED"]);
-    let response = finish_slow_post(slow, &body, 5).await;
-    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-    // The permit is back.
-    assert_eq!(
-        post(&gateway, None, &json!({"query": QUERY}))
-            .await
-            .status(),
-        200
-    );
+    let started = std::time::Instant::now();
+    let response = post(&gateway, Some(GQL), &json!({"query": QUERY})).await;
+    let elapsed = started.elapsed();
+    println!("a normal request with 300 slow-body connections open answered in {elapsed:?}");
+    assert_eq!(response.status(), 200);
+    assert!(elapsed < Duration::from_secs(1), "{elapsed:?}");
+    // A slow body that completes in time is served.
+    let finished = finish_slow_post(slow.pop().unwrap(), &body, 5).await;
+    assert!(finished.starts_with("HTTP/1.1 200"), "{finished}");
 
-    // A body that never completes runs into the request timeout.
-    let mut stuck = start_slow_post(gateway.address, &bearer(&gateway), &body, 5).await;
+    // The others never complete: 408 with `Connection: close`, then the connection closes.
+    let mut stuck = slow.pop().unwrap();
     let mut response = Vec::new();
     tokio::time::timeout(Duration::from_secs(10), stuck.read_to_end(&mut response))
         .await
-        .expect("the gateway answers a stuck request")
+        .expect("the gateway answers and closes a stuck request")
         .unwrap();
-    let response = String::from_utf8_lossy(&response);
-    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
-    assert!(response.contains("REQUEST_TIMEOUT"), "{response}");
+    let response = String::from_utf8_lossy(&response).to_ascii_lowercase();
+    assert!(response.starts_with("http/1.1 408"), "{response}");
+    assert!(response.contains("connection: close"), "{response}");
+    assert!(response.contains("request_timeout"), "{response}");
+    drop(slow);
 }
 
 fn sha256(text: &str) -> String {
@@ -584,6 +585,19 @@ async fn internal_errors_are_coded_and_leak_nothing() {
                 "{backend:?}: `{leak}` leaked in {text}"
             );
         }
+        // The message names the request id, so the caller can quote it to an operator.
+        let response = gateway
+            .client()
+            .post(gateway.url("/graphql"))
+            .header("authorization", bearer(&gateway))
+            .header("x-request-id", "trace-internal-7")
+            .json(&json!({"query": "{ customers { totalCount } }"}))
+            .send()
+            .await
+            .unwrap();
+        let body: Value = response.json().await.unwrap();
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("trace-internal-7"), "{body}");
     }
 }
 
@@ -836,4 +850,627 @@ async fn shutdown_finishes_in_flight_requests_within_the_deadline() {
         .expect("the deadline ends the server")
         .unwrap()
         .unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The edges (issue 14): slow clients, restarts and huge answers, against the real servers on
+// loopback. Slow clients are raw sockets; every wait is bounded.
+// ---------------------------------------------------------------------------------------------
+
+/// A usage query of the demo story's first customer (its hostnames' last ping).
+const USAGE_QUERY: &str =
+    r#"{ customer(id: "1") { licenses { id hostnames { name lastUsagePingAt } } } }"#;
+
+/// A heavy usage query: the last 100 pings of every server.
+const HEAVY_QUERY: &str = r#"{ customer(id: "1") { licenses { hostnames { name usagePings(last: 100) { recordedAt } } } } }"#;
+
+/// Seeds the demo story (customer 1 with licenses and hostnames), with usage pings in
+/// `version_db` when given.
+async fn seed_story(gateway: &Gateway, version_db: Option<&sea_orm::DatabaseConnection>) {
+    let options = seed::SeedOptions {
+        customers: 3,
+        seed: 7,
+        today: chrono::Utc::now().date_naive(),
+        include_demo_story: true,
+    };
+    seed::seed(&gateway.state.db, version_db, &options)
+        .await
+        .unwrap();
+}
+
+/// How a stand-in version service answers `_entities`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stand {
+    /// One empty entity per representation, at once.
+    Healthy,
+    /// 500 for everything.
+    Failing,
+    /// Healthy, but a `usagePings_100` query sleeps 2 s (one customer's heavy query).
+    HeavyIsSlow,
+    /// Every call sleeps 1.5 s, then answers healthy.
+    Slow,
+    /// A well-formed answer with a 50 MB field.
+    Huge,
+}
+
+/// A stand-in version service on port 0 whose behaviour the test switches as it goes.
+async fn stand_in(mode: Stand) -> (String, Arc<Mutex<Stand>>) {
+    let initial = mode;
+    let mode = Arc::new(Mutex::new(mode));
+    let current = mode.clone();
+    // Built only for a stand-in that starts huge (the mode never switches to it later).
+    let huge: Arc<String> = Arc::new(if initial == Stand::Huge {
+        format!(
+            r#"{{"data": {{"_entities": [{{"__typename": "Hostname", "name": "x", "lastUsagePingAt": "{}"}}]}}}}"#,
+            "9".repeat(50 * 1024 * 1024)
+        )
+    } else {
+        String::new()
+    });
+    let app = axum::Router::new().route(
+        "/graphql",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let mode = *current.lock().unwrap();
+            let huge = huge.clone();
+            async move {
+                let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                let query = request["query"].as_str().unwrap_or_default().to_owned();
+                let keys = request["variables"]["representations"]
+                    .as_array()
+                    .map_or(0, Vec::len);
+                match mode {
+                    Stand::Failing => {
+                        return (
+                            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                            "oops".to_owned(),
+                        );
+                    }
+                    Stand::Huge => return (axum::http::StatusCode::OK, (*huge).clone()),
+                    Stand::Slow => tokio::time::sleep(Duration::from_millis(1_500)).await,
+                    Stand::HeavyIsSlow if query.contains("usagePings_100") => {
+                        tokio::time::sleep(Duration::from_secs(2)).await;
+                    }
+                    _ => {}
+                }
+                let entities: Vec<Value> = (0..keys).map(|_| json!({})).collect();
+                (
+                    axum::http::StatusCode::OK,
+                    json!({"data": {"_entities": entities}}).to_string(),
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{address}/graphql"), mode)
+}
+
+/// The error codes of a usage query's response, and whether its license data came back.
+async fn usage_codes(gateway: &Gateway, query: &str) -> (Vec<String>, bool) {
+    let response = gateway.query(query, json!({})).await;
+    let licenses = response["data"]["customer"]["licenses"]
+        .as_array()
+        .is_some_and(|l| !l.is_empty());
+    (error_codes(&response), licenses)
+}
+
+/// Sends raw bytes on a fresh connection and returns it.
+async fn raw(address: SocketAddr, bytes: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    stream.write_all(bytes.as_bytes()).await.unwrap();
+    stream.flush().await.unwrap();
+    stream
+}
+
+/// Reads until the peer closes (or `limit` passes: then panics), returning what was read.
+async fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> String {
+    let mut bytes = Vec::new();
+    tokio::time::timeout(limit, stream.read_to_end(&mut bytes))
+        .await
+        .expect("the server closed the connection in time")
+        .ok();
+    String::from_utf8_lossy(&bytes).to_ascii_lowercase()
+}
+
+/// Reads one HTTP/1.1 response (head and a `content-length` body) off a keep-alive
+/// connection, lowercased; bounded by 2 s.
+async fn read_response(stream: &mut TcpStream) -> String {
+    let read = async {
+        let mut bytes = Vec::new();
+        let mut byte = [0u8; 1];
+        while !bytes.ends_with(b"\r\n\r\n") {
+            stream.read_exact(&mut byte).await.unwrap();
+            bytes.push(byte[0]);
+        }
+        let head = String::from_utf8_lossy(&bytes).to_ascii_lowercase();
+        let length: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .map_or(0, |v| v.trim().parse().unwrap());
+        let mut body = vec![0u8; length];
+        stream.read_exact(&mut body).await.unwrap();
+        format!(
+            "{head}{}",
+            String::from_utf8_lossy(&body).to_ascii_lowercase()
+        )
+    };
+    tokio::time::timeout(Duration::from_secs(2), read)
+        .await
+        .expect("a response in time")
+}
+
+/// A version service on `listener` over `state`, stopped by the returned sender.
+fn serve_version(
+    listener: tokio::net::TcpListener,
+    state: version_service::AppState,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(version_service::serve(listener, state, async move {
+        let _ = stopped.await;
+    }));
+    (stop, task)
+}
+
+/// A version service over a fresh SQLite database with the edge options `server`.
+async fn version_state(
+    server: edge::ServerConfig,
+) -> (version_service::AppState, e2e_tests::TestDb) {
+    let db = e2e_tests::TestDb::fresh(Backend::Sqlite, "version").await;
+    let (connection, statements) = version_service::connect(&db.url).await.unwrap();
+    version_service::migrate(&connection).await.unwrap();
+    let config = version_service::Config {
+        database_url: db.url.clone(),
+        server,
+        ..version_service::Config::default()
+    };
+    (
+        version_service::AppState::new(connection, statements, config),
+        db,
+    )
+}
+
+#[tokio::test]
+async fn half_sent_headers_are_closed_after_the_header_timeout_and_connections_are_capped() {
+    let gateway = Gateway::start_with(Backend::Sqlite, |c| {
+        c.limits.header_read_timeout_ms = 500;
+        c.limits.max_connections = 3;
+    })
+    .await;
+    let (state, _db) = version_state(edge::ServerConfig {
+        header_read_timeout_ms: 500,
+        ..edge::ServerConfig::default()
+    })
+    .await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let version = listener.local_addr().unwrap();
+    let (_stop, _task) = serve_version(listener, state);
+
+    // A half-sent request head gets 408 and a closed connection after the header timeout, on
+    // both servers; an idle connection that sent nothing is closed without a word.
+    for address in [gateway.address, version] {
+        let started = std::time::Instant::now();
+        let mut half = raw(address, "POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-ty").await;
+        let answer = read_until_closed(&mut half, Duration::from_secs(5)).await;
+        let elapsed = started.elapsed();
+        assert!(answer.starts_with("http/1.1 408"), "{address}: {answer}");
+        assert!(answer.contains("connection: close"), "{address}: {answer}");
+        assert!(
+            elapsed >= Duration::from_millis(400) && elapsed < Duration::from_secs(3),
+            "{address}: closed after {elapsed:?}"
+        );
+    }
+
+    let mut idle = raw(version, "").await;
+    let answer = read_until_closed(&mut idle, Duration::from_secs(5)).await;
+    assert!(answer.is_empty(), "{answer}");
+
+    // The gateway holds at most 3 connections: with 3 half-sent heads open, a 4th client
+    // waits in the backlog until the header timeout frees a slot, then is served.
+    let mut holders = Vec::new();
+    for _ in 0..3 {
+        holders.push(raw(gateway.address, "GET /health HTTP/1.1\r\nhost: x\r\n").await);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = std::time::Instant::now();
+    let mut fourth = raw(
+        gateway.address,
+        "GET /health HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+    )
+    .await;
+    let answer = read_until_closed(&mut fourth, Duration::from_secs(5)).await;
+    let waited = started.elapsed();
+    assert!(answer.starts_with("http/1.1 200"), "{answer}");
+    assert!(
+        waited >= Duration::from_millis(250),
+        "the 4th connection waited for a slot: {waited:?}"
+    );
+    drop(holders);
+}
+
+#[tokio::test]
+async fn shutdown_closes_half_sent_requests_at_once_on_both_servers() {
+    let gateway = Gateway::start(Backend::Sqlite).await;
+    // Gateway: a 30 s deadline, one half-sent head open: the server ends at once.
+    let (address, stop, server) = serve_with_shutdown(&gateway, 30_000).await;
+    let mut half = raw(address, "POST /graphql HTTP/1.1\r\nhost: x\r\nauthor").await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = std::time::Instant::now();
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(2), server)
+        .await
+        .expect("a half-sent head does not hold the gateway's shutdown")
+        .unwrap()
+        .unwrap();
+    println!(
+        "gateway with a half-sent request stopped in {:?}",
+        started.elapsed()
+    );
+    read_until_closed(&mut half, Duration::from_secs(1)).await;
+
+    // Version service: the same, and a half-sent body ends by the body deadline (1 s here),
+    // not the 30 s shutdown deadline.
+    let (state, _db) = version_state(edge::ServerConfig {
+        body_read_timeout_ms: 1_000,
+        ..edge::ServerConfig::default()
+    })
+    .await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, server) = serve_version(listener, state);
+    let _half_head = raw(address, "POST /usage_data HTTP/1.1\r\nhost: x\r\ncont").await;
+    let mut half_body = raw(
+        address,
+        "POST /usage_data HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
+         content-length: 100\r\n\r\n{\"uuid\":",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = std::time::Instant::now();
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(3), server)
+        .await
+        .expect("the version service ends within its body deadline")
+        .unwrap()
+        .unwrap();
+    let elapsed = started.elapsed();
+    println!("version service with a half-sent body stopped in {elapsed:?}");
+    let answer = read_until_closed(&mut half_body, Duration::from_secs(1)).await;
+    assert!(answer.starts_with("http/1.1 408"), "{answer}");
+    assert!(answer.contains("connection: close"), "{answer}");
+}
+
+#[tokio::test]
+async fn responses_that_close_say_so_and_a_503_keeps_the_connection_usable() {
+    let (url, _) = stand_in(Stand::Slow).await;
+    let gateway = Gateway::start_with(Backend::Sqlite, |c| {
+        c.limits.max_concurrent_requests = 1;
+        c.limits.retry_after_secs = 7;
+        c.version_service.url = url;
+        c.version_service.timeout_ms = 3_000;
+    })
+    .await;
+    seed_story(&gateway, None).await;
+    // One request holds the only permit while the version service takes 1.5 s.
+    let holder = {
+        let client = gateway.client().clone();
+        let url = gateway.url("/graphql");
+        let authorization = bearer(&gateway);
+        tokio::spawn(async move {
+            client
+                .post(url)
+                .header("authorization", authorization)
+                .json(&json!({"query": USAGE_QUERY}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Two requests on one keep-alive connection: both shed with 503 and `Retry-After`, and
+    // the connection survives the first (no broken pipe on the second).
+    let body = json!({"query": QUERY}).to_string();
+    let request = format!(
+        "POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
+         authorization: {}\r\ncontent-length: {}\r\n\r\n{body}",
+        bearer(&gateway),
+        body.len()
+    );
+    let mut stream = raw(gateway.address, &request).await;
+    let first = read_response(&mut stream).await;
+    assert!(first.starts_with("http/1.1 503"), "{first}");
+    assert!(first.contains("retry-after: 7"), "{first}");
+    assert!(!first.contains("connection: close"), "{first}");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let second = read_response(&mut stream).await;
+    assert!(second.starts_with("http/1.1 503"), "{second}");
+    assert_eq!(holder.await.unwrap(), 200);
+
+    // A response given before the body was read (no token: 401) closes the connection, and
+    // says `Connection: close`.
+    let mut unread = raw(
+        gateway.address,
+        "POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
+         content-length: 1000\r\n\r\n{\"query\":",
+    )
+    .await;
+    let answer = read_until_closed(&mut unread, Duration::from_secs(3)).await;
+    assert!(answer.starts_with("http/1.1 401"), "{answer}");
+    assert!(answer.contains("connection: close"), "{answer}");
+}
+
+#[tokio::test]
+async fn huge_upstream_answers_fail_their_call_and_client_answers_are_capped() {
+    let (url, _) = stand_in(Stand::Huge).await;
+    let gateway = Gateway::start_with(Backend::Sqlite, |c| {
+        c.version_service.url = url;
+        c.version_service.timeout_ms = 10_000;
+    })
+    .await;
+    seed_story(&gateway, None).await;
+    let started = std::time::Instant::now();
+    let response = gateway
+        .post_graphql(
+            Some(&gateway.admin_authorization()),
+            &json!({"query": USAGE_QUERY}),
+        )
+        .await;
+    let text = response.text().await.unwrap();
+    println!(
+        "a 50 MB upstream answer: {} bytes to the client in {:?}",
+        text.len(),
+        started.elapsed()
+    );
+    assert!(
+        text.len() < 100_000,
+        "the answer is small: {} bytes",
+        text.len()
+    );
+    let body: Value = serde_json::from_str(&text).unwrap();
+    let codes = error_codes(&body);
+    assert!(
+        !codes.is_empty() && codes.iter().all(|c| c == "UPSTREAM_BAD_RESPONSE"),
+        "{codes:?}"
+    );
+    assert!(
+        body["data"]["customer"]["licenses"][0]["id"].is_string(),
+        "license data whole"
+    );
+    // An oversized answer says nothing about the service's health: the breaker stays closed.
+    let ready: Value = gateway
+        .client()
+        .get(gateway.url("/ready"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["versionServiceBreaker"], "closed", "{ready}");
+
+    // Answers to clients are capped too.
+    let capped = Gateway::start_with(Backend::Sqlite, |c| c.limits.max_response_bytes = 60).await;
+    seed_story(&capped, None).await;
+    let response = post(
+        &capped,
+        Some(GQL),
+        &json!({"query": "{ customers(first: 20) { nodes { name } } }"}),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(error_codes(&body), vec!["RESPONSE_TOO_LARGE"], "{body}");
+    let small = post(&capped, Some(GQL), &json!({"query": QUERY})).await;
+    assert_eq!(small.status(), 200);
+}
+
+#[tokio::test]
+async fn one_customers_heavy_queries_do_not_switch_usage_off_and_the_breaker_is_visible() {
+    let (url, mode) = stand_in(Stand::HeavyIsSlow).await;
+    let gateway = Gateway::start_with(Backend::Sqlite, |c| {
+        c.version_service.url = url;
+        c.version_service.timeout_ms = 300;
+        // Long enough that no probe slips in while the test checks the open state, still well
+        // under a second (the 100 ms default is covered by the breaker's unit tests).
+        c.version_service.breaker_probe_after_ms = 400;
+    })
+    .await;
+    seed_story(&gateway, None).await;
+    // Ten heavy requests at once (the issue saw six open the breaker): all time out...
+    let heavy = (0..10).map(|_| usage_codes(&gateway, HEAVY_QUERY));
+    for (codes, licenses) in futures::future::join_all(heavy).await {
+        assert!(licenses);
+        assert!(
+            !codes.is_empty() && codes.iter().all(|c| c == "UPSTREAM_TIMEOUT"),
+            "{codes:?}"
+        );
+    }
+    // ...and everyone else's usage still works.
+    let (codes, _) = usage_codes(&gateway, USAGE_QUERY).await;
+    assert!(codes.is_empty(), "{codes:?}");
+    let ready: Value = gateway
+        .client()
+        .get(gateway.url("/ready"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["versionServiceBreaker"], "closed", "{ready}");
+
+    // A service that fails outright opens the breaker (5 refusals by default)...
+    *mode.lock().unwrap() = Stand::Failing;
+    for _ in 0..5 {
+        usage_codes(&gateway, USAGE_QUERY).await;
+    }
+    let (codes, _) = usage_codes(&gateway, USAGE_QUERY).await;
+    assert!(
+        codes.iter().all(|c| c == "UPSTREAM_CIRCUIT_OPEN"),
+        "{codes:?}"
+    );
+    let scraped = scrape(&gateway).await;
+    assert_eq!(
+        sample(
+            &scraped,
+            "licensedot_upstream_breaker_state",
+            &[("state", "open")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(&scraped, "licensedot_upstream_breaker_opened_total", &[]),
+        Some(1.0)
+    );
+    let ready: Value = gateway
+        .client()
+        .get(gateway.url("/ready"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(ready["versionServiceBreaker"], "closed", "{ready}");
+    // ...and once it is back, a probe closes the breaker well within a second.
+    *mode.lock().unwrap() = Stand::Healthy;
+    let back = std::time::Instant::now();
+    loop {
+        let (codes, _) = usage_codes(&gateway, USAGE_QUERY).await;
+        if codes.is_empty() {
+            break;
+        }
+        assert!(back.elapsed() < Duration::from_secs(1), "still {codes:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!(
+        "breaker closed {:?} after the service came back",
+        back.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_version_service_restart_costs_usage_less_than_a_second_at_8_clients() {
+    for backend in backends() {
+        let version = e2e_tests::version::VersionService::start(backend, None).await;
+        let gateway = Gateway::start_with(backend, |c| {
+            c.version_service.url = version.graphql_url();
+        })
+        .await;
+        seed_story(&gateway, Some(&version.state.db)).await;
+        let (codes, _) = usage_codes(&gateway, USAGE_QUERY).await;
+        assert!(codes.is_empty(), "{codes:?}");
+        let address = version.address;
+        let state = version.state.clone();
+        let mut version = version;
+
+        // 8 clients query usage in a loop, noting when usage was missing.
+        let running = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let t0 = std::time::Instant::now();
+        let clients: Vec<_> = (0..8)
+            .map(|_| {
+                let client = gateway.client().clone();
+                let url = gateway.url("/graphql");
+                let authorization = gateway.admin_authorization();
+                let running = running.clone();
+                tokio::spawn(async move {
+                    let mut blank = Vec::new();
+                    let mut answered = 0u32;
+                    while running.load(std::sync::atomic::Ordering::Relaxed) {
+                        let sent = t0.elapsed();
+                        let response: Value = client
+                            .post(&url)
+                            .header("authorization", &authorization)
+                            .json(&json!({"query": USAGE_QUERY}))
+                            .send()
+                            .await
+                            .unwrap()
+                            .json()
+                            .await
+                            .unwrap();
+                        answered += 1;
+                        if !error_codes(&response).is_empty() {
+                            blank.push((sent, t0.elapsed()));
+                        }
+                    }
+                    (blank, answered)
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        // The restart: stop (graceful), 500 ms down, serve again on the same port.
+        version.stop().await;
+        let down = t0.elapsed();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let listener = tokio::net::TcpListener::bind(address).await.unwrap();
+        let up = t0.elapsed();
+        let (_stop, _task) = serve_version(listener, state);
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        running.store(false, std::sync::atomic::Ordering::Relaxed);
+        let mut first_blank = None::<Duration>;
+        let mut last_blank = None::<Duration>;
+        let mut answered = 0;
+        for client in clients {
+            let (blank, count) = client.await.unwrap();
+            answered += count;
+            for (sent, received) in blank {
+                first_blank = Some(first_blank.map_or(sent, |f| f.min(sent)));
+                last_blank = Some(last_blank.map_or(received, |l| l.max(received)));
+            }
+        }
+        let blank = match (first_blank, last_blank) {
+            (Some(first), Some(last)) => last - first,
+            _ => Duration::ZERO,
+        };
+        println!(
+            "{backend:?}: version service down {:?}; usage blank for {blank:?} across 8 \
+             clients ({answered} requests)",
+            up - down
+        );
+        assert!(blank < Duration::from_secs(1), "usage blank for {blank:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_version_services_ready_answers_within_2_s_when_its_database_hangs() {
+    for backend in backends() {
+        let mut version = e2e_tests::version::VersionService::start(backend, None).await;
+        let url = format!("http://{}/ready", version.address);
+        let client = reqwest::Client::new();
+        assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
+        // Every pooled connection held in a transaction: the database "hangs" for `/ready`.
+        let db = version.state.db.clone();
+        let max = match db.get_database_backend() {
+            sea_orm::DatabaseBackend::Postgres => db
+                .get_postgres_connection_pool()
+                .options()
+                .get_max_connections(),
+            _ => db
+                .get_sqlite_connection_pool()
+                .options()
+                .get_max_connections(),
+        };
+        let mut held = Vec::new();
+        for _ in 0..max {
+            held.push(sea_orm::TransactionTrait::begin(&db).await.unwrap());
+        }
+        let started = std::time::Instant::now();
+        let response = tokio::time::timeout(Duration::from_secs(5), client.get(&url).send())
+            .await
+            .expect("/ready answers")
+            .unwrap();
+        let elapsed = started.elapsed();
+        println!(
+            "{backend:?}: version /ready with a hung database: {} in {elapsed:?}",
+            response.status()
+        );
+        assert_eq!(response.status(), 503);
+        assert!(elapsed < Duration::from_millis(2_500), "{elapsed:?}");
+        drop(held);
+        version.stop().await;
+    }
 }

@@ -261,6 +261,8 @@ async fn gateway_with_upstream(url: String, timeout_ms: u64, breaker_failures: u
         config.version_service.url = url;
         config.version_service.timeout_ms = timeout_ms;
         config.version_service.breaker_failures = breaker_failures;
+        // No probe within the test: an open circuit stays open.
+        config.version_service.breaker_probe_after_ms = 60_000;
     })
     .await;
     let options = seed::SeedOptions {

@@ -14,40 +14,20 @@ pub mod routes;
 pub mod state;
 pub mod upstream;
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 
 pub use config::Config;
 pub use routes::app;
 pub use state::{AppState, StartError};
 
-/// Serves the gateway on `listener` until `shutdown` completes, then stops accepting and lets
-/// in-flight requests finish for at most `limits.shutdown_timeout_ms`.
+/// Serves the gateway on `listener` until `shutdown` completes, on the shared HTTP edge
+/// (`edge::serve`: header and body timeouts, connection cap, a shutdown that ends within
+/// `limits.shutdown_timeout_ms`).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let grace = std::time::Duration::from_millis(state.config.limits.shutdown_timeout_ms);
-    let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
-        shutdown.await;
-        let _ = signalled.send(());
-    });
-    let deadline = async move {
-        if on_signal.await.is_err() {
-            // The server ended before any signal: nothing to time.
-            std::future::pending::<()>().await;
-        }
-        tokio::time::sleep(grace).await;
-    };
-    tokio::select! {
-        result = server.into_future() => result,
-        () = deadline => {
-            tracing::warn!(
-                grace_ms = grace.as_millis() as u64,
-                "shutdown deadline passed: dropping the requests still in flight"
-            );
-            Ok(())
-        }
-    }
+    let server = state.config.limits.server();
+    edge::serve(listener, app(state), &server, "gateway", shutdown).await
 }

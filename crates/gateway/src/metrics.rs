@@ -35,6 +35,9 @@ struct Inner {
     shed: IntCounter,
     upstream_calls: IntCounterVec,
     upstream_duration: HistogramVec,
+    upstream_retries: IntCounter,
+    breaker_state: IntGaugeVec,
+    breaker_opened: IntCounter,
     batch_size: HistogramVec,
     pool: IntGaugeVec,
     statements: IntCounter,
@@ -145,6 +148,28 @@ impl Metrics {
                 &["outcome"],
                 LATENCY_BUCKETS,
             ),
+            upstream_retries: counter(
+                r,
+                "licensedot_upstream_retries_total",
+                "Attempts to the version service retried after a refused connection.",
+            ),
+            breaker_state: {
+                let gauge = IntGaugeVec::new(
+                    Opts::new(
+                        "licensedot_upstream_breaker_state",
+                        "The version-service circuit breaker: 1 for its current state.",
+                    ),
+                    &["state"],
+                )
+                .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
+                let _ = r.register(Box::new(gauge.clone()));
+                gauge
+            },
+            breaker_opened: counter(
+                r,
+                "licensedot_upstream_breaker_opened_total",
+                "Times the version-service circuit opened from closed.",
+            ),
             batch_size: histogram_vec(
                 r,
                 "licensedot_dataloader_batch_size",
@@ -229,6 +254,26 @@ impl Metrics {
             .upstream_duration
             .with_label_values(&[outcome])
             .observe(duration.as_secs_f64());
+    }
+
+    /// A refused connection to the version service, retried.
+    pub fn record_upstream_retry(&self) {
+        self.0.upstream_retries.inc();
+    }
+
+    /// The version-service circuit opened from closed.
+    pub fn record_breaker_opened(&self) {
+        self.0.breaker_opened.inc();
+    }
+
+    /// The breaker's state now (`closed`, `half_open` or `open`), sampled by `/metrics`.
+    pub fn set_breaker_state(&self, state: &str) {
+        for label in ["closed", "half_open", "open"] {
+            self.0
+                .breaker_state
+                .with_label_values(&[label])
+                .set(i64::from(label == state));
+        }
     }
 
     /// One DataLoader batch of `size` keys, by the loader's fixed name.

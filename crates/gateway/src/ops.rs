@@ -1,23 +1,18 @@
 //! Operations: `/health` (the process is alive), `/ready` (it can serve), `/metrics`
-//! (Prometheus text), and the HTTP layers every route shares: request ids, the request span
-//! every log line of a request carries, panics turned into coded 500s, and CORS.
+//! (Prometheus text), and the layers every route shares: the edge's (request ids, the request
+//! span, the body deadline, the panic guard) and CORS.
 
-use std::any::Any;
 use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderValue, Method, Request, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sea_orm::ConnectionTrait;
 use serde::Deserialize;
 use serde_json::json;
-use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
-use tracing::Level;
 
 use crate::state::AppState;
 
@@ -50,6 +45,7 @@ pub async fn ready(State(state): State<AppState>) -> Response {
         "status": if database_up { "ready" } else { "not ready" },
         "licenseDatabase": if database_up { "up" } else { "down" },
         "versionService": version,
+        "versionServiceBreaker": state.version.breaker_phase().as_str(),
     });
     let status = if database_up {
         StatusCode::OK
@@ -73,6 +69,9 @@ async fn version_service(state: &AppState) -> &'static str {
 
 /// `GET /metrics`: Prometheus text exposition format 0.0.4.
 pub async fn metrics(State(state): State<AppState>) -> Response {
+    state
+        .metrics
+        .set_breaker_state(state.version.breaker_phase().as_str());
     let body = state.metrics.render(&state.db, state.statements.get());
     (
         [(
@@ -131,52 +130,10 @@ impl CorsConfig {
     }
 }
 
-/// A panic anywhere in a handler: logged (inside the request's span, so with its id) and
-/// answered with a coded 500 that shows nothing of it.
-fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
-    let detail = panic
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| panic.downcast_ref::<&str>().copied())
-        .unwrap_or("(no message)");
-    tracing::error!(panic = detail, "a request handler panicked");
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        Json(json!({"errors": [{
-            "message": "internal error; the gateway log has the details under this request's id",
-            "extensions": {"code": "INTERNAL_SERVER_ERROR"}
-        }]})),
-    )
-        .into_response()
-}
-
-/// Wraps `router` in the shared layers: outermost CORS, then the request id (taken from
-/// `x-request-id` or generated, and echoed back), the `request` span with that id, and the
-/// panic guard.
-pub fn layers(router: Router, cors: &CorsConfig) -> Router {
-    let router = router
-        .layer(CatchPanicLayer::custom(panic_response))
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(|request: &Request<_>| {
-                    let id = request
-                        .headers()
-                        .get("x-request-id")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("-");
-                    tracing::info_span!(
-                        "request",
-                        request_id = %id,
-                        method = %request.method(),
-                        path = %request.uri().path(),
-                    )
-                })
-                .on_request(())
-                .on_response(DefaultOnResponse::new().level(Level::INFO))
-                .on_failure(DefaultOnFailure::new().level(Level::WARN)),
-        )
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
+/// Wraps `router` in the shared edge layers (request id, `request` span, body deadline, panic
+/// guard; see `edge::layers`) and, outermost, CORS.
+pub fn layers(router: Router, cors: &CorsConfig, body_read_timeout: Duration) -> Router {
+    let router = edge::layers(router, body_read_timeout);
     // An invalid origin list was refused at start (`AppState::start`).
     match cors.layer().ok().flatten() {
         Some(cors) => router.layer(cors),

@@ -11,6 +11,8 @@ use crate::{authn, endpoint, ops, pages};
 /// The gateway's router: the seam tests drive, in process or on port 0.
 pub fn app(state: AppState) -> Router {
     let cors = state.config.cors.clone();
+    let body_read_timeout =
+        std::time::Duration::from_millis(state.config.limits.body_read_timeout_ms);
     let router = Router::new()
         .route(
             "/graphql",
@@ -23,5 +25,5 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .merge(pages::routes())
         .with_state(state);
-    ops::layers(router, &cors)
+    ops::layers(router, &cors, body_read_timeout)
 }

@@ -36,6 +36,8 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// Bounds and checks of `POST /usage_data`.
     pub ingest: IngestConfig,
+    /// `[version_service.server]`: header and body timeouts, connection cap, shutdown deadline.
+    pub server: edge::ServerConfig,
 }
 
 impl Default for Config {
@@ -48,6 +50,7 @@ impl Default for Config {
             max_counts_bytes: DEFAULT_MAX_COUNTS_BYTES,
             redis_url: None,
             ingest: IngestConfig::default(),
+            server: edge::ServerConfig::default(),
         }
     }
 }

@@ -72,7 +72,7 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             routes::require_token,
         ));
-    Router::new()
+    let router = Router::new()
         .route(
             "/usage_data",
             post(usage_data::usage_data)
@@ -82,21 +82,26 @@ pub fn app(state: AppState) -> Router {
         .route("/health", get(routes::health))
         .route("/ready", get(routes::ready))
         .route("/metrics", get(routes::metrics))
-        .layer(middleware::from_fn(request_id::scope))
-        .with_state(state)
+        // Reads the id that the edge layers wrapped around the router assigned, for error
+        // bodies.
+        .layer(middleware::from_fn(request_id::scope));
+    let body_read_timeout = state.config.server.body_read_timeout();
+    // The shared edge layers: request ids (`x-request-id`, also as the `edge::RequestId`
+    // extension), the `request` span, the body deadline (408) and the panic guard.
+    edge::layers(router.with_state(state), body_read_timeout)
 }
 
-/// Serves [`app`] on `listener` until `shutdown` completes.
+/// Serves [`app`] on `listener` until `shutdown` completes, on the shared HTTP edge
+/// (`edge::serve`: header and body timeouts, connection cap, a shutdown that ends within
+/// `server.shutdown_timeout_ms`).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // The client address feeds the per-address rate limit of `/usage_data`.
-    axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let server = state.config.server.clone();
+    server
+        .validate("version_service.server")
+        .map_err(|message| std::io::Error::new(std::io::ErrorKind::InvalidInput, message))?;
+    edge::serve(listener, app(state), &server, "version-service", shutdown).await
 }

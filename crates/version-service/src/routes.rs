@@ -52,11 +52,16 @@ pub async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-/// `GET /ready`: the database answers.
+/// `GET /ready`: the database answers, within 2 s (a frozen database or an exhausted pool
+/// must not hang the probe: it answers 503).
 pub async fn ready(State(state): State<AppState>) -> Result<Json<serde_json::Value>, Error> {
-    store::ping_check(&state.db)
-        .await
-        .map_err(|err| Error::NotReady(err.to_string()))?;
+    tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        store::ping_check(&state.db),
+    )
+    .await
+    .map_err(|_| Error::NotReady("the database did not answer within 2 s".to_owned()))?
+    .map_err(|err| Error::NotReady(err.to_string()))?;
     Ok(Json(serde_json::json!({ "status": "ready" })))
 }
 

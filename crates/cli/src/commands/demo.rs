@@ -143,10 +143,19 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let version_address = version_listener.local_addr()?;
     let gateway_address = gateway_listener.local_addr()?;
 
+    // Both servers share this process's open-file limit: half of the room each.
+    let connections = edge::connection_cap(
+        edge::ServerConfig::default().max_connections,
+        edge::open_file_limit(),
+    ) / 2;
     let version_config = version_service::Config {
         listen: args.version_listen,
         database_url: version_url,
         service_token: Some(secrets.service_token.clone()),
+        server: edge::ServerConfig {
+            max_connections: connections.max(1),
+            ..edge::ServerConfig::default()
+        },
         ..version_service::Config::default()
     };
     let version_state = super::version_service::start(version_config).await?;
@@ -155,6 +164,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         database_url: licenses_url,
         ..gateway::Config::default()
     };
+    gateway_config.limits.max_connections = connections.max(1);
     gateway_config.version_service.url = format!("http://{version_address}/graphql");
     gateway_config.auth.hs256_secret = Some(secrets.jwt_secret.clone());
     gateway_config.version_service.service_token = Some(secrets.service_token.clone());

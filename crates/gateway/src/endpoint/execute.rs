@@ -72,11 +72,7 @@ pub(super) async fn execute_all(
 }
 
 fn request_id(headers: &HeaderMap) -> String {
-    headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-")
-        .to_owned()
+    edge::request_id(headers).to_owned()
 }
 
 /// The seam where a request's context is built from its authenticated caller.
@@ -144,7 +140,12 @@ async fn execute(
 /// Gives an error without a code one: argument coercion errors are the caller's; anything
 /// else is ours, logged in full and answered generically.
 fn ensure_code(error: &mut ServerError, request_id: &str) {
-    if code_of(error).is_some() {
+    if let Some(code) = code_of(error) {
+        // Coded internal errors (a database failure) name the request id too, so an operator
+        // finds the logged cause from what the caller reports.
+        if code == http_codes::INTERNAL && !error.message.contains(request_id) {
+            error.message = format!("{} (request id {request_id})", error.message);
+        }
         return;
     }
     if error.message.starts_with("Failed to parse")

@@ -89,14 +89,15 @@ async fn handle_inner(state: &AppState, viewer: Option<Viewer>, request: Request
         return authn::refuse(&parts.headers, &auth::AuthError::Missing);
     };
 
-    // Shed load instead of queueing without bound; the permit lives until the response is
-    // built, body reading included.
-    let Ok(_permit) = state.limiter.clone().try_acquire_owned() else {
-        return overloaded(state, media);
-    };
-
     let answered = async {
+        // Read first, then queue: a slow client holds its connection, never a permit (the
+        // body's size and time are bounded by `max_body_bytes` and the edge's body deadline).
         let operations = read_operations(&parts, body, limits, deadline).await?;
+        // Shed load instead of queueing without bound; the permit lives until the response
+        // is built.
+        let Ok(_permit) = state.limiter.clone().try_acquire_owned() else {
+            return Ok::<Response, Refused>(overloaded(state, media));
+        };
         let outcomes = execute_all(
             state,
             operations.requests,
@@ -106,7 +107,8 @@ async fn handle_inner(state: &AppState, viewer: Option<Viewer>, request: Request
             deadline,
         )
         .await?;
-        shape_response(outcomes, operations.is_batch, media)
+        let response = shape_response(outcomes, operations.is_batch, media)?;
+        Ok(capped(state, response, media))
     };
     answered
         .await
@@ -145,6 +147,38 @@ fn not_acceptable(state: &AppState) -> Response {
         "Accept must allow application/graphql-response+json or application/json",
     )
     .respond(state, Media::Json)
+}
+
+/// The response, or a `RESPONSE_TOO_LARGE` error in its place when its body is larger than
+/// `max_response_bytes`: a client never gets an answer of unbounded size (a huge usage answer
+/// is already refused per call by the upstream client; this bounds everything else).
+fn capped(state: &AppState, response: Response, media: Media) -> Response {
+    let limit = state.config.limits.max_response_bytes;
+    let size = axum::body::HttpBody::size_hint(response.body()).exact();
+    match size {
+        Some(size) if size > limit as u64 => {
+            tracing::warn!(
+                size,
+                limit,
+                "response larger than max_response_bytes: refused"
+            );
+            state.metrics.record_errors(&[codes::RESPONSE_TOO_LARGE]);
+            respond(
+                StatusCode::OK,
+                media,
+                serde_json::json!({
+                    "data": null,
+                    "errors": [{
+                        "message": format!(
+                            "the answer is larger than {limit} bytes; ask for fewer items or fields"
+                        ),
+                        "extensions": {"code": codes::RESPONSE_TOO_LARGE}
+                    }]
+                }),
+            )
+        }
+        _ => response,
+    }
 }
 
 /// 503 with `Retry-After`: the gateway is at `max_concurrent_requests`.

@@ -33,6 +33,8 @@ pub mod codes {
     pub const PQ_HASH_MISMATCH: &str = "PERSISTED_QUERY_HASH_MISMATCH";
     pub const PQ_NOT_IN_LIST: &str = "PERSISTED_QUERY_NOT_IN_LIST";
     pub const NOT_IN_SAFELIST: &str = "QUERY_NOT_IN_SAFELIST";
+    /// The answer is larger than `max_response_bytes` (after execution, so not listed below).
+    pub const RESPONSE_TOO_LARGE: &str = "RESPONSE_TOO_LARGE";
 
     /// Codes that mean "refused before execution".
     pub const BEFORE_EXECUTION: &[&str] = &[
@@ -81,6 +83,17 @@ pub struct LimitsConfig {
     pub retry_after_secs: u64,
     /// After a shutdown signal, how long in-flight requests may still run, in milliseconds.
     pub shutdown_timeout_ms: u64,
+    /// Longest wait for a request's headers, in milliseconds; then the connection is closed.
+    pub header_read_timeout_ms: u64,
+    /// Longest wait for a request's body once its headers are in, in milliseconds: 408
+    /// `REQUEST_TIMEOUT` with `Connection: close` beyond. No concurrency permit is held
+    /// meanwhile.
+    pub body_read_timeout_ms: u64,
+    /// Most open client connections (lowered below the open-file limit at start).
+    pub max_connections: usize,
+    /// Largest response body sent to a client, in bytes; a larger answer is replaced by a
+    /// `RESPONSE_TOO_LARGE` error.
+    pub max_response_bytes: usize,
     /// `[gateway.limits.persisted_queries]`: APQ and the safelist.
     pub persisted_queries: PersistedQueriesConfig,
 }
@@ -98,6 +111,10 @@ impl Default for LimitsConfig {
             max_concurrent_requests: 256,
             retry_after_secs: 1,
             shutdown_timeout_ms: 30_000,
+            header_read_timeout_ms: 10_000,
+            body_read_timeout_ms: 10_000,
+            max_connections: 4096,
+            max_response_bytes: 32 * 1024 * 1024,
             persisted_queries: PersistedQueriesConfig::default(),
         }
     }
@@ -112,6 +129,7 @@ impl LimitsConfig {
             ("max_complexity", self.max_complexity),
             ("max_root_fields", self.max_root_fields),
             ("max_concurrent_requests", self.max_concurrent_requests),
+            ("max_response_bytes", self.max_response_bytes),
         ];
         for (name, value) in positive {
             if value == 0 {
@@ -121,7 +139,18 @@ impl LimitsConfig {
         if self.request_timeout_ms == 0 {
             return Err("[gateway.limits] request_timeout_ms must be at least 1".to_owned());
         }
+        self.server().validate("gateway.limits")?;
         self.persisted_queries.validate()
+    }
+
+    /// The HTTP edge's share of the limits.
+    pub fn server(&self) -> edge::ServerConfig {
+        edge::ServerConfig {
+            header_read_timeout_ms: self.header_read_timeout_ms,
+            body_read_timeout_ms: self.body_read_timeout_ms,
+            max_connections: self.max_connections,
+            shutdown_timeout_ms: self.shutdown_timeout_ms,
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use futures::future::join_all;
 use serde_json::{Value, json};
 
-use super::breaker::Breaker;
+use super::breaker::{self, Admission, Breaker, Phase, Settings};
 use super::{UpstreamConfig, UpstreamError};
 use crate::metrics::Metrics;
 
@@ -25,9 +25,20 @@ pub struct VersionClient {
     service_token: Option<String>,
     timeout: Duration,
     max_keys_per_call: usize,
+    max_response_bytes: usize,
     breaker: Breaker,
     calls: AtomicU64,
     metrics: Metrics,
+}
+
+/// The first wait before retrying a refused connection; doubled per attempt up to
+/// [`RETRY_MAX`], jittered, for as long as the call's timeout allows.
+const RETRY_FIRST: Duration = Duration::from_millis(10);
+const RETRY_MAX: Duration = Duration::from_millis(100);
+
+/// A factor in [0.75, 1.25]: spreads retries and probes so that callers do not move in step.
+fn jitter() -> f64 {
+    rand::random_range(0.75..=1.25)
 }
 
 impl VersionClient {
@@ -37,7 +48,9 @@ impl VersionClient {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
-            .pool_idle_timeout(Duration::from_secs(60))
+            // Below the version service's idle (header-read) timeout of 10 s, so a pooled
+            // connection is dropped here before the server closes it under a request.
+            .pool_idle_timeout(Duration::from_secs(5))
             .build()
             .map_err(|e| format!("cannot build the version-service HTTP client: {e}"))?;
         Ok(Self {
@@ -46,10 +59,13 @@ impl VersionClient {
             service_token: config.service_token.clone(),
             timeout,
             max_keys_per_call: config.max_keys_per_call.max(1),
-            breaker: Breaker::new(
-                config.breaker_failures,
-                Duration::from_millis(config.breaker_cooldown_ms),
-            ),
+            max_response_bytes: config.max_response_bytes.max(1),
+            breaker: Breaker::new(Settings {
+                failures: config.breaker_failures,
+                timeouts: config.breaker_timeouts,
+                probe_after: Duration::from_millis(config.breaker_probe_after_ms.max(1)),
+                max_cooldown: Duration::from_millis(config.breaker_cooldown_ms.max(1)),
+            }),
             calls: AtomicU64::new(0),
             metrics,
         })
@@ -62,7 +78,12 @@ impl VersionClient {
 
     /// Whether the circuit breaker is refusing calls right now.
     pub fn circuit_open(&self) -> bool {
-        self.breaker.is_open(Instant::now())
+        self.breaker_phase() == Phase::Open
+    }
+
+    /// The circuit breaker's state now (`/metrics`, `/ready`).
+    pub fn breaker_phase(&self) -> Phase {
+        self.breaker.phase(Instant::now())
     }
 
     /// Resolves `representations` with `query`, at most `max_keys_per_call` per HTTP call, the
@@ -93,36 +114,84 @@ impl VersionClient {
         request_id: Option<&str>,
     ) -> EntityResults {
         let all = |error: UpstreamError| vec![Err(error); representations.len()];
-        if !self.breaker.allow(Instant::now()) {
+        let admission = self.breaker.admit(Instant::now());
+        if admission == Admission::Refused {
             self.metrics
                 .record_upstream_call(Duration::ZERO, "circuit_open");
             return all(UpstreamError::CircuitOpen);
         }
         self.calls.fetch_add(1, Ordering::Relaxed);
+        // If this request is cancelled mid-call (client gone, request timeout), a probe must
+        // not leave the breaker waiting for it forever.
+        let mut pending = PendingProbe {
+            breaker: &self.breaker,
+            admission,
+            recorded: false,
+        };
         let body = json!({"query": query, "variables": {"representations": representations}});
         let started = Instant::now();
         let outcome = self
             .post(&body, request_id)
             .await
             .and_then(|response| split(response, representations.len()));
-        self.breaker.record(
-            outcome
-                .as_ref()
-                .map_or_else(|e| !e.is_service_failure(), |_| true),
-            Instant::now(),
-        );
+
+        let verdict = match &outcome {
+            Err(UpstreamError::Timeout(_)) => breaker::Outcome::Timeout,
+            Err(error) if error.is_service_failure() => breaker::Outcome::Refused,
+            _ => breaker::Outcome::Success,
+        };
+        pending.recorded = true;
+        if self
+            .breaker
+            .record(admission, verdict, Instant::now(), jitter())
+        {
+            self.metrics.record_breaker_opened();
+            tracing::warn!(
+                cause = ?verdict,
+                "version-service circuit opened: usage calls paused until a probe succeeds"
+            );
+        }
         self.metrics
             .record_upstream_call(started.elapsed(), outcome_label(&outcome));
         tracing::debug!(
             keys = representations.len(),
             elapsed_ms = started.elapsed().as_millis() as u64,
             ok = outcome.is_ok(),
+            probe = admission == Admission::Probe,
             "version subgraph _entities call"
         );
         outcome.unwrap_or_else(all)
     }
 
+    /// One POST, bounded as a whole by the timeout. A refused or reset connection is retried
+    /// at once with a short jittered backoff while the timeout allows: a version service that
+    /// restarts in less than the timeout costs its callers a wait, not their usage data.
     async fn post(&self, body: &Value, request_id: Option<&str>) -> Result<Value, UpstreamError> {
+        let timeout_ms = self.timeout.as_millis() as u64;
+        let mut refused = None;
+        let exchange = async {
+            let mut wait = RETRY_FIRST;
+            loop {
+                match self.post_once(body, request_id).await {
+                    Err(Attempt::Retry(error)) => {
+                        refused = Some(error);
+                        self.metrics.record_upstream_retry();
+                        tokio::time::sleep(wait.mul_f64(jitter())).await;
+                        wait = (wait * 2).min(RETRY_MAX);
+                    }
+                    Err(Attempt::Fail(error)) => return Err(error),
+                    Ok(value) => return Ok(value),
+                }
+            }
+        };
+        // The client's timeout covers connect and headers; this one also covers the body and
+        // the retries.
+        let result = tokio::time::timeout(self.timeout, exchange).await;
+        // A call that spent its time retrying a refused connection was refused, not slow.
+        result.unwrap_or_else(|_| Err(refused.unwrap_or(UpstreamError::Timeout(timeout_ms))))
+    }
+
+    async fn post_once(&self, body: &Value, request_id: Option<&str>) -> Result<Value, Attempt> {
         let mut request = self.http.post(&self.url).json(body);
         if let Some(token) = &self.service_token {
             request = request.bearer_auth(token);
@@ -133,26 +202,68 @@ impl VersionClient {
         let timeout_ms = self.timeout.as_millis() as u64;
         let classify = |error: reqwest::Error| {
             if error.is_timeout() {
-                UpstreamError::Timeout(timeout_ms)
-            } else if error.is_decode() {
-                UpstreamError::BadResponse("the body is not JSON".to_owned())
+                Attempt::Fail(UpstreamError::Timeout(timeout_ms))
+            } else if error.is_connect() || error.is_request() {
+                // Refused, or a pooled connection the service closed as it restarted: no
+                // answer was received, and the query only reads, so it is safe to send again.
+                Attempt::Retry(UpstreamError::Unavailable(without_url(&error)))
             } else {
-                UpstreamError::Unavailable(without_url(&error))
+                Attempt::Fail(UpstreamError::Unavailable(without_url(&error)))
             }
         };
-        // The client's timeout covers connect and headers; this one also covers the body.
-        let exchange = async {
-            let response = request.send().await.map_err(classify)?;
-            let status = response.status();
-            if !status.is_success() {
-                return Err(UpstreamError::Unavailable(format!("HTTP status {status}")));
+        let mut response = request.send().await.map_err(classify)?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(Attempt::Fail(UpstreamError::Unavailable(format!(
+                "HTTP status {status}"
+            ))));
+        }
+        // Streamed with a cap, never buffered whole: a 50 MB answer costs at most
+        // `max_response_bytes` of memory and fails this call alone.
+        let limit = self.max_response_bytes;
+        let too_large = || Attempt::Fail(UpstreamError::TooLarge(limit));
+        if response
+            .content_length()
+            .is_some_and(|length| length > limit as u64)
+        {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(classify)? {
+            if bytes.len() + chunk.len() > limit {
+                return Err(too_large());
             }
-            response.json::<Value>().await.map_err(classify)
-        };
-        tokio::time::timeout(self.timeout, exchange)
-            .await
-            .unwrap_or(Err(UpstreamError::Timeout(timeout_ms)))
+            bytes.extend_from_slice(&chunk);
+        }
+        serde_json::from_slice(&bytes).map_err(|_| {
+            Attempt::Fail(UpstreamError::BadResponse(
+                "the body is not JSON".to_owned(),
+            ))
+        })
     }
+}
+
+/// Abandons a probe whose call was dropped before its outcome was recorded.
+struct PendingProbe<'a> {
+    breaker: &'a Breaker,
+    admission: Admission,
+    recorded: bool,
+}
+
+impl Drop for PendingProbe<'_> {
+    fn drop(&mut self) {
+        if !self.recorded {
+            self.breaker.abandon(self.admission);
+        }
+    }
+}
+
+/// How one attempt of a call ended badly.
+enum Attempt {
+    /// No answer came (refused, or closed under the request): worth another attempt within
+    /// the timeout.
+    Retry(UpstreamError),
+    Fail(UpstreamError),
 }
 
 /// The metrics label of a call's outcome: a fixed word.
@@ -163,6 +274,7 @@ fn outcome_label(outcome: &Result<EntityResults, UpstreamError>) -> &'static str
         Err(UpstreamError::CircuitOpen) => "circuit_open",
         Err(UpstreamError::Remote(_)) => "remote_error",
         Err(UpstreamError::BadResponse(_)) => "bad_response",
+        Err(UpstreamError::TooLarge(_)) => "too_large",
         Err(UpstreamError::Unavailable(_)) => "unavailable",
     }
 }

@@ -15,6 +15,9 @@ pub enum UpstreamError {
     /// The answer was not the GraphQL response expected.
     #[error("the version service sent an unusable answer: {0}")]
     BadResponse(String),
+    /// The answer was larger than `max_response_bytes` (it was not read further).
+    #[error("the version service's answer is larger than {0} bytes; ask for less")]
+    TooLarge(usize),
     /// The version service answered with an error for this key.
     #[error("the version service reported an error: {0}")]
     Remote(String),
@@ -27,13 +30,18 @@ impl UpstreamError {
             UpstreamError::Unavailable(_) => "UPSTREAM_UNAVAILABLE",
             UpstreamError::Timeout(_) => "UPSTREAM_TIMEOUT",
             UpstreamError::CircuitOpen => "UPSTREAM_CIRCUIT_OPEN",
-            UpstreamError::BadResponse(_) => "UPSTREAM_BAD_RESPONSE",
+            UpstreamError::BadResponse(_) | UpstreamError::TooLarge(_) => "UPSTREAM_BAD_RESPONSE",
             UpstreamError::Remote(_) => "UPSTREAM_ERROR",
         }
     }
 
-    /// Whether this failure says the service is unhealthy (and counts toward opening the circuit).
+    /// Whether this failure says the service is unhealthy (and counts toward opening the
+    /// circuit). An oversized answer says the query asked too much, not that the service is
+    /// down.
     pub fn is_service_failure(&self) -> bool {
-        !matches!(self, UpstreamError::Remote(_) | UpstreamError::CircuitOpen)
+        !matches!(
+            self,
+            UpstreamError::Remote(_) | UpstreamError::CircuitOpen | UpstreamError::TooLarge(_)
+        )
     }
 }

@@ -5,6 +5,7 @@ mod client;
 mod error;
 pub mod selection;
 
+pub use breaker::Phase as BreakerPhase;
 pub use client::{EntityResults, REQUEST_ID_HEADER, VersionClient};
 pub use error::UpstreamError;
 
@@ -23,10 +24,19 @@ pub struct UpstreamConfig {
     pub max_keys_per_call: usize,
     /// The gateway's own credential, sent as `Authorization: Bearer <token>`.
     pub service_token: Option<String>,
-    /// Consecutive failed calls after which the circuit opens.
+    /// Consecutive refused calls (connection refused or reset, 5xx, garbage) after which the
+    /// circuit opens; 0 disables the breaker.
     pub breaker_failures: u32,
-    /// How long an open circuit refuses calls before one is tried again.
+    /// Consecutive timed-out calls after which the circuit opens (any success resets the
+    /// count); 0: timeouts never open it.
+    pub breaker_timeouts: u32,
+    /// How long an open circuit waits before its first probe call (jittered by ±25 %).
+    pub breaker_probe_after_ms: u64,
+    /// The longest wait between probes: each failed probe doubles the wait up to this.
     pub breaker_cooldown_ms: u64,
+    /// Largest answer read from the version service, in bytes; read as it streams in, and a
+    /// larger one fails its call with `UPSTREAM_BAD_RESPONSE`.
+    pub max_response_bytes: usize,
 }
 
 impl Default for UpstreamConfig {
@@ -37,7 +47,10 @@ impl Default for UpstreamConfig {
             max_keys_per_call: 2000,
             service_token: None,
             breaker_failures: 5,
-            breaker_cooldown_ms: 10_000,
+            breaker_timeouts: 20,
+            breaker_probe_after_ms: 100,
+            breaker_cooldown_ms: 5_000,
+            max_response_bytes: 16 * 1024 * 1024,
         }
     }
 }

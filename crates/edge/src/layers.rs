@@ -1,0 +1,96 @@
+//! The layers every route of both servers shares, outermost first: the request id (the
+//! caller's `x-request-id`, else a generated UUID, echoed back), the `request` span that every
+//! log line of a request carries, the request-body deadline, and the panic guard.
+
+use std::any::Any;
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use futures::FutureExt;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::body::body_deadline;
+
+/// The header that carries a request's id, in and out (and on to the version service).
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The request id as a request extension, for handlers that prefer it to the header.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+/// The request id `SetRequestIdLayer` put in `headers` (`-` when there is none, which only
+/// happens outside [`layers`]).
+pub fn request_id(headers: &HeaderMap) -> &str {
+    headers
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+}
+
+/// Wraps `router` in the shared layers; `body_read_timeout` is the body deadline.
+pub fn layers(router: Router, body_read_timeout: Duration) -> Router {
+    router
+        .layer(from_fn(catch_panic))
+        .layer(from_fn_with_state(body_read_timeout, body_deadline))
+        .layer(from_fn(expose_request_id))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request<_>| {
+                    tracing::info_span!(
+                        "request",
+                        request_id = %request_id(request.headers()),
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                    )
+                })
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(Level::INFO))
+                .on_failure(DefaultOnFailure::new().level(Level::WARN)),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// Puts the id in the request extensions as [`RequestId`].
+async fn expose_request_id(mut request: Request, next: Next) -> Response {
+    let id = RequestId(request_id(request.headers()).to_owned());
+    request.extensions_mut().insert(id);
+    next.run(request).await
+}
+
+/// A panic anywhere in a handler: logged (inside the request's span, so with its id) and
+/// answered with a coded 500 that shows nothing of it but names the request id. Written here
+/// rather than with tower-http's `CatchPanicLayer` because its handler never sees the request.
+async fn catch_panic(request: Request, next: Next) -> Response {
+    let id = request_id(request.headers()).to_owned();
+    match AssertUnwindSafe(next.run(request)).catch_unwind().await {
+        Ok(response) => response,
+        Err(panic) => panic_response(&id, panic.as_ref()),
+    }
+}
+
+fn panic_response(request_id: &str, panic: &(dyn Any + Send)) -> Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(panic = detail, "a request handler panicked");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        axum::Json(serde_json::json!({"errors": [{
+            "message": format!(
+                "internal error; the log has the details under request id {request_id}"
+            ),
+            "extensions": {"code": "INTERNAL_SERVER_ERROR"}
+        }]})),
+    )
+        .into_response()
+}

@@ -1,0 +1,20 @@
+//! The HTTP edge both licensedot servers (gateway and version service) share, so that slow
+//! clients, restarts and shutdowns are handled the same way on both:
+//!
+//! - [`serve`]: the hyper HTTP/1.1 server with a header-read timeout, a cap on open
+//!   connections below the process's file limit, and a graceful shutdown that closes idle and
+//!   half-sent connections at once and gives in-flight requests a deadline;
+//! - [`layers`]: request ids (`x-request-id`), the `request` span, the request-body deadline
+//!   (408 and `Connection: close`) and the panic guard (a coded 500 naming the request id).
+
+mod body;
+mod config;
+mod connections;
+mod layers;
+mod server;
+
+pub use body::BODY_TIMEOUT_CODE;
+pub use config::ServerConfig;
+pub use connections::{connection_cap, open_file_limit};
+pub use layers::{REQUEST_ID_HEADER, RequestId, layers, request_id};
+pub use server::serve;
