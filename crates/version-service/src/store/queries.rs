@@ -73,7 +73,7 @@ fn ping_columns(alias: &str) -> String {
 
 /// A host that reported a license, from the `host_licenses` read model: one row per license
 /// key it matched (a license has up to three keys; the loader merges them).
-#[derive(Clone, Debug, PartialEq, FromQueryResult)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ReportingHostRow {
     pub license_key: String,
     pub host_id: i64,
@@ -85,6 +85,18 @@ pub struct ReportingHostRow {
     pub latest_ping_id: i64,
     /// Whether that ping is also the host's newest ping: the host runs this license now.
     pub current: bool,
+}
+
+/// A `host_licenses` row with what it needs of its host.
+#[derive(FromQueryResult)]
+struct ReportingHostQueryRow {
+    license_key: String,
+    host_id: i64,
+    hostname: String,
+    first_seen_at: DateTime<Utc>,
+    last_seen_at: DateTime<Utc>,
+    latest_ping_id: i64,
+    host_latest_ping_id: Option<i64>,
 }
 
 /// `SELECT 1`: does the database answer?
@@ -166,7 +178,8 @@ pub async fn recent_pings(
 }
 
 /// The hosts that reported any of these licenses, from the `host_licenses` read model: one
-/// primary-key range per license key. The caller matches rows to licenses by `license_key`.
+/// primary-key range per license key. The caller matches rows to licenses by `license_key`
+/// (and orders them).
 pub async fn reporting_hosts(
     db: &DatabaseConnection,
     licenses: &[LicenseKey],
@@ -181,16 +194,33 @@ pub async fn reporting_hosts(
         return Ok(Vec::new());
     }
     let backend = db.get_database_backend();
+    // The host's columns come from scalar subqueries, i.e. one primary-key lookup per row:
+    // with a join, PostgreSQL's row estimate for a long key list (ten times too high) made it
+    // hash-join against a scan of every host (360 ms instead of 10 on the benchmark data).
     let sql = format!(
-        "SELECT hl.license_key, hl.host_id, h.hostname, hl.first_seen_at, hl.last_seen_at, \
+        "SELECT hl.license_key, hl.host_id, hl.first_seen_at, hl.last_seen_at, \
            hl.latest_ping_id, \
-           CASE WHEN h.latest_ping_id = hl.latest_ping_id THEN TRUE ELSE FALSE END AS current \
-         FROM host_licenses hl JOIN hosts h ON h.id = hl.host_id \
-         WHERE {} ORDER BY h.hostname",
+           (SELECT h.hostname FROM hosts h WHERE h.id = hl.host_id) AS hostname, \
+           (SELECT h.latest_ping_id FROM hosts h WHERE h.id = hl.host_id) AS host_latest_ping_id \
+         FROM host_licenses hl WHERE {}",
         in_list(backend, "hl.license_key", 1)
     );
     let stmt = Statement::from_sql_and_values(backend, sql, [list(backend, keys)]);
-    Ok(ReportingHostRow::find_by_statement(stmt).all(db).await?)
+    let rows = ReportingHostQueryRow::find_by_statement(stmt)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| ReportingHostRow {
+            current: row.host_latest_ping_id == Some(row.latest_ping_id),
+            license_key: row.license_key,
+            host_id: row.host_id,
+            hostname: row.hostname,
+            first_seen_at: row.first_seen_at,
+            last_seen_at: row.last_seen_at,
+            latest_ping_id: row.latest_ping_id,
+        })
+        .collect())
 }
 
 /// The usage counters of one ping, or why they were left out.
