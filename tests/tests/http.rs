@@ -1474,3 +1474,48 @@ async fn the_version_services_ready_answers_within_2_s_when_its_database_hangs()
         version.stop().await;
     }
 }
+
+/// Issue 13's row "200 connections that announce a body and never send it: still open after
+/// 130 s": the version service answers each 408 with `Connection: close` at its body deadline,
+/// and then stores pings again.
+#[tokio::test]
+async fn version_service_ingestion_closes_bodies_that_never_arrive() {
+    let (state, _db) = version_state(edge::ServerConfig {
+        body_read_timeout_ms: 1_000,
+        ..edge::ServerConfig::default()
+    })
+    .await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, task) = serve_version(listener, state);
+    let head = format!(
+        "POST /usage_data HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/json\r\n\
+         content-length: 4000\r\n\r\n{{\"uuid\":"
+    );
+    let mut stuck = Vec::new();
+    for _ in 0..200 {
+        stuck.push(raw(address, &head).await);
+    }
+    let started = std::time::Instant::now();
+    for stream in &mut stuck {
+        let response = read_until_closed(stream, Duration::from_secs(10)).await;
+        assert!(response.starts_with("http/1.1 408"), "{response}");
+        assert!(response.contains("connection: close"), "{response}");
+    }
+    let elapsed = started.elapsed();
+    println!("200 stuck ingestion bodies answered and closed within {elapsed:?}");
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+    // They held the ingestion slots only until their deadline: a ping is stored again.
+    let ping = json!({"uuid": "u", "hostname": "h.example",
+                      "recorded_at": chrono::Utc::now().to_rfc3339()});
+    let stored = reqwest::Client::new()
+        .post(format!("http://{address}/usage_data"))
+        .header("content-type", "application/json")
+        .body(ping.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stored.status(), 201);
+    let _ = stop.send(());
+    let _ = task.await;
+}

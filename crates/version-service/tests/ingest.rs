@@ -551,3 +551,50 @@ async fn an_unreachable_redis_stops_the_start_check_and_lets_pings_through() {
     app.stop().await;
     db.drop_database().await;
 }
+
+/// Bytes the SQLite database file holds (pages in use, the write-ahead log included).
+async fn sqlite_bytes(db: &sea_orm::DatabaseConnection) -> i64 {
+    use sea_orm::{ConnectionTrait, Statement};
+    let backend = db.get_database_backend();
+    let mut bytes = 1;
+    for pragma in ["PRAGMA page_count", "PRAGMA page_size"] {
+        let row = db
+            .query_one_raw(Statement::from_string(backend, pragma))
+            .await
+            .unwrap()
+            .unwrap();
+        bytes *= row.try_get_by_index::<i64>(0).unwrap();
+    }
+    bytes
+}
+
+/// The row "10 pings of 3.9 MB each: 78 MB added, each body stored twice": the usage
+/// counters are kept only in the raw body, so storing a ping costs about its size once.
+/// Measured on SQLite, which stores text as sent (PostgreSQL compresses it, hiding a copy).
+#[tokio::test]
+async fn a_ping_is_stored_once_not_twice() {
+    let db = common::TestDb::sqlite();
+    let app = TestApp::spawn(&db.url, Config::default()).await;
+    // Warm the tables so their first pages do not count.
+    assert_eq!(app.post_ping(fixture().to_string()).await.status(), 201);
+    let before = sqlite_bytes(app.db()).await;
+    let mut sent = 0;
+    for i in 0..5 {
+        // Counters of about 1 MB, nearly the whole body: what a copy of `counts` would double.
+        let counts: serde_json::Map<String, serde_json::Value> = (0..40_000)
+            .map(|j| (format!("metric_{j:06}"), serde_json::json!(i * 1_000_000 + j)))
+            .collect();
+        let mut body = ping(&format!("u{i}"), "big.example", "2026-11-22T00:00:00Z");
+        body["counts"] = counts.into();
+        let body = body.to_string();
+        sent += body.len() as i64;
+        assert_eq!(app.post_ping(body).await.status(), 201);
+    }
+    let grown = sqlite_bytes(app.db()).await - before;
+    assert!(
+        grown < sent * 13 / 10,
+        "{grown} bytes stored for {sent} bytes of pings: more than one copy"
+    );
+    app.stop().await;
+    db.drop_database().await;
+}
