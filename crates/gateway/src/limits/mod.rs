@@ -8,11 +8,13 @@
 
 mod document;
 mod guard;
+mod variables;
 
 use serde::Deserialize;
 
 use crate::persisted::PersistedQueriesConfig;
 
+pub(crate) use self::document::select_operation;
 pub use self::guard::{Guard, RequestFacts, code_of, coded};
 
 /// Stable codes of errors raised before execution. A response carrying one of them was not
@@ -27,6 +29,8 @@ pub mod codes {
     pub const TOO_MANY_ROOT_FIELDS: &str = "TOO_MANY_ROOT_FIELDS";
     pub const TOO_LARGE: &str = "REQUEST_TOO_LARGE";
     pub const BAD_REQUEST: &str = "BAD_REQUEST";
+    /// A value the caller can fix: a missing variable here, a bad argument during execution.
+    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
     pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
     pub const PQ_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
     pub const PQ_NOT_SUPPORTED: &str = "PERSISTED_QUERY_NOT_SUPPORTED";
