@@ -110,8 +110,7 @@ pub struct ReportingHost(Report);
 /// A host whose usage pings carry the license (matched by license id, md5 or sha256). Every
 /// field describes the pings that carry this license only: a ping naming another license (or
 /// sent by anyone else under this host's name) never shows here.
-///
-/// Shareable: the license subgraph (the gateway) serves the same type, filled from here.
+// Shareable: the license subgraph (the gateway) serves the same type, filled from here.
 #[Object(shareable)]
 impl ReportingHost {
     /// The host's normalised hostname.
@@ -148,8 +147,7 @@ impl ReportingHost {
 pub struct UsagePing(PingSummary);
 
 /// One usage ping: what a self-managed server reported about itself at one time.
-///
-/// Shareable: the license subgraph (the gateway) serves the same type, filled from here.
+// Shareable: the license subgraph (the gateway) serves the same type, filled from here.
 #[Object(shareable)]
 impl UsagePing {
     /// When the server recorded the ping.

@@ -11,9 +11,8 @@ use serde_json::Value;
 use crate::upstream::UpstreamError;
 
 /// One usage ping: what a server reported about itself at one moment (sent weekly).
-///
-/// Shareable: the version subgraph serves the same type (this one is filled from it), so a
-/// supergraph may plan either.
+// Shareable: the version subgraph serves the same type (this one is filled from it), so a
+// supergraph may plan either.
 #[derive(SimpleObject, Deserialize, Clone, Debug)]
 #[graphql(shareable)]
 #[serde(rename_all = "camelCase")]
@@ -89,8 +88,7 @@ pub struct ReportingHostData {
 /// license (the case of a customer's server nobody knew the name of). Everything here comes
 /// from the pings that carry this license only: a ping that names another license, even one
 /// sent under the same server name, never shows here.
-///
-/// Shareable, like [`UsagePing`].
+// Shareable, like `UsagePing`.
 #[derive(SimpleObject, Clone, Debug)]
 #[graphql(shareable)]
 pub struct ReportingHost {
