@@ -82,3 +82,60 @@ fn collect<'a>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use async_graphql::{Name, Value};
+
+    use super::*;
+    use async_graphql::parser::types::DocumentOperations;
+
+    fn object(entries: &[(&str, Value)]) -> Value {
+        Value::Object(
+            entries
+                .iter()
+                .map(|(k, v)| (Name::new(k), v.clone()))
+                .collect(),
+        )
+    }
+
+    fn keys(value: &Value) -> Vec<String> {
+        match value {
+            Value::Object(map) => map.keys().map(|k| k.to_string()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn maps_follow_the_selection_set_through_fragments_aliases_and_merges() {
+        let document = async_graphql::parser::parse_query(
+            "{ b: x { z y } a ...F x { w } } fragment F on Query { c }",
+        )
+        .unwrap();
+        let DocumentOperations::Single(operation) = &document.operations else {
+            panic!("one operation");
+        };
+        // As async-graphql could hand it over: in the order fields finished.
+        let inner = object(&[("w", Value::Null), ("y", Value::Null), ("z", Value::Null)]);
+        let mut data = object(&[
+            ("x", object(&[("w", Value::Null)])),
+            ("c", Value::Null),
+            ("a", Value::Null),
+            ("b", Value::List(vec![inner.clone(), inner])),
+        ]);
+        reorder(&document, &operation.node.selection_set.node, &mut data);
+        assert_eq!(keys(&data), ["b", "a", "c", "x"]);
+        let Value::Object(map) = &data else {
+            panic!("an object");
+        };
+        let Value::List(items) = &map["b"] else {
+            panic!("a list");
+        };
+        for item in items {
+            // `b` selects only `z y`, so `w` (not selected under `b`) keeps its place after.
+            assert_eq!(keys(item), ["z", "y", "w"]);
+        }
+    }
+}

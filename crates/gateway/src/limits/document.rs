@@ -113,7 +113,8 @@ mod tests {
              fragment F on Query { c: license(id: 1) { id } hostname(name: \"x\") { name } }",
         );
         assert_eq!(aliases(&doc), 3);
-        let (_, _, root) = select_operation(&doc, None).unwrap();
+        let (_, _, operation) = select_operation(&doc, None).unwrap();
+        let root = &operation.selection_set.node;
         assert_eq!(root_fields(&doc, root, &mut HashSet::new()), 4);
     }
 

@@ -35,3 +35,40 @@ pub(super) fn check_variables(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use async_graphql::Variables;
+    use serde_json::json;
+
+    use super::*;
+    use crate::limits::document::select_operation;
+
+    fn check(query: &str, variables: serde_json::Value) -> Result<(), String> {
+        let document = async_graphql::parser::parse_query(query).unwrap();
+        let (_, _, operation) = select_operation(&document, None).unwrap();
+        check_variables(operation, &Variables::from_json(variables)).map_err(|e| e.message)
+    }
+
+    #[test]
+    fn required_variables_must_be_given_and_not_null() {
+        let query = "query Q($id: ID!, $n: Int, $d: Int! = 3) { customer(id: $id) { name } }";
+        assert_eq!(check(query, json!({"id": "1"})), Ok(()));
+        assert_eq!(check(query, json!({"id": "1", "n": null})), Ok(()));
+        assert_eq!(
+            check(query, json!({})),
+            Err(r#"Variable "$id" of required type "ID!" was not provided."#.to_owned())
+        );
+        assert_eq!(
+            check(query, json!({"id": null})),
+            Err(r#"Variable "$id" of required type "ID!" must not be null."#.to_owned())
+        );
+        // A default covers a missing value, never an explicit null.
+        assert_eq!(
+            check(query, json!({"id": "1", "d": null})),
+            Err(r#"Variable "$d" of required type "Int!" must not be null."#.to_owned())
+        );
+    }
+}
