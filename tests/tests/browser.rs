@@ -585,24 +585,50 @@ async fn serve_directory(dir: PathBuf) -> String {
     base
 }
 
-/// GraphiQL for real: needs the npm files of the pinned versions in the `package@version/file`
-/// layout (docs/dashboard.md, "Hosting the explorer's assets yourself") in the directory named
-/// by `LICENSEDOT_EXPLORER_ASSETS`. Run with `cargo test -p e2e-tests --test browser --
-/// --ignored`.
+/// GraphiQL for real, with no internet: from the copies embedded in the gateway (the default),
+/// and from a mirror on another origin serving the same files (`asset_base_url`), each under
+/// the explorer's Content-Security-Policy.
 #[tokio::test]
-#[ignore = "needs GraphiQL's npm files: set LICENSEDOT_EXPLORER_ASSETS (docs/dashboard.md)"]
-async fn the_explorer_runs_graphiql_from_self_hosted_assets_with_the_session_token() {
-    let assets = std::env::var("LICENSEDOT_EXPLORER_ASSETS")
-        .expect("LICENSEDOT_EXPLORER_ASSETS: a directory with graphiql@3.8.3/, react@18.3.1/, react-dom@18.3.1/");
+async fn the_explorer_runs_graphiql_offline_under_its_csp_with_the_session_token() {
     let Some(browser) = Browser::start().await else {
         return;
     };
     let client = &browser.client;
-    let base = serve_directory(PathBuf::from(assets)).await;
-    let gateway = Gateway::start_with(Backend::Sqlite, move |config| {
-        config.explorer.asset_base_url = base;
-    })
-    .await;
+    let embedded = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/gateway/assets/explorer");
+    let mirror = serve_directory(embedded).await;
+    for base in [None, Some(mirror)] {
+        let gateway = Gateway::start_with(Backend::Sqlite, |config| {
+            if let Some(base) = base.clone() {
+                config.explorer.asset_base_url = base;
+            }
+        })
+        .await;
+        let page = reqwest::Client::new()
+            .get(gateway.url("/graphql"))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        let csp = page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            csp.starts_with("default-src 'none'; script-src 'self'"),
+            "{csp}"
+        );
+        assert!(
+            !csp.contains("unsafe-eval") && !csp.contains("https://unpkg.com"),
+            "{csp}"
+        );
+        explorer_answers(client, &gateway).await;
+    }
+
+    browser.close().await;
+}
+
+/// Opens the explorer signed in, runs its default query and checks the answer.
+async fn explorer_answers(client: &Client, gateway: &Gateway) {
     let options = seed::SeedOptions {
         customers: 5,
         seed: 7,
@@ -612,7 +638,7 @@ async fn the_explorer_runs_graphiql_from_self_hosted_assets_with_the_session_tok
     seed::seed(&gateway.state.db, None, &options).await.unwrap();
 
     // The dashboard's session token is filled into GraphiQL's headers.
-    open_signed_in(client, &gateway).await;
+    open_signed_in(client, gateway).await;
     client.goto(&gateway.url("/graphql")).await.unwrap();
     find(client, ".graphiql-container").await;
     find(client, ".graphiql-execute-button")
@@ -642,6 +668,4 @@ async fn the_explorer_runs_graphiql_from_self_hosted_assets_with_the_session_tok
         result.contains("Acme Inc"),
         "GraphiQL's query answered with the token: {result}"
     );
-
-    browser.close().await;
 }

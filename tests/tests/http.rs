@@ -1518,4 +1518,140 @@ async fn version_service_ingestion_closes_bodies_that_never_arrive() {
     assert_eq!(stored.status(), 201);
     let _ = stop.send(());
     let _ = task.await;
+
+/// Asserts a request error under `application/graphql-response+json`: 400, no `data`, every
+/// error with `code`; returns the first.
+async fn assert_request_error(gateway: &Gateway, body: &Value, code: &str) -> Value {
+    let (status, media, body) = parts(post(gateway, Some(GQL), body).await).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(media.starts_with(GQL), "{media}");
+    let object = body.as_object().unwrap();
+    assert!(!object.contains_key("data"), "no data: {body}");
+    let codes = error_codes(&body);
+    assert!(
+        !codes.is_empty() && codes.iter().all(|c| c == code),
+        "{body}"
+    );
+    body["errors"][0].clone()
+}
+
+#[tokio::test]
+async fn request_errors_are_400_without_data_and_with_a_stable_code() {
+    let gateway = Gateway::start(Backend::Sqlite).await;
+    let by_id = "query Q($id: ID!) { customer(id: $id) { name } }";
+
+    // A required variable missing, or null: the caller's input, refused before execution.
+    for variables in [json!({}), json!({"id": null}), Value::Null] {
+        let error = assert_request_error(
+            &gateway,
+            &json!({"query": by_id, "variables": variables}),
+            "BAD_USER_INPUT",
+        )
+        .await;
+        assert_eq!(error["locations"], json!([{"line": 1, "column": 10}]));
+        let message = error["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(r#"Variable "$id" of required type "ID!" "#),
+            "{message}"
+        );
+    }
+    // A variable of the wrong type fails validation.
+    assert_request_error(
+        &gateway,
+        &json!({"query": by_id, "variables": {"id": {"not": "an id"}}}),
+        "GRAPHQL_VALIDATION_FAILED",
+    )
+    .await;
+    assert_request_error(
+        &gateway,
+        &json!({"query": "query Q($n: Int) { customers(first: $n) { totalCount } }", "variables": {"n": "ten"}}),
+        "GRAPHQL_VALIDATION_FAILED",
+    )
+    .await;
+    // A parse error: one line, where it is in `locations`.
+    let error = assert_request_error(
+        &gateway,
+        &json!({"query": "{ customers(search: "}),
+        "GRAPHQL_PARSE_FAILED",
+    )
+    .await;
+    assert_eq!(
+        error,
+        json!({
+            "message": error["message"],
+            "locations": [{"line": 1, "column": 21}],
+            "extensions": {"code": "GRAPHQL_PARSE_FAILED"}
+        })
+    );
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("Syntax error: expected ") && !message.contains('\n'),
+        "{message}"
+    );
+    // A validation error keeps its code too.
+    assert_request_error(
+        &gateway,
+        &json!({"query": "{ customers { nope } }"}),
+        "GRAPHQL_VALIDATION_FAILED",
+    )
+    .await;
+    // Under `application/json` the same refusals answer 200 (the spec's legacy rule), still
+    // without `data`.
+    let (status, _, body) =
+        parts(post(&gateway, Some("application/json"), &json!({"query": by_id})).await).await;
+    assert_eq!(status, 200);
+    assert!(body.get("data").is_none(), "{body}");
+    assert_eq!(error_codes(&body), ["BAD_USER_INPUT"]);
+}
+
+/// The keys of every map come back in the order of the selection set (not alphabetical, not
+/// in the order fields finish resolving), aliases, fragments and merged fields included,
+/// compared with the body the spec gives, byte for byte.
+#[tokio::test]
+async fn answers_keep_the_selection_set_order() {
+    for backend in backends() {
+        let gateway = Gateway::start(backend).await;
+        seed_story(&gateway, None).await;
+        let query = r#"query { zeta: __typename customer(id: "1") { name ...Ids createdAt: name contacts { email } licenses(filter: {trial: false}) { usersCount trial id } } alpha: __typename }
+            fragment Ids on Customer { id country }"#;
+        let response = gateway
+            .client()
+            .post(gateway.url("/graphql"))
+            .header("authorization", bearer(&gateway))
+            .json(&json!({"query": query}))
+            .send()
+            .await
+            .unwrap();
+        let text = response.text().await.unwrap();
+        // The reference: the same answer re-serialised in the order the query writes.
+        let value: Value = serde_json::from_str(&text).unwrap();
+        let customer = &value["data"]["customer"];
+        let licenses: Vec<String> = customer["licenses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                format!(
+                    r#"{{"usersCount":{},"trial":{},"id":{}}}"#,
+                    l["usersCount"], l["trial"], l["id"]
+                )
+            })
+            .collect();
+        let contacts: Vec<String> = customer["contacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| format!(r#"{{"email":{}}}"#, c["email"]))
+            .collect();
+        let expected = format!(
+            r#"{{"data":{{"zeta":"Query","customer":{{"name":{name},"id":{id},"country":{country},"createdAt":{name},"contacts":[{contacts}],"licenses":[{licenses}]}},"alpha":"Query"}}}}"#,
+            name = customer["name"],
+            id = customer["id"],
+            country = customer["country"],
+            contacts = contacts.join(","),
+            licenses = licenses.join(","),
+        );
+        assert!(!licenses.is_empty() && !contacts.is_empty(), "{text}");
+        assert_eq!(text, expected, "{backend:?}");
+    }
 }

@@ -467,3 +467,129 @@ async fn statements_per_customer_list_do_not_grow_with_the_page() {
         );
     }
 }
+
+/// POSTs `query` as an admin under a fixed request id; returns the status and the body as
+/// text (the order of its keys is part of what is checked).
+async fn post_text(gateway: &Gateway, query: &str, variables: Value) -> (u16, String) {
+    let response = gateway
+        .client()
+        .post(gateway.url("/graphql"))
+        .header("authorization", gateway.admin_authorization())
+        .header("accept", "application/graphql-response+json")
+        .header("x-request-id", "req-12")
+        .json(&json!({"query": query, "variables": variables}))
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// Asserts the whole body, key order included: `expected` is compact JSON written in the
+/// order the spec gives (the selection set's).
+async fn assert_body(gateway: &Gateway, query: &str, expected: &str) {
+    let (status, body) = post_text(gateway, query, json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, expected, "{query}");
+}
+
+#[tokio::test]
+async fn field_errors_answer_null_and_propagate_to_the_nearest_nullable_parent() {
+    for backend in backends() {
+        let gateway = Gateway::start(backend).await;
+        let id = insert_customer(&gateway, "Acme Inc").await;
+
+        // A nullable object field failing on its argument: `null` in its place, the error
+        // with its path; the sibling keeps its place.
+        assert_body(
+            &gateway,
+            r#"{ customer(id: "abc") { name } __typename }"#,
+            r#"{"data":{"customer":null,"__typename":"Query"},"errors":[{"message":"`abc` is not a valid customer id: ids are whole numbers","locations":[{"line":1,"column":3}],"path":["customer"],"extensions":{"code":"BAD_USER_INPUT"}}]}"#,
+        )
+        .await;
+
+        // A non-null list failing nulls its nullable parent, not just itself.
+        let query = format!(
+            r#"{{ customer(id: "{id}") {{ name licenses(filter: {{expiringWithinDays: -5}}) {{ id }} }} }}"#
+        );
+        let (_, body) = post_text(&gateway, &query, json!({})).await;
+        let parsed: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(parsed["data"], json!({"customer": null}), "{body}");
+        assert_eq!(
+            parsed["errors"][0]["path"],
+            json!(["customer", "licenses"]),
+            "{body}"
+        );
+        assert_eq!(parsed["errors"].as_array().unwrap().len(), 1, "{body}");
+
+        // Non-null all the way up (a list item, its list, the connection, the root field):
+        // `data` itself is null.
+        let (_, body) = post_text(
+            &gateway,
+            "{ customers { nodes { name licenses(filter: {expiringWithinDays: -5}) { id } } } }",
+            json!({}),
+        )
+        .await;
+        let parsed: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(parsed["data"], Value::Null, "{body}");
+        assert!(body.starts_with(r#"{"data":null,"errors":["#), "{body}");
+        assert_eq!(
+            parsed["errors"][0]["path"],
+            json!(["customers", "nodes", 0, "licenses"]),
+            "{body}"
+        );
+
+        // A non-null root field failing: `data` is null.
+        let (_, body) = post_text(
+            &gateway,
+            "{ customers(first: 1000) { totalCount } }",
+            json!({}),
+        )
+        .await;
+        let parsed: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(parsed["data"], Value::Null, "{body}");
+        assert_eq!(error_codes(&parsed), ["PAGE_TOO_LARGE"], "{body}");
+        assert_eq!(parsed["errors"][0]["path"], json!(["customers"]), "{body}");
+
+        // Database failures: a nullable object is null, a non-null list nulls its parent;
+        // what did not fail keeps its value and place.
+        use sea_orm::ConnectionTrait;
+        gateway
+            .state
+            .db
+            .execute_unprepared("ALTER TABLE licenses RENAME TO licenses_gone")
+            .await
+            .unwrap();
+        let internal = r#""extensions":{"code":"INTERNAL_SERVER_ERROR"}"#;
+        let message = "internal error: the license database could not answer; see the gateway log (request id req-12)";
+        assert_body(
+            &gateway,
+            &format!(r#"{{ customer(id: "{id}") {{ name activeLicense {{ id }} id }} }}"#),
+            &format!(
+                r#"{{"data":{{"customer":{{"name":"Acme Inc","activeLicense":null,"id":"{id}"}}}},"errors":[{{"message":"{message}","locations":[{{"line":1,"column":{col}}}],"path":["customer","activeLicense"],{internal}}}]}}"#,
+                col = 27 + id.to_string().len()
+            ),
+        )
+        .await;
+        let (_, body) = post_text(
+            &gateway,
+            &format!(r#"{{ customer(id: "{id}") {{ name licenses {{ id }} }} __typename }}"#),
+            json!({}),
+        )
+        .await;
+        let parsed: Value = serde_json::from_str(&body).unwrap();
+        assert!(
+            body.starts_with(r#"{"data":{"customer":null,"__typename":"Query"},"errors":["#),
+            "{body}"
+        );
+        assert_eq!(
+            parsed["errors"][0]["path"],
+            json!(["customer", "licenses"]),
+            "{body}"
+        );
+        assert_eq!(
+            error_codes(&parsed),
+            ["INTERNAL_SERVER_ERROR"],
+            "{backend:?}: {body}"
+        );
+    }
+}

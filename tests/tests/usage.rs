@@ -519,3 +519,114 @@ async fn a_spoofed_ping_shows_no_other_customers_usage() {
         );
     }
 }
+
+/// `_service { sdl }` of a subgraph endpoint, asked with `authorization`.
+async fn subgraph_sdl(url: &str, authorization: &str) -> String {
+    let response: Value = reqwest::Client::new()
+        .post(url)
+        .header("authorization", authorization)
+        .json(&json!({"query": "{ _service { sdl } }"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    response["data"]["_service"]["sdl"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no SDL from {url}: {response}"))
+        .to_owned()
+}
+
+/// `tests/composition`, with its pinned packages installed (`npm ci` from the lockfile when
+/// they are not there yet, so the suite's one command is enough on a clean clone).
+fn composition_dir() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("composition");
+    if !dir
+        .join("node_modules/@apollo/composition/package.json")
+        .exists()
+    {
+        let status = std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--prefer-offline"])
+            .current_dir(&dir)
+            .status()
+            .unwrap_or_else(|e| panic!("npm is needed to check composition: {e}"));
+        assert!(status.success(), "npm ci in {} failed", dir.display());
+    }
+    dir
+}
+
+/// The two subgraphs compose into one supergraph under Apollo Federation 2 composition
+/// (`@apollo/composition`, pinned in tests/composition/package-lock.json).
+#[tokio::test]
+async fn the_gateway_and_the_version_service_compose_into_a_supergraph() {
+    let (gateway, version) = pair(Backend::Sqlite).await;
+    let gateway_sdl = subgraph_sdl(&gateway.url("/graphql"), &gateway.admin_authorization()).await;
+    let version_sdl =
+        subgraph_sdl(&version.graphql_url(), &format!("Bearer {SERVICE_TOKEN}")).await;
+    let scratch = std::env::temp_dir().join(format!("compose-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let gateway_file = scratch.join("gateway.graphql");
+    let version_file = scratch.join("version.graphql");
+    std::fs::write(&gateway_file, &gateway_sdl).unwrap();
+    std::fs::write(&version_file, &version_sdl).unwrap();
+
+    let dir = composition_dir();
+    let output = std::process::Command::new("node")
+        .arg(dir.join("compose.mjs"))
+        .arg(format!("licenses={}", gateway_file.display()))
+        .arg(format!("versions={}", version_file.display()))
+        .current_dir(&dir)
+        .output()
+        .unwrap_or_else(|e| panic!("node is needed to check composition: {e}"));
+    let _ = std::fs::remove_dir_all(&scratch);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let result: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(result["ok"], true, "composition failed: {result:#}");
+    let supergraph = result["supergraph"].as_str().unwrap();
+    // Both subgraphs' fields are in the supergraph, joined on the shared entities.
+    for field in [
+        "reportingHosts",
+        "latestUsagePing",
+        "licenseMd5",
+        "usersCount",
+    ] {
+        assert!(supergraph.contains(field), "{field} missing: {supergraph}");
+    }
+}
+
+/// An upstream failure in the middle of a selection: each usage field is `null` in its place
+/// with its own error, the license fields around it keep their values and places.
+#[tokio::test]
+async fn usage_fields_are_null_in_place_when_the_version_service_fails() {
+    let (url, _) = misbehaving(Misbehaviour::ServerError).await;
+    let gateway = gateway_with_upstream(url, 1000, 0).await;
+    let response = gateway
+        .client()
+        .post(gateway.url("/graphql"))
+        .header("authorization", gateway.admin_authorization())
+        .json(&json!({"query": r#"{ hostname(name: "gitlab.acmeinc.com") { name lastUsagePingAt usagePings(last: 1) { recordedAt } known } }"#}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body = response.text().await.unwrap();
+    let message = "the version service is unavailable: HTTP status 500 Internal Server Error";
+    let error = |column: u32, field: &str| {
+        format!(
+            r#"{{"message":"{message}","locations":[{{"line":1,"column":{column}}}],"path":["hostname","{field}"],"extensions":{{"code":"UPSTREAM_UNAVAILABLE"}}}}"#
+        )
+    };
+    assert_eq!(
+        body,
+        format!(
+            r#"{{"data":{{"hostname":{{"name":"gitlab.acmeinc.com","lastUsagePingAt":null,"usagePings":null,"known":true}}}},"errors":[{},{}]}}"#,
+            error(47, "lastUsagePingAt"),
+            error(63, "usagePings")
+        )
+    );
+}

@@ -3,11 +3,14 @@
 //!
 //! The dashboard loads nothing from other hosts, which its Content-Security-Policy enforces.
 //! The explorer loads GraphiQL and React from `[gateway.explorer] asset_base_url`, pinned by
-//! version and Subresource Integrity hash, so a site without internet can host the same files
-//! itself (docs/dashboard.md).
+//! version and Subresource Integrity hash. By default that is the gateway itself: the npm files
+//! are embedded under `/assets/explorer/` (`assets/explorer/`), so the explorer works without
+//! internet; its Content-Security-Policy allows scripts from this origin (and the configured
+//! asset host) only.
 
 use axum::Router;
-use axum::http::{HeaderValue, header};
+use axum::extract::Path;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
@@ -18,14 +21,41 @@ const DASHBOARD_HTML: &str = include_str!("../assets/dashboard.html");
 const DASHBOARD_CSS: &str = include_str!("../assets/dashboard.css");
 const DASHBOARD_JS: &str = include_str!("../assets/dashboard.js");
 const EXPLORER_JS: &str = include_str!("../assets/explorer.js");
+const EXPLORER_CSS: &str = include_str!("../assets/explorer.css");
+
+/// The explorer's npm files, embedded under their `package@version/file` paths (the layout of
+/// [`GRAPHIQL_CSS`] and [`EXPLORER_SCRIPTS`]), served at `/assets/explorer/`.
+const EMBEDDED_EXPLORER_ASSETS: [(&str, &str, &[u8]); 4] = [
+    (
+        "graphiql@3.8.3/graphiql.min.css",
+        "text/css",
+        include_bytes!("../assets/explorer/graphiql@3.8.3/graphiql.min.css"),
+    ),
+    (
+        "react@18.3.1/umd/react.production.min.js",
+        "text/javascript",
+        include_bytes!("../assets/explorer/react@18.3.1/umd/react.production.min.js"),
+    ),
+    (
+        "react-dom@18.3.1/umd/react-dom.production.min.js",
+        "text/javascript",
+        include_bytes!("../assets/explorer/react-dom@18.3.1/umd/react-dom.production.min.js"),
+    ),
+    (
+        "graphiql@3.8.3/graphiql.min.js",
+        "text/javascript",
+        include_bytes!("../assets/explorer/graphiql@3.8.3/graphiql.min.js"),
+    ),
+];
 
 /// Only our own origin, for scripts, styles, images and requests alike.
 const DASHBOARD_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
      img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; \
      frame-ancestors 'none'";
 
-/// The public CDN the explorer's assets come from unless configured otherwise.
-pub const DEFAULT_ASSET_BASE_URL: &str = "https://unpkg.com";
+/// Where the explorer's assets come from unless configured otherwise: the copies embedded in
+/// the gateway.
+pub const DEFAULT_ASSET_BASE_URL: &str = "/assets/explorer";
 
 /// A file the explorer loads, as a path under the asset base URL (unpkg's `package@version/file`
 /// layout) and the SRI hash of its exact bytes as published on npm.
@@ -63,9 +93,9 @@ pub const EXPLORER_SCRIPTS: [ExplorerAsset; 3] = [
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ExplorerConfig {
-    /// Where GraphiQL and React are loaded from: `https://unpkg.com` by default, or a mirror /
-    /// a path on this network with the same `package@version/file` layout (e.g.
-    /// `https://intranet.example/graphiql` or `/static`). The files must be byte-identical to
+    /// Where GraphiQL and React are loaded from: the gateway's embedded copies
+    /// (`/assets/explorer`) by default, or a mirror with the same `package@version/file`
+    /// layout (e.g. `https://unpkg.com` or `https://intranet.example/graphiql`). The files must be byte-identical to
     /// the npm releases: the page pins their integrity hashes.
     pub asset_base_url: String,
 }
@@ -101,6 +131,37 @@ pub fn routes() -> Router<AppState> {
             "/assets/explorer.js",
             get(|| asset("text/javascript", EXPLORER_JS)),
         )
+        .route(
+            "/assets/explorer.css",
+            get(|| asset("text/css", EXPLORER_CSS)),
+        )
+        .route("/assets/explorer/{*file}", get(explorer_asset))
+}
+
+/// `GET /assets/explorer/{package@version/file}`: an embedded npm file of the explorer.
+async fn explorer_asset(Path(file): Path<String>) -> Response {
+    let Some((_, content_type, body)) = EMBEDDED_EXPLORER_ASSETS
+        .iter()
+        .find(|(path, _, _)| *path == file)
+    else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            // The path names the exact version: it never changes.
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=31536000, immutable"),
+            ),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+        ],
+        *body,
+    )
+        .into_response()
 }
 
 /// `GET /`: the dashboard.
@@ -139,9 +200,51 @@ async fn asset(content_type: &'static str, body: &'static str) -> Response {
         .into_response()
 }
 
-/// The GraphiQL explorer, pointed at this gateway's endpoint, its assets loaded from
+/// The GraphiQL explorer page with its Content-Security-Policy: scripts and styles from this
+/// origin and the asset host only, requests to this origin only, no inline script.
+pub fn explorer(config: &ExplorerConfig) -> Response {
+    let mut response = explorer_page(config).into_response();
+    let headers = response.headers_mut();
+    if let Ok(csp) = HeaderValue::from_str(&explorer_csp(config)) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    response
+}
+
+/// The explorer's policy. GraphiQL sets `style` attributes as it lays out its panes (hence
+/// `'unsafe-inline'` for styles only); its fonts and icons are `data:` URLs in its stylesheet.
+fn explorer_csp(config: &ExplorerConfig) -> String {
+    let host = asset_origin(config.base())
+        .map(|origin| format!(" {origin}"))
+        .unwrap_or_default();
+    format!(
+        "default-src 'none'; script-src 'self'{host}; style-src 'self'{host} 'unsafe-inline'; \
+         font-src 'self'{host} data:; img-src 'self' data:; connect-src 'self'; \
+         base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
+}
+
+/// `scheme://host[:port]` of an absolute asset base URL; `None` for a path on this origin (or
+/// anything that could not be a CSP source, which then simply does not load).
+fn asset_origin(base: &str) -> Option<String> {
+    let (scheme, rest) = base.split_once("://")?;
+    let authority = rest.split('/').next()?;
+    let valid = matches!(scheme, "http" | "https")
+        && !authority.is_empty()
+        && authority
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    valid.then(|| format!("{scheme}://{authority}"))
+}
+
+/// The explorer page itself, pointed at this gateway's endpoint, its assets loaded from
 /// `config.asset_base_url` with pinned integrity hashes.
-pub fn explorer(config: &ExplorerConfig) -> Html<String> {
+fn explorer_page(config: &ExplorerConfig) -> Html<String> {
     let base = escape(config.base());
     let mut tags = format!(
         "<link rel=\"stylesheet\" href=\"{base}/{}\" integrity=\"{}\" crossorigin=\"anonymous\">\n",
@@ -160,12 +263,7 @@ pub fn explorer(config: &ExplorerConfig) -> Html<String> {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>licensedot explorer</title>
-<style>
-  html, body {{ height: 100%; margin: 0; }}
-  #graphiql {{ height: 100vh; }}
-  #explorer-missing {{ max-width: 40rem; margin: 3rem auto; padding: 0 1rem;
-    font: 15px/1.5 system-ui, sans-serif; color: #1d2330; }}
-</style>
+<link rel="stylesheet" href="/assets/explorer.css">
 {tags}<script src="/assets/explorer.js" defer></script>
 </head>
 <body>
@@ -193,7 +291,7 @@ mod tests {
         let config = ExplorerConfig {
             asset_base_url: "https://intranet.example/static/".to_owned(),
         };
-        let page = explorer(&config).0;
+        let page = explorer_page(&config).0;
         for asset in EXPLORER_SCRIPTS.iter().chain([&GRAPHIQL_CSS]) {
             let tag = format!(
                 "https://intranet.example/static/{}\" integrity=\"{}\" crossorigin=\"anonymous\"",
@@ -210,8 +308,62 @@ mod tests {
         let config = ExplorerConfig {
             asset_base_url: "/x\"><script>alert(1)</script>".to_owned(),
         };
-        let page = explorer(&config).0;
+        let page = explorer_page(&config).0;
         assert!(!page.contains("<script>alert"));
+    }
+
+    #[test]
+    fn the_embedded_explorer_assets_are_the_pinned_ones() {
+        use sha2::{Digest, Sha384};
+        for asset in EXPLORER_SCRIPTS.iter().chain([&GRAPHIQL_CSS]) {
+            let (_, _, body) = EMBEDDED_EXPLORER_ASSETS
+                .iter()
+                .find(|(path, _, _)| *path == asset.path)
+                .unwrap_or_else(|| panic!("{} is not embedded", asset.path));
+            let digest = base64_encode(&Sha384::digest(body));
+            assert_eq!(
+                format!("sha384-{digest}"),
+                asset.integrity,
+                "{}",
+                asset.path
+            );
+        }
+    }
+
+    /// Standard base64 (the SRI encoding), without a dependency for one test.
+    fn base64_encode(bytes: &[u8]) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let n =
+                chunk.iter().fold(0u32, |n, b| (n << 8) | u32::from(*b)) << (8 * (3 - chunk.len()));
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_explorer_policy_allows_this_origin_and_the_asset_host_only() {
+        let embedded = explorer_csp(&ExplorerConfig::default());
+        assert!(embedded.contains("script-src 'self';"), "{embedded}");
+        assert!(!embedded.contains("unsafe-eval"));
+        let mirror = explorer_csp(&ExplorerConfig {
+            asset_base_url: "https://intranet.example:8443/static/".to_owned(),
+        });
+        assert!(
+            mirror.contains("script-src 'self' https://intranet.example:8443;"),
+            "{mirror}"
+        );
+        let hostile = explorer_csp(&ExplorerConfig {
+            asset_base_url: "https://x; script-src *".to_owned(),
+        });
+        assert!(hostile.contains("script-src 'self';"), "{hostile}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Running the GraphQL requests of one HTTP request against the schema: each gets its own
 //! loaders and request facts, all share the caller's context and the request's deadline.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -9,7 +10,8 @@ use auth::Viewer;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode};
 use chrono::Utc;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::value::RawValue;
 use tokio::time::Instant as Deadline;
 
 use super::{Refused, http_codes};
@@ -18,9 +20,12 @@ use crate::graphql::loaders::Loaders;
 use crate::limits::{RequestFacts, code_of, coded, codes};
 use crate::state::AppState;
 
-/// One executed operation, ready to serialise.
+/// One executed operation, serialised.
 pub(super) struct Outcome {
-    pub body: Value,
+    /// The JSON body, written straight from async-graphql's ordered maps: a detour through
+    /// `serde_json::Value` (a sorted map without serde_json's `preserve_order`) would put the
+    /// fields in alphabetical order instead of the selection set's.
+    pub body: Box<RawValue>,
     /// Every error was raised before execution (parse, validation, limits, persisted
     /// queries): `data` is left out, and `application/graphql-response+json` gets 400.
     pub before_execution: bool,
@@ -112,10 +117,9 @@ async fn execute(
         ensure_code(error, request_id);
     }
     let codes: Vec<String> = response.errors.iter().filter_map(code_of).collect();
-    let before_execution = !codes.is_empty()
-        && codes
-            .iter()
-            .all(|c| codes::BEFORE_EXECUTION.contains(&c.as_str()));
+    // A request that never started executing (parse, validation, limits, variables,
+    // persisted queries) is a request error.
+    let before_execution = !response.errors.is_empty() && !facts.was_executed();
     let method_not_allowed = codes.iter().any(|c| c == codes::METHOD_NOT_ALLOWED);
     let code_refs: Vec<&str> = codes.iter().map(String::as_str).collect();
     let operation = facts.operation();
@@ -123,13 +127,7 @@ async fn execute(
         .metrics
         .record_graphql(operation.as_deref(), started.elapsed(), &code_refs);
 
-    let mut body = serde_json::to_value(&response).unwrap_or_else(|_| json!({}));
-    if before_execution {
-        // The spec: a request that fails before execution has no `data` entry.
-        if let Some(object) = body.as_object_mut() {
-            object.remove("data");
-        }
-    }
+    let body = serialize(&response, before_execution);
     Outcome {
         body,
         before_execution,
@@ -170,4 +168,29 @@ fn ensure_code(error: &mut ServerError, request_id: &str) {
     error.message = generic.message;
     error.extensions = generic.extensions;
     error.source = None;
+}
+
+/// The response body as the spec shapes it: `data` (left out when the request failed before
+/// execution), then `errors` and `extensions` when there are any.
+#[derive(Serialize)]
+struct Body<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a async_graphql::Value>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    errors: &'a [ServerError],
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    extensions: &'a BTreeMap<String, async_graphql::Value>,
+}
+
+fn serialize(response: &async_graphql::Response, before_execution: bool) -> Box<RawValue> {
+    let body = Body {
+        data: (!before_execution).then_some(&response.data),
+        errors: &response.errors,
+        extensions: &response.extensions,
+    };
+    serde_json::value::to_raw_value(&body).unwrap_or_else(|error| {
+        // Not expected (every key is a string); answered as `null` rather than a panic.
+        tracing::error!(%error, "a GraphQL response could not be serialised");
+        RawValue::NULL.to_owned()
+    })
 }

@@ -24,7 +24,6 @@ use axum::Extension;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::Value;
 use tokio::time::Instant as Deadline;
 
 use self::execute::{Outcome, execute_all};
@@ -44,7 +43,7 @@ pub mod http_codes {
     pub const OVERLOADED: &str = "SERVICE_OVERLOADED";
     pub const TIMEOUT: &str = "REQUEST_TIMEOUT";
     pub const INTERNAL: &str = "INTERNAL_SERVER_ERROR";
-    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+    pub const BAD_USER_INPUT: &str = crate::limits::codes::BAD_USER_INPUT;
 }
 
 /// `POST /graphql`. The caller's [`Viewer`] was put in by `authn::require`.
@@ -205,8 +204,8 @@ fn shape_response(
     media: Media,
 ) -> Result<Response, Refused> {
     if is_batch {
-        let bodies: Vec<Value> = outcomes.into_iter().map(|o| o.body).collect();
-        return Ok(respond(StatusCode::OK, media, Value::Array(bodies)));
+        let bodies: Vec<_> = outcomes.into_iter().map(|o| o.body).collect();
+        return Ok(respond(StatusCode::OK, media, bodies));
     }
     let Some(outcome) = outcomes.into_iter().next() else {
         return Err(Refused::new(

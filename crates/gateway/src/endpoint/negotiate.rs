@@ -4,7 +4,7 @@
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// `application/graphql-response+json`.
 pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -86,7 +86,7 @@ pub(super) fn refusal(status: StatusCode, media: Media, code: &str, message: &st
 }
 
 /// A GraphQL response body, written in the negotiated media type.
-pub(super) fn respond(status: StatusCode, media: Media, body: Value) -> Response {
+pub(super) fn respond(status: StatusCode, media: Media, body: impl serde::Serialize) -> Response {
     let bytes = serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec());
     let mut response = (status, Body::from(bytes)).into_response();
     response

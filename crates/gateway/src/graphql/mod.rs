@@ -3,9 +3,11 @@
 
 pub mod context;
 pub mod errors;
+pub mod field_errors;
 pub mod loaders;
 pub mod prefetch;
 pub mod query;
+pub mod selection_order;
 pub mod types;
 pub mod usage;
 
@@ -32,7 +34,11 @@ pub fn build_schema() -> GatewaySchema {
 }
 
 fn builder() -> SchemaBuilder<query::Query, EmptyMutation, EmptySubscription> {
-    Schema::build(query::Query::default(), EmptyMutation, EmptySubscription).enable_federation()
+    Schema::build(query::Query::default(), EmptyMutation, EmptySubscription)
+        .enable_federation()
+        // Every execution, with or without the limits: failed fields answer `null` per the
+        // spec, maps keep the selection order.
+        .extension(field_errors::FieldErrors)
 }
 
 /// The schema as served: [`build_schema`] plus the request limits, the error codes of

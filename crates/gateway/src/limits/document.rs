@@ -5,16 +5,17 @@ use std::collections::HashSet;
 
 use async_graphql::ServerError;
 use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
+    DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
+    SelectionSet,
 };
 
 use super::{coded, codes};
 
-/// Picks the operation `operation_name` names, or the only one.
-pub(super) fn select_operation<'a>(
+/// Picks the operation `operation_name` names, or the only one: its type, name and definition.
+pub(crate) fn select_operation<'a>(
     document: &'a ExecutableDocument,
     operation_name: Option<&str>,
-) -> Result<(OperationType, Option<String>, &'a SelectionSet), ServerError> {
+) -> Result<(OperationType, Option<String>, &'a OperationDefinition), ServerError> {
     let operation = match (&document.operations, operation_name) {
         (DocumentOperations::Single(op), _) => Some((op, None)),
         (DocumentOperations::Multiple(ops), Some(name)) => {
@@ -40,7 +41,7 @@ pub(super) fn select_operation<'a>(
             codes::OPERATION_RESOLUTION,
         ));
     };
-    Ok((op.node.ty, name, &op.node.selection_set.node))
+    Ok((op.node.ty, name, &op.node))
 }
 
 /// Fields at the root of `set`, fragments expanded (each fragment once, so a fragment cycle,
@@ -112,7 +113,8 @@ mod tests {
              fragment F on Query { c: license(id: 1) { id } hostname(name: \"x\") { name } }",
         );
         assert_eq!(aliases(&doc), 3);
-        let (_, _, root) = select_operation(&doc, None).unwrap();
+        let (_, _, operation) = select_operation(&doc, None).unwrap();
+        let root = &operation.selection_set.node;
         assert_eq!(root_fields(&doc, root, &mut HashSet::new()), 4);
     }
 

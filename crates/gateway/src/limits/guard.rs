@@ -3,16 +3,18 @@
 //! endpoint.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextPrepareRequest,
     NextValidation,
 };
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
-use async_graphql::{Request, ServerError, ServerResult, ValidationResult, Variables};
+use async_graphql::{Request, Response, ServerError, ServerResult, ValidationResult, Variables};
 
 use super::document::{aliases, root_fields, select_operation};
+use super::variables::check_variables;
 use super::{LimitsConfig, codes};
 use crate::persisted::PersistedQueries;
 
@@ -44,6 +46,27 @@ fn with_code(mut error: ServerError, code: &str) -> ServerError {
     error
 }
 
+/// A parse error's message on one line. The parser answers with pest's multi-line diagnostic
+/// (an arrow, the source line, a caret, then `= expected ...`); where it points is already in
+/// `locations`, so only what was expected is kept.
+fn one_line(message: &str) -> String {
+    let expected = message
+        .lines()
+        .map(str::trim)
+        .find_map(|line| line.strip_prefix("= "));
+    match expected {
+        Some(expected) => format!("Syntax error: {expected}"),
+        None => message
+            .lines()
+            .map(str::trim)
+            .find(|line| !line.is_empty())
+            .map_or_else(
+                || "Syntax error".to_owned(),
+                |line| format!("Syntax error: {line}"),
+            ),
+    }
+}
+
 /// What the endpoint and the extension tell each other about one request, put in as request
 /// data by the endpoint.
 #[derive(Debug, Default)]
@@ -54,9 +77,17 @@ pub struct RequestFacts {
     pub operation_name: Option<String>,
     /// The operation that was selected from the document, once parsed.
     pub selected: Mutex<Option<(OperationType, Option<String>)>>,
+    /// Execution started: the request passed parsing, validation, the limits and the
+    /// variables. Errors of a request that never got here are request errors (no `data`).
+    pub executed: AtomicBool,
 }
 
 impl RequestFacts {
+    /// Whether execution started (see [`RequestFacts::executed`]).
+    pub fn was_executed(&self) -> bool {
+        self.executed.load(Ordering::Acquire)
+    }
+
     /// The selected operation's name, for metrics and logs.
     pub fn operation(&self) -> Option<String> {
         self.selected
@@ -129,12 +160,17 @@ impl Extension for GuardExtension {
                     codes::TOO_DEEP,
                 )
             } else {
-                with_code(error, codes::PARSE_FAILED)
+                let message = one_line(&error.message);
+                with_code(ServerError { message, ..error }, codes::PARSE_FAILED)
             }
         })?;
         let facts = ctx.data_opt::<Arc<RequestFacts>>();
-        let (ty, name, root) =
+        let (ty, name, operation) =
             select_operation(&document, facts.and_then(|f| f.operation_name.as_deref()))?;
+        let root = &operation.selection_set.node;
+        // Before anything runs: a missing required variable is the caller's request error,
+        // not a field error (GraphQL over HTTP).
+        check_variables(operation, variables)?;
         if let Some(facts) = facts {
             if facts.is_get && ty != OperationType::Query {
                 return Err(coded(
@@ -193,5 +229,18 @@ impl Extension for GuardExtension {
                 })
                 .collect()
         })
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        // async-graphql calls this only once the request is ready to run.
+        if let Some(facts) = ctx.data_opt::<Arc<RequestFacts>>() {
+            facts.executed.store(true, Ordering::Release);
+        }
+        next.run(ctx, operation_name).await
     }
 }

@@ -8,15 +8,18 @@
 
 mod document;
 mod guard;
+mod variables;
 
 use serde::Deserialize;
 
 use crate::persisted::PersistedQueriesConfig;
 
+pub(crate) use self::document::select_operation;
 pub use self::guard::{Guard, RequestFacts, code_of, coded};
 
-/// Stable codes of errors raised before execution. A response carrying one of them was not
-/// executed: it has no `data`, and gets 400 under `application/graphql-response+json`.
+/// Stable codes of errors raised before execution (and `BAD_USER_INPUT`, also a field error).
+/// A request refused before execution has no `data`, and gets 400 under
+/// `application/graphql-response+json` (the endpoint knows from `RequestFacts::executed`).
 pub mod codes {
     pub const PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
     pub const VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
@@ -27,33 +30,16 @@ pub mod codes {
     pub const TOO_MANY_ROOT_FIELDS: &str = "TOO_MANY_ROOT_FIELDS";
     pub const TOO_LARGE: &str = "REQUEST_TOO_LARGE";
     pub const BAD_REQUEST: &str = "BAD_REQUEST";
+    /// A value the caller can fix: a missing variable here, a bad argument during execution.
+    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
     pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
     pub const PQ_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
     pub const PQ_NOT_SUPPORTED: &str = "PERSISTED_QUERY_NOT_SUPPORTED";
     pub const PQ_HASH_MISMATCH: &str = "PERSISTED_QUERY_HASH_MISMATCH";
     pub const PQ_NOT_IN_LIST: &str = "PERSISTED_QUERY_NOT_IN_LIST";
     pub const NOT_IN_SAFELIST: &str = "QUERY_NOT_IN_SAFELIST";
-    /// The answer is larger than `max_response_bytes` (after execution, so not listed below).
+    /// The answer is larger than `max_response_bytes` (after execution).
     pub const RESPONSE_TOO_LARGE: &str = "RESPONSE_TOO_LARGE";
-
-    /// Codes that mean "refused before execution".
-    pub const BEFORE_EXECUTION: &[&str] = &[
-        PARSE_FAILED,
-        VALIDATION_FAILED,
-        OPERATION_RESOLUTION,
-        TOO_DEEP,
-        TOO_COMPLEX,
-        TOO_MANY_ALIASES,
-        TOO_MANY_ROOT_FIELDS,
-        TOO_LARGE,
-        BAD_REQUEST,
-        METHOD_NOT_ALLOWED,
-        PQ_NOT_FOUND,
-        PQ_NOT_SUPPORTED,
-        PQ_HASH_MISMATCH,
-        PQ_NOT_IN_LIST,
-        NOT_IN_SAFELIST,
-    ];
 }
 
 /// `[gateway.limits]`. Every limit has a default that lets the dashboard and the explorer

@@ -53,8 +53,9 @@ impl Query {
         prime::prime(ctx, loaders(ctx)?).await?;
         Ok(License {
             id,
-            license_md5,
-            license_sha256,
+            // A representation may leave them out: then the license matches by id only.
+            license_md5: license_md5.unwrap_or_default(),
+            license_sha256: license_sha256.unwrap_or_default(),
         })
     }
 }

@@ -24,11 +24,13 @@ impl Hostname {
     }
 
     /// When the newest usage ping of this host was recorded; null when it never pinged.
+    #[graphql(shareable)]
     async fn last_usage_ping_at(&self) -> Option<DateTime<Utc>> {
         Some(self.host.last_ping_at)
     }
 
     /// The newest usage ping of this host (by the time it was recorded).
+    #[graphql(shareable)]
     async fn latest_usage_ping(
         &self,
         ctx: &Context<'_>,
@@ -37,6 +39,7 @@ impl Hostname {
     }
 
     /// The `last` newest usage pings of this host, newest first (at most 100).
+    #[graphql(shareable)]
     async fn usage_pings(
         &self,
         ctx: &Context<'_>,
@@ -68,27 +71,28 @@ impl Hostname {
 pub struct License {
     /// The license's id in the license database.
     pub id: ID,
-    /// MD5 of the license file, provided by the license subgraph.
+    /// MD5 of the license file, provided by the license subgraph (non-null there, so
+    /// non-null here: an `@external` field must have the owner's type to compose).
     #[graphql(external)]
-    pub license_md5: Option<String>,
+    pub license_md5: String,
     /// SHA-256 of the license file, provided by the license subgraph.
     #[graphql(external)]
-    pub license_sha256: Option<String>,
+    pub license_sha256: String,
 }
 
 #[ComplexObject]
 impl License {
     /// The hosts whose usage pings carry this license (by id, md5 or sha256), by hostname, each
     /// described by those pings only.
-    #[graphql(requires = "licenseMd5 licenseSha256")]
+    #[graphql(requires = "licenseMd5 licenseSha256", shareable)]
     async fn reporting_hosts(
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Vec<ReportingHost>> {
         let key = LicenseKey {
             id: self.id.parse().ok(),
-            md5: self.license_md5.clone().filter(|s| !s.is_empty()),
-            sha256: self.license_sha256.clone().filter(|s| !s.is_empty()),
+            md5: Some(self.license_md5.clone()).filter(|s| !s.is_empty()),
+            sha256: Some(self.license_sha256.clone()).filter(|s| !s.is_empty()),
         };
         let hosts = loaders(ctx)?
             .reporting_hosts
@@ -106,7 +110,8 @@ pub struct ReportingHost(Report);
 /// A host whose usage pings carry the license (matched by license id, md5 or sha256). Every
 /// field describes the pings that carry this license only: a ping naming another license (or
 /// sent by anyone else under this host's name) never shows here.
-#[Object]
+// Shareable: the license subgraph (the gateway) serves the same type, filled from here.
+#[Object(shareable)]
 impl ReportingHost {
     /// The host's normalised hostname.
     async fn hostname(&self) -> &str {
@@ -142,7 +147,8 @@ impl ReportingHost {
 pub struct UsagePing(PingSummary);
 
 /// One usage ping: what a self-managed server reported about itself at one time.
-#[Object]
+// Shareable: the license subgraph (the gateway) serves the same type, filled from here.
+#[Object(shareable)]
 impl UsagePing {
     /// When the server recorded the ping.
     async fn recorded_at(&self) -> DateTime<Utc> {

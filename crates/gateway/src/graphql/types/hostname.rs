@@ -97,6 +97,8 @@ impl Hostname {
 
     /// When the server last sent a usage ping; null when it never did (or the version service
     /// could not be asked: see the error).
+    // Shareable (all usage fields): the version subgraph resolves them too; this one asks it.
+    #[graphql(shareable)]
     async fn last_usage_ping_at(&self, ctx: &Context<'_>) -> Result<Option<DateTime<Utc>>> {
         match self.usage(ctx).await? {
             Some(entity) => entity_field(&entity, "lastUsagePingAt"),
@@ -105,6 +107,7 @@ impl Hostname {
     }
 
     /// The server's newest usage ping.
+    #[graphql(shareable)]
     async fn latest_usage_ping(&self, ctx: &Context<'_>) -> Result<Option<UsagePing>> {
         match self.usage(ctx).await? {
             Some(entity) => entity_field(&entity, "latestUsagePing"),
@@ -114,6 +117,7 @@ impl Hostname {
 
     /// The server's usage pings, newest first: the last `last` of them (1 to 100, default 10).
     /// Null, with an error, when the version service cannot be asked.
+    #[graphql(shareable)]
     async fn usage_pings(
         &self,
         ctx: &Context<'_>,

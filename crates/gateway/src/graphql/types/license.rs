@@ -183,6 +183,7 @@ impl License {
     /// The servers whose usage pings carry this license (matched by id, MD5 or SHA-256), each
     /// marked as attached to the license or not. Null, with an error, when the version service
     /// cannot be asked; the rest of the license still resolves.
+    #[graphql(shareable)]
     async fn reporting_hosts(&self, ctx: &Context<'_>) -> Result<Option<Vec<ReportingHost>>> {
         let Some(reported) = self.reported(ctx).await? else {
             return Ok(Some(Vec::new()));

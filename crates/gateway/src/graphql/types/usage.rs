@@ -11,7 +11,10 @@ use serde_json::Value;
 use crate::upstream::UpstreamError;
 
 /// One usage ping: what a server reported about itself at one moment (sent weekly).
+// Shareable: the version subgraph serves the same type (this one is filled from it), so a
+// supergraph may plan either.
 #[derive(SimpleObject, Deserialize, Clone, Debug)]
+#[graphql(shareable)]
 #[serde(rename_all = "camelCase")]
 pub struct UsagePing {
     /// When the server recorded the ping.
@@ -85,7 +88,9 @@ pub struct ReportingHostData {
 /// license (the case of a customer's server nobody knew the name of). Everything here comes
 /// from the pings that carry this license only: a ping that names another license, even one
 /// sent under the same server name, never shows here.
+// Shareable, like `UsagePing`.
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(shareable)]
 pub struct ReportingHost {
     /// The server's name as it reports it (normalised).
     pub name: String,

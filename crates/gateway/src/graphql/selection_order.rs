@@ -1,0 +1,141 @@
+//! Puts the keys of every response map in the order of the query's selection set (the spec's
+//! CollectFields order).
+//!
+//! async-graphql resolves the fields of an object concurrently and inserts each into the map
+//! when it completes, so a field that waits on a loader can land after one selected later. This
+//! pass walks the executed operation and the answer together and reorders each map: a key's
+//! place is its first occurrence in the selection set, fragments expanded where they are
+//! written.
+//!
+//! Type conditions are not evaluated: a key selected only in a fragment that does not apply is
+//! simply absent from the map, so it takes no place. Only a document that selects the same keys
+//! in different orders in fragments on different types can be ordered after the other fragment.
+
+use std::collections::HashSet;
+
+use async_graphql::Name;
+use async_graphql::Value;
+use async_graphql::indexmap::IndexMap;
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+
+/// Reorders `value` (the answer to `set`) and everything under it.
+pub fn reorder(document: &ExecutableDocument, set: &SelectionSet, value: &mut Value) {
+    reorder_under(document, &[set], value);
+}
+
+/// The selection sets that apply to one value: the same response key can be selected several
+/// times (`a { x } a { y }`), and its sub-selections merge.
+fn reorder_under(document: &ExecutableDocument, sets: &[&SelectionSet], value: &mut Value) {
+    match value {
+        Value::List(items) => {
+            for item in items {
+                reorder_under(document, sets, item);
+            }
+        }
+        Value::Object(map) => {
+            let mut keys: IndexMap<&Name, Vec<&SelectionSet>> = IndexMap::new();
+            let mut seen = HashSet::new();
+            for set in sets {
+                collect(document, set, &mut keys, &mut seen);
+            }
+            let mut ordered = IndexMap::with_capacity(map.len());
+            for (key, children) in &keys {
+                if let Some(mut child) = map.shift_remove(*key) {
+                    reorder_under(document, children, &mut child);
+                    ordered.insert((*key).clone(), child);
+                }
+            }
+            // Keys the walk does not know (none today) keep their place after the known ones
+            // rather than being dropped.
+            ordered.extend(std::mem::take(map));
+            *map = ordered;
+        }
+        _ => {}
+    }
+}
+
+/// Collects the response keys of `set` in order, with the sub-selections of each; each named
+/// fragment is expanded once per map (validation refuses cycles, this cannot loop anyway).
+fn collect<'a>(
+    document: &'a ExecutableDocument,
+    set: &'a SelectionSet,
+    keys: &mut IndexMap<&'a Name, Vec<&'a SelectionSet>>,
+    seen: &mut HashSet<&'a Name>,
+) {
+    for selection in &set.items {
+        match &selection.node {
+            Selection::Field(field) => keys
+                .entry(&field.node.response_key().node)
+                .or_default()
+                .push(&field.node.selection_set.node),
+            Selection::InlineFragment(fragment) => {
+                collect(document, &fragment.node.selection_set.node, keys, seen);
+            }
+            Selection::FragmentSpread(spread) => {
+                let name = &spread.node.fragment_name.node;
+                if let Some(fragment) = document.fragments.get(name)
+                    && seen.insert(name)
+                {
+                    collect(document, &fragment.node.selection_set.node, keys, seen);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use async_graphql::{Name, Value};
+
+    use super::*;
+    use async_graphql::parser::types::DocumentOperations;
+
+    fn object(entries: &[(&str, Value)]) -> Value {
+        Value::Object(
+            entries
+                .iter()
+                .map(|(k, v)| (Name::new(k), v.clone()))
+                .collect(),
+        )
+    }
+
+    fn keys(value: &Value) -> Vec<String> {
+        match value {
+            Value::Object(map) => map.keys().map(|k| k.to_string()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn maps_follow_the_selection_set_through_fragments_aliases_and_merges() {
+        let document = async_graphql::parser::parse_query(
+            "{ b: x { z y } a ...F x { w } } fragment F on Query { c }",
+        )
+        .unwrap();
+        let DocumentOperations::Single(operation) = &document.operations else {
+            panic!("one operation");
+        };
+        // As async-graphql could hand it over: in the order fields finished.
+        let inner = object(&[("w", Value::Null), ("y", Value::Null), ("z", Value::Null)]);
+        let mut data = object(&[
+            ("x", object(&[("w", Value::Null)])),
+            ("c", Value::Null),
+            ("a", Value::Null),
+            ("b", Value::List(vec![inner.clone(), inner])),
+        ]);
+        reorder(&document, &operation.node.selection_set.node, &mut data);
+        assert_eq!(keys(&data), ["b", "a", "c", "x"]);
+        let Value::Object(map) = &data else {
+            panic!("an object");
+        };
+        let Value::List(items) = &map["b"] else {
+            panic!("a list");
+        };
+        for item in items {
+            // `b` selects only `z y`, so `w` (not selected under `b`) keeps its place after.
+            assert_eq!(keys(item), ["z", "y", "w"]);
+        }
+    }
+}
