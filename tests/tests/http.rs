@@ -1518,6 +1518,7 @@ async fn version_service_ingestion_closes_bodies_that_never_arrive() {
     assert_eq!(stored.status(), 201);
     let _ = stop.send(());
     let _ = task.await;
+}
 
 /// Asserts a request error under `application/graphql-response+json`: 400, no `data`, every
 /// error with `code`; returns the first.

@@ -582,7 +582,12 @@ async fn a_ping_is_stored_once_not_twice() {
     for i in 0..5 {
         // Counters of about 1 MB, nearly the whole body: what a copy of `counts` would double.
         let counts: serde_json::Map<String, serde_json::Value> = (0..40_000)
-            .map(|j| (format!("metric_{j:06}"), serde_json::json!(i * 1_000_000 + j)))
+            .map(|j| {
+                (
+                    format!("metric_{j:06}"),
+                    serde_json::json!(i * 1_000_000 + j),
+                )
+            })
             .collect();
         let mut body = ping(&format!("u{i}"), "big.example", "2026-11-22T00:00:00Z");
         body["counts"] = counts.into();
