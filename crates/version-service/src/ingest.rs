@@ -399,7 +399,11 @@ mod tests {
         let ping =
             parse(ping_with("counts", serde_json::json!({"ci_builds": -1, "x": "y"})).as_bytes())
                 .unwrap();
-        assert!(ping.payload.contains(r#""ci_builds":-1"#), "{}", ping.payload);
+        assert!(
+            ping.payload.contains(r#""ci_builds":-1"#),
+            "{}",
+            ping.payload
+        );
         let ping = parse(ping_with("active_user_count", 0.into()).as_bytes()).unwrap();
         assert_eq!(ping.active_user_count, Some(0));
     }
