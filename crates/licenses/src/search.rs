@@ -44,7 +44,7 @@ impl Search {
             return Ok(None);
         };
         let chars = text.chars().count();
-        if chars < MIN_CHARS || chars > MAX_CHARS {
+        if !(MIN_CHARS..=MAX_CHARS).contains(&chars) {
             return Err(Error::InvalidArgument(format!(
                 "`search` must be {MIN_CHARS} to {MAX_CHARS} characters long, got {chars}"
             )));

@@ -14,7 +14,7 @@ mod routes;
 pub mod store;
 mod usage_data;
 
-use std::{future::Future, net::SocketAddr, sync::Arc};
+use std::{future::Future, sync::Arc};
 
 use axum::{
     Router,
