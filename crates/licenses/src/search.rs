@@ -94,12 +94,14 @@ impl Search {
             // The trigram GIN index of the column answers this LIKE.
             DbBackend::Postgres => column.like(LikeExpr::new(self.like_pattern()).escape(ESCAPE)),
             // FTS5's trigram tokenizer cannot look up fewer than 3 characters: a two-character
-            // text is looked for in the documents themselves.
+            // text is looked for in the documents themselves. (SQLite's lower() folds ASCII
+            // only, so there, and in the rank, other capitals match only as written; FTS5
+            // folds case itself.)
             _ if self.text.chars().count() < 3 => {
                 position(backend, column, Expr::val(self.text.clone())).gt(0)
             }
             _ => {
-                let fts = documents.fts();
+                let fts = documents.fts;
                 let matching = Query::select()
                     .expr(Expr::col("rowid"))
                     .from(fts)
@@ -145,28 +147,22 @@ pub(crate) struct Documents {
     pub table: &'static str,
     /// Its id column, the id of the license or customer described (SQLite's rowid too).
     pub id: &'static str,
-}
-
-impl Documents {
-    /// The FTS5 index of the table (SQLite).
-    fn fts(self) -> &'static str {
-        match self.table {
-            "license_search" => "license_search_fts",
-            _ => "customer_search_fts",
-        }
-    }
+    /// Its FTS5 index (SQLite).
+    pub fts: &'static str,
 }
 
 /// One document per license.
 pub(crate) const LICENSES: Documents = Documents {
     table: "license_search",
     id: "license_id",
+    fts: "license_search_fts",
 };
 
 /// One document per customer.
 pub(crate) const CUSTOMERS: Documents = Documents {
     table: "customer_search",
     id: "customer_id",
+    fts: "customer_search_fts",
 };
 
 #[cfg(test)]
