@@ -9,7 +9,9 @@ pub use sea_orm_migration::prelude::*;
 mod m20261127_000001_create_license_tables;
 mod m20261127_000002_license_search_indexes;
 mod m20261127_100001_create_version_tables;
+mod m20261130_000003_search_documents;
 mod m20261130_100002_usage_read_models;
+mod search_documents;
 pub mod usage_read_models;
 
 /// Migrations of the license database (customers, contacts, licenses, hostnames, add-ons).
@@ -21,6 +23,7 @@ impl MigratorTrait for LicenseMigrator {
         vec![
             Box::new(m20261127_000001_create_license_tables::Migration),
             Box::new(m20261127_000002_license_search_indexes::Migration),
+            Box::new(m20261130_000003_search_documents::Migration),
         ]
     }
 

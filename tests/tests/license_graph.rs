@@ -593,3 +593,197 @@ async fn field_errors_answer_null_and_propagate_to_the_nearest_nullable_parent()
         );
     }
 }
+
+/// `{ <root>(search: $s) { totalCount totalCountIsExact nodes { name } } }` as `token` (the
+/// admin when `None`).
+async fn search_as(gateway: &Gateway, token: Option<&str>, root: &str, text: &str) -> Value {
+    let nodes = if root == "customers" {
+        "nodes { name }"
+    } else {
+        "nodes { customer { name } }"
+    };
+    let query = format!(
+        "query($s: String) {{ {root}(search: $s) {{ totalCount totalCountIsExact {nodes} }} }}"
+    );
+    match token {
+        Some(token) => gateway.query_as(token, &query, json!({"s": text})).await,
+        None => gateway.query(&query, json!({"s": text})).await,
+    }
+}
+
+fn total(response: &Value, root: &str) -> u64 {
+    response["data"][root]["totalCount"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no totalCount in {response}"))
+}
+
+#[tokio::test]
+async fn search_ranks_whole_fields_first_and_follows_every_write() {
+    use entity::{contact, customer};
+    use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
+
+    for backend in backends() {
+        let gateway = seeded_gateway(backend, 3).await;
+        let db = &gateway.state.db;
+        // Inserted substring match first, exact match last: the rank, not the insertion order
+        // (nor the name), decides.
+        let sport = insert_customer(&gateway, "Bigmotorsport").await;
+        insert_customer(&gateway, "Tyrell Motors").await;
+        insert_customer(&gateway, "Motors").await;
+        assert_eq!(
+            names(
+                &search_as(&gateway, None, "customers", "MOTORS").await,
+                "customers"
+            ),
+            vec!["Motors", "Tyrell Motors", "Bigmotorsport"],
+            "{backend:?}: whole field, then a word's start, then anywhere"
+        );
+
+        // A renamed customer is found by its new name only.
+        let mut renamed = customer::Entity::find_by_id(sport)
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap()
+            .into_active_model();
+        renamed.name = Set("Gamma Sport".to_owned());
+        renamed.update(db).await.unwrap();
+        assert_eq!(
+            names(
+                &search_as(&gateway, None, "customers", "motors").await,
+                "customers"
+            ),
+            vec!["Motors", "Tyrell Motors"],
+            "{backend:?}"
+        );
+        assert_eq!(
+            names(
+                &search_as(&gateway, None, "customers", "gamma").await,
+                "customers"
+            ),
+            vec!["Gamma Sport"]
+        );
+
+        // A contact's new e-mail finds its customer and the licenses delivered to it.
+        let jane = contact::Entity::find()
+            .filter(contact::Column::Email.eq("jane.doe@acmeinc.com"))
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut moved = jane.into_active_model();
+        moved.email = Set("jane.roe@acmeinc.com".to_owned());
+        moved.update(db).await.unwrap();
+        let customers = search_as(&gateway, None, "customers", "jane.roe@").await;
+        assert_eq!(
+            names(&customers, "customers"),
+            vec!["Acme Inc"],
+            "{backend:?}"
+        );
+        let licenses = search_as(&gateway, None, "licenses", "jane.roe@").await;
+        assert!(total(&licenses, "licenses") >= 1, "{backend:?}: {licenses}");
+        // A new contact is searchable at once.
+        contact::ActiveModel {
+            customer_id: Set(sport),
+            name: Set("Quentin Quux".to_owned()),
+            email: Set("qq@gammasport.example".to_owned()),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .unwrap();
+        assert_eq!(
+            names(
+                &search_as(&gateway, None, "customers", "quux").await,
+                "customers"
+            ),
+            vec!["Gamma Sport"]
+        );
+    }
+}
+
+#[tokio::test]
+async fn search_text_must_be_2_to_200_characters() {
+    for backend in backends() {
+        let gateway = seeded_gateway(backend, 1).await;
+        for root in ["customers", "licenses"] {
+            for text in ["a".to_owned(), "x".repeat(201), "y".repeat(250_000)] {
+                let response = search_as(&gateway, None, root, &text).await;
+                assert_eq!(
+                    error_codes(&response),
+                    vec!["BAD_USER_INPUT"],
+                    "{backend:?} {root} with {} characters",
+                    text.len()
+                );
+            }
+            // Two characters, 200 characters and blank text (no search) are fine.
+            for text in ["ac".to_owned(), "z".repeat(200), "   ".to_owned()] {
+                let response = search_as(&gateway, None, root, &text).await;
+                assert!(
+                    response["errors"].is_null(),
+                    "{backend:?} {root}: {response}"
+                );
+            }
+        }
+        let two = search_as(&gateway, None, "customers", "ac").await;
+        assert!(names(&two, "customers").contains(&"Acme Inc".to_owned()));
+    }
+}
+
+#[tokio::test]
+async fn total_count_is_exact_up_to_1000_and_says_when_it_is_not() {
+    use sea_orm::EntityTrait;
+
+    for backend in backends() {
+        let gateway = seeded_gateway(backend, 1).await;
+        let many = (0..1001).map(|i| entity::customer::ActiveModel {
+            name: Set(format!("Capped {i:04}")),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        });
+        entity::customer::Entity::insert_many(many)
+            .exec(&gateway.state.db)
+            .await
+            .unwrap();
+        let all = search_as(&gateway, None, "customers", "capped").await;
+        assert_eq!(total(&all, "customers"), 1000, "{backend:?}");
+        assert_eq!(all["data"]["customers"]["totalCountIsExact"], false);
+        let some = search_as(&gateway, None, "customers", "capped 01").await;
+        assert_eq!(total(&some, "customers"), 100, "{backend:?}");
+        assert_eq!(some["data"]["customers"]["totalCountIsExact"], true);
+        // Without a search too: more than 1,000 customers in all.
+        let unsearched = gateway
+            .query("{ customers { totalCount totalCountIsExact } }", json!({}))
+            .await;
+        assert_eq!(unsearched["data"]["customers"]["totalCount"], 1000);
+        assert_eq!(unsearched["data"]["customers"]["totalCountIsExact"], false);
+    }
+}
+
+#[tokio::test]
+async fn a_viewer_cannot_test_guesses_at_masked_fields_by_searching() {
+    for backend in backends() {
+        let gateway = seeded_gateway(backend, 3).await;
+        let viewer = gateway.token(&["viewer"], &[]);
+        for root in ["customers", "licenses"] {
+            // Staff find Acme by the contact's e-mail and name.
+            for text in ["jane.doe@acmeinc.com", "jane doe"] {
+                let staff = search_as(&gateway, None, root, text).await;
+                assert!(total(&staff, root) >= 1, "{backend:?} {root}: {staff}");
+            }
+            // A viewer gets the same answer for the right guess as for a wrong one: nothing.
+            for text in ["jane.doe@acmeinc.com", "jane.dog@acmeinc.com", "jane doe"] {
+                let masked = search_as(&gateway, Some(&viewer), root, text).await;
+                assert_eq!(
+                    total(&masked, root),
+                    0,
+                    "{backend:?} {root} `{text}`: {masked}"
+                );
+            }
+            // What a viewer sees unmasked stays searchable.
+            let company = search_as(&gateway, Some(&viewer), root, "acme inc").await;
+            assert!(total(&company, root) >= 1, "{backend:?} {root}: {company}");
+        }
+    }
+}

@@ -219,8 +219,10 @@ async fn search_floor(env: &Env, text: &str) -> anyhow::Result<()> {
     let today = chrono::Utc::now().date_naive();
     let filter = LicenseFilter::default();
     let page = PageRequest::new(Some(20), None, 20, 100)?;
+    let search = licenses::Search::parse(Some(text), licenses::SearchFields::All)?;
     let page_and_customers = async {
-        let page = licenses::issued::search(db, &scope, Some(text), &filter, today, page).await?;
+        let page =
+            licenses::issued::search(db, &scope, search.as_ref(), &filter, today, page).await?;
         let customer_ids: Vec<i64> = page
             .items
             .iter()
@@ -233,9 +235,12 @@ async fn search_floor(env: &Env, text: &str) -> anyhow::Result<()> {
     };
     let (found, total) = futures::try_join!(
         page_and_customers,
-        licenses::issued::count(db, &scope, Some(text), &filter, today),
+        licenses::issued::count(db, &scope, search.as_ref(), &filter, today),
     )?;
-    anyhow::ensure!(found > 0 && total > 0, "search `{text}` found nothing");
+    anyhow::ensure!(
+        found > 0 && total.count > 0,
+        "search `{text}` found nothing"
+    );
     Ok(())
 }
 

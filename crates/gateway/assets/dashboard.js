@@ -193,6 +193,12 @@
       status.textContent = "";
       return;
     }
+    // The API takes 2 to 200 characters: one letter would match nearly everyone.
+    if ([...text].length < 2) {
+      list.replaceChildren();
+      status.textContent = "Type at least 2 characters.";
+      return;
+    }
     status.textContent = "Searching…";
     try {
       const { data, errors } = await graphql("DashboardSearch", SEARCH_QUERY, { search: text });

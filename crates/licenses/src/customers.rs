@@ -1,76 +1,81 @@
 //! Customers: search with pagination, and batch loads by id.
 
-use entity::{contact, customer, license};
-use sea_orm::sea_query::{Condition, Query, UnionType};
+use entity::customer;
+use sea_orm::sea_query::{Expr, Order, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Select,
 };
 
-use crate::search::{Pattern, contact_matches, licensee_matches};
+use crate::page::{ids_of, in_order};
+use crate::search::{CUSTOMERS, Search};
+use crate::total::{self, Total};
 use crate::{Error, Page, PageRequest, Scope};
 
-/// A customer matches when the text is in its name, in a contact's name or e-mail, or in the
-/// licensee name, e-mail or company of one of its licenses.
-///
-/// Written as `id IN (… UNION … UNION …)` so each branch uses its own trigram index (see
-/// `issued::matching`).
-fn matching(pattern: &Pattern) -> Condition {
-    let by_name = Query::select()
-        .column(customer::Column::Id)
-        .from(customer::Entity)
-        .cond_where(pattern.matches(customer::Column::Name))
-        .to_owned();
-    let by_contact = Query::select()
-        .column(contact::Column::CustomerId)
-        .from(contact::Entity)
-        .cond_where(contact_matches(pattern))
-        .to_owned();
-    let by_licensee = Query::select()
-        .column(license::Column::CustomerId)
-        .from(license::Entity)
-        .cond_where(licensee_matches(pattern))
-        .to_owned();
-    let matching_ids = by_name
+/// The ids of the visible customers whose search document matches: one lookup in the document
+/// index.
+fn matching_ids(backend: DbBackend, scope: &Scope, search: &Search) -> SelectStatement {
+    Query::select()
+        .column((CUSTOMERS.table, CUSTOMERS.id))
+        .from(CUSTOMERS.table)
+        .and_where(search.condition(backend, CUSTOMERS))
+        .and_where(scope.condition_on(Expr::col((CUSTOMERS.table, CUSTOMERS.id))))
         .to_owned()
-        .union(UnionType::Distinct, by_contact)
-        .union(UnionType::Distinct, by_licensee)
-        .to_owned();
-    Condition::all().add(customer::Column::Id.in_subquery(matching_ids))
 }
 
-fn searched(scope: &Scope, search: Option<&str>) -> Select<customer::Entity> {
-    let mut select = customer::Entity::find().filter(scope.condition(customer::Column::Id));
-    if let Some(pattern) = search.and_then(Pattern::new) {
-        select = select.filter(matching(&pattern));
-    }
-    select
+fn visible(scope: &Scope) -> Select<customer::Entity> {
+    customer::Entity::find().filter(scope.condition(customer::Column::Id))
 }
 
-/// One page of the customers matching `search` (all when `None`), by name.
+/// One page of the customers matching `search` (all when `None`): with a search, best matches
+/// first (a whole field, then the start of a field or word, then anywhere), then by name;
+/// without, by name.
 pub async fn search(
     db: &DatabaseConnection,
     scope: &Scope,
-    search: Option<&str>,
+    search: Option<&Search>,
     page: PageRequest,
 ) -> Result<Page<customer::Model>, Error> {
-    let rows = searched(scope, search)
-        .order_by_asc(customer::Column::Name)
-        .order_by_asc(customer::Column::Id)
+    let Some(search) = search else {
+        let rows = visible(scope)
+            .order_by_asc(customer::Column::Name)
+            .order_by_asc(customer::Column::Id)
+            .offset(page.offset)
+            .limit(page.first + 1)
+            .all(db)
+            .await?;
+        return Ok(Page::from_rows(page, rows));
+    };
+    let backend = db.get_database_backend();
+    let ids = matching_ids(backend, scope, search)
+        .order_by_expr(search.rank(backend, CUSTOMERS), Order::Asc)
+        .order_by((CUSTOMERS.table, "name"), Order::Asc)
+        .order_by((CUSTOMERS.table, CUSTOMERS.id), Order::Asc)
         .offset(page.offset)
         .limit(page.first + 1)
+        .to_owned();
+    let ids = ids_of(db, &ids, CUSTOMERS.id).await?;
+    let rows = customer::Entity::find()
+        .filter(customer::Column::Id.is_in(ids.iter().copied()))
         .all(db)
         .await?;
-    Ok(Page::from_rows(page, rows))
+    Ok(Page::from_rows(page, in_order(&ids, rows, |c| c.id)))
 }
 
-/// How many customers match `search`.
+/// How many customers match `search`, exact up to [`crate::total::COUNT_LIMIT`].
 pub async fn count(
     db: &DatabaseConnection,
     scope: &Scope,
-    search: Option<&str>,
-) -> Result<u64, Error> {
-    Ok(searched(scope, search).count(db).await?)
+    search: Option<&Search>,
+) -> Result<Total, Error> {
+    let rows = match search {
+        Some(search) => matching_ids(db.get_database_backend(), scope, search),
+        None => visible(scope)
+            .select_only()
+            .column(customer::Column::Id)
+            .into_query(),
+    };
+    total::capped(db, rows).await
 }
 
 /// The visible customers among `ids`, in no particular order.

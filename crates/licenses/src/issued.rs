@@ -1,56 +1,19 @@
 //! Licenses: search with filters and pagination, and batch loads by id, customer, contact and
-//! hostname. Every list is ordered newest first (issued_at, then id, descending).
+//! hostname. Every list is ordered newest first (issued_at, then id, descending); a search puts
+//! its best matches first.
 
 use chrono::NaiveDate;
-use entity::{contact, customer, license, license_hostname};
-use sea_orm::sea_query::{Condition, Query, UnionType};
+use entity::{license, license_hostname};
+use sea_orm::sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Select,
 };
 
-use crate::search::{Pattern, contact_matches, licensee_matches};
+use crate::page::{ids_of, in_order};
+use crate::search::{LICENSES, Search};
+use crate::total::{self, Total};
 use crate::{Error, LicenseFilter, Page, PageRequest, Scope};
-
-/// A license matches when the text is in its licensee's name, e-mail or company, in its
-/// customer's name, or in its contact's name or e-mail.
-///
-/// Written as `id IN (… UNION … UNION …)` rather than one `OR` of conditions: each branch can
-/// use its own index (the trigram indexes of the text columns, the foreign-key indexes of the
-/// joins), where an `OR` that mixes columns and subqueries makes PostgreSQL scan every license.
-fn matching(pattern: &Pattern) -> Condition {
-    let by_licensee = Query::select()
-        .column(license::Column::Id)
-        .from(license::Entity)
-        .cond_where(licensee_matches(pattern))
-        .to_owned();
-    let customers = Query::select()
-        .column(customer::Column::Id)
-        .from(customer::Entity)
-        .cond_where(pattern.matches(customer::Column::Name))
-        .to_owned();
-    let by_customer = Query::select()
-        .column(license::Column::Id)
-        .from(license::Entity)
-        .cond_where(license::Column::CustomerId.in_subquery(customers))
-        .to_owned();
-    let contacts = Query::select()
-        .column(contact::Column::Id)
-        .from(contact::Entity)
-        .cond_where(contact_matches(pattern))
-        .to_owned();
-    let by_contact = Query::select()
-        .column(license::Column::Id)
-        .from(license::Entity)
-        .cond_where(license::Column::ContactId.in_subquery(contacts))
-        .to_owned();
-    let matching_ids = by_licensee
-        .to_owned()
-        .union(UnionType::Distinct, by_customer)
-        .union(UnionType::Distinct, by_contact)
-        .to_owned();
-    Condition::all().add(license::Column::Id.in_subquery(matching_ids))
-}
 
 fn newest_first(select: Select<license::Entity>) -> Select<license::Entity> {
     select
@@ -58,49 +21,92 @@ fn newest_first(select: Select<license::Entity>) -> Select<license::Entity> {
         .order_by_desc(license::Column::Id)
 }
 
-fn searched(
+/// The visible licenses that pass `filter`, without search.
+fn filtered(scope: &Scope, filter: &LicenseFilter, today: NaiveDate) -> Select<license::Entity> {
+    license::Entity::find()
+        .filter(scope.condition(license::Column::CustomerId))
+        .filter(filter.condition(today))
+}
+
+/// The ids of the visible licenses whose search document matches and that pass `filter`: one
+/// lookup in the document index, the license table only joined in when a filter needs it.
+fn matching_ids(
+    backend: DbBackend,
     scope: &Scope,
-    search: Option<&str>,
+    search: &Search,
     filter: &LicenseFilter,
     today: NaiveDate,
-) -> Select<license::Entity> {
-    let mut select = license::Entity::find()
-        .filter(scope.condition(license::Column::CustomerId))
-        .filter(filter.condition(today));
-    if let Some(pattern) = search.and_then(Pattern::new) {
-        select = select.filter(matching(&pattern));
+) -> SelectStatement {
+    let mut select = Query::select()
+        .column((LICENSES.table, LICENSES.id))
+        .from(LICENSES.table)
+        .and_where(search.condition(backend, LICENSES))
+        .and_where(scope.condition_on(Expr::col((LICENSES.table, "customer_id"))))
+        .to_owned();
+    if *filter != LicenseFilter::default() {
+        let passing = Query::select()
+            .column(license::Column::Id)
+            .from(license::Entity)
+            .cond_where(filter.condition(today))
+            .to_owned();
+        select.and_where(Expr::col((LICENSES.table, LICENSES.id)).in_subquery(passing));
     }
     select
 }
 
-/// One page of the licenses matching `search` and `filter`, newest first.
+/// One page of the licenses matching `search` and `filter`: with a search, best matches first
+/// (a whole field, then the start of a field or word, then anywhere), then newest; without,
+/// newest first.
 pub async fn search(
     db: &DatabaseConnection,
     scope: &Scope,
-    search: Option<&str>,
+    search: Option<&Search>,
     filter: &LicenseFilter,
     today: NaiveDate,
     page: PageRequest,
 ) -> Result<Page<license::Model>, Error> {
     filter.validate()?;
-    let rows = newest_first(searched(scope, search, filter, today))
+    let Some(search) = search else {
+        let rows = newest_first(filtered(scope, filter, today))
+            .offset(page.offset)
+            .limit(page.first + 1)
+            .all(db)
+            .await?;
+        return Ok(Page::from_rows(page, rows));
+    };
+    let backend = db.get_database_backend();
+    let ids = matching_ids(backend, scope, search, filter, today)
+        .order_by_expr(search.rank(backend, LICENSES), Order::Asc)
+        .order_by((LICENSES.table, "issued_at"), Order::Desc)
+        .order_by((LICENSES.table, LICENSES.id), Order::Desc)
         .offset(page.offset)
         .limit(page.first + 1)
+        .to_owned();
+    let ids = ids_of(db, &ids, LICENSES.id).await?;
+    let rows = license::Entity::find()
+        .filter(license::Column::Id.is_in(ids.iter().copied()))
         .all(db)
         .await?;
-    Ok(Page::from_rows(page, rows))
+    Ok(Page::from_rows(page, in_order(&ids, rows, |l| l.id)))
 }
 
-/// How many licenses match `search` and `filter`.
+/// How many licenses match `search` and `filter`, exact up to [`crate::total::COUNT_LIMIT`].
 pub async fn count(
     db: &DatabaseConnection,
     scope: &Scope,
-    search: Option<&str>,
+    search: Option<&Search>,
     filter: &LicenseFilter,
     today: NaiveDate,
-) -> Result<u64, Error> {
+) -> Result<Total, Error> {
     filter.validate()?;
-    Ok(searched(scope, search, filter, today).count(db).await?)
+    let rows = match search {
+        Some(search) => matching_ids(db.get_database_backend(), scope, search, filter, today),
+        None => filtered(scope, filter, today)
+            .select_only()
+            .column(license::Column::Id)
+            .into_query(),
+    };
+    total::capped(db, rows).await
 }
 
 /// The visible licenses among `ids`.

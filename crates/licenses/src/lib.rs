@@ -16,10 +16,13 @@ pub mod page;
 pub mod scope;
 pub mod search;
 pub mod status;
+pub mod total;
 
 pub use db::{StatementCounter, connect};
 pub use error::Error;
 pub use filter::LicenseFilter;
 pub use page::{Cursor, Page, PageRequest};
 pub use scope::Scope;
+pub use search::{Fields as SearchFields, Search};
 pub use status::LicenseStatus;
+pub use total::Total;

@@ -4,6 +4,11 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use std::collections::HashMap;
+
+use sea_orm::sea_query::SelectStatement;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+
 use crate::Error;
 
 /// The position of an item in an ordered result: opaque to callers.
@@ -100,6 +105,26 @@ impl<T> Page<T> {
     }
 }
 
+/// The ids in the first column named `column` of `query`'s rows, in order.
+pub(crate) async fn ids_of(
+    db: &DatabaseConnection,
+    query: &SelectStatement,
+    column: &str,
+) -> Result<Vec<i64>, Error> {
+    let rows = db.query_all(query).await?;
+    Ok(rows
+        .iter()
+        .map(|row| row.try_get::<i64>("", column))
+        .collect::<Result<_, _>>()?)
+}
+
+/// `rows` in the order of `ids` (rows fetched by id come back in any order); rows whose id is
+/// not in `ids` are dropped.
+pub(crate) fn in_order<T>(ids: &[i64], rows: Vec<T>, id: impl Fn(&T) -> i64) -> Vec<T> {
+    let mut by_id: HashMap<i64, T> = rows.into_iter().map(|row| (id(&row), row)).collect();
+    ids.iter().filter_map(|i| by_id.remove(i)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,6 +159,15 @@ mod tests {
                 first: 20,
                 offset: 0
             }
+        );
+    }
+
+    #[test]
+    fn rows_follow_the_order_of_ids() {
+        let rows = vec![(3, 'c'), (1, 'a'), (2, 'b')];
+        assert_eq!(
+            in_order(&[2, 9, 3, 1], rows, |r| r.0),
+            vec![(2, 'b'), (3, 'c'), (1, 'a')]
         );
     }
 

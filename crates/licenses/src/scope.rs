@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use sea_orm::sea_query::{Expr, SimpleExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
 use sea_orm::{ColumnTrait, IntoSimpleExpr};
 
 /// The set of customers visible to a caller.
@@ -26,11 +26,15 @@ impl Scope {
 
     /// A condition restricting `customer_column` to the scope.
     pub fn condition(&self, customer_column: impl ColumnTrait) -> SimpleExpr {
+        self.condition_on(customer_column.into_simple_expr())
+    }
+
+    /// A condition restricting `customer_id` (any expression, such as a column of a table
+    /// without an entity) to the scope.
+    pub fn condition_on(&self, customer_id: SimpleExpr) -> SimpleExpr {
         match self {
             Scope::All => Expr::value(true),
-            Scope::Customers(ids) => customer_column
-                .is_in(ids.iter().copied())
-                .into_simple_expr(),
+            Scope::Customers(ids) => customer_id.is_in(ids.iter().copied()),
         }
     }
 }

@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, MergedObject, Object, Result};
 use sea_orm::DatabaseConnection;
 
-use super::context::request;
+use super::context::{RequestContext, request};
 use super::errors::{parse_id, to_field_error};
 use super::prefetch;
 use super::types::connection::{Counted, CustomerConnection, LicenseConnection};
@@ -47,15 +47,29 @@ fn page(first: Option<i32>, after: Option<&str>) -> Result<licenses::PageRequest
     .map_err(to_field_error)
 }
 
+/// The caller's search text, checked, over the fields the caller may search: someone who sees
+/// names and e-mail addresses masked must not be able to test guesses at them by searching.
+fn parse_search(request: &RequestContext, text: Option<&str>) -> Result<Option<licenses::Search>> {
+    let fields = if request.personal_data_visible {
+        licenses::SearchFields::All
+    } else {
+        licenses::SearchFields::WithoutPersonalData
+    };
+    licenses::Search::parse(text, fields).map_err(to_field_error)
+}
+
 /// Customer lookups.
 #[derive(Default)]
 pub struct CustomerQuery;
 
 #[Object]
 impl CustomerQuery {
-    /// Customers, by name. `search` matches case-insensitively
-    /// anywhere in the customer's name, a contact's name or e-mail, or a licensee's name, e-mail
-    /// or company; `%` and `_` match themselves. `first` is at most 100 (default 20).
+    /// Customers, by name. `search` (2 to 200 characters) matches case-insensitively anywhere
+    /// in the customer's name, a contact's name or e-mail, or a licensee's name, e-mail or
+    /// company (callers who see personal data masked: only the customer's name and licensee
+    /// companies); `%` and `_` match themselves. A search lists whole-field matches first,
+    /// then matches at the start of a field or word, then the rest, each by name. `first` is
+    /// at most 100 (default 20).
     #[graphql(complexity = "crate::graphql::query::page_cost(first, child_complexity)")]
     async fn customers(
         &self,
@@ -66,8 +80,9 @@ impl CustomerQuery {
     ) -> Result<CustomerConnection> {
         let page = page(first, after.as_deref())?;
         let (request, _) = request(ctx)?;
+        let search = parse_search(request, search.as_deref())?;
         let db = ctx.data::<DatabaseConnection>()?;
-        let rows = licenses::customers::search(db, &request.scope, search.as_deref(), page)
+        let rows = licenses::customers::search(db, &request.scope, search.as_ref(), page)
             .await
             .map_err(to_field_error)?;
         let ids: Vec<i64> = rows.items.iter().map(|(_, c)| c.id).collect();
@@ -106,9 +121,12 @@ pub struct LicenseQuery;
 
 #[Object]
 impl LicenseQuery {
-    /// Licenses, newest first. `search` matches case-insensitively anywhere in the licensee's
-    /// name, e-mail or company, the customer's name or the contact's name or e-mail; `filter`
-    /// narrows by plan, trial, status, expiry and issue date. `first` is at most 100 (default 20).
+    /// Licenses, newest first. `search` (2 to 200 characters) matches case-insensitively
+    /// anywhere in the licensee's name, e-mail or company, the customer's name or the contact's
+    /// name or e-mail (callers who see personal data masked: only the customer's name and the
+    /// licensee's company); a search lists whole-field matches first, then matches at the start
+    /// of a field or word, then the rest, each newest first. `filter` narrows by plan, trial,
+    /// status, expiry and issue date. `first` is at most 100 (default 20).
     #[graphql(complexity = "crate::graphql::query::page_cost(first, child_complexity)")]
     async fn licenses(
         &self,
@@ -124,11 +142,12 @@ impl LicenseQuery {
             .to_service()
             .map_err(to_field_error)?;
         let (request, _) = request(ctx)?;
+        let search = parse_search(request, search.as_deref())?;
         let db = ctx.data::<DatabaseConnection>()?;
         let rows = licenses::issued::search(
             db,
             &request.scope,
-            search.as_deref(),
+            search.as_ref(),
             &filter,
             request.today,
             page,

@@ -1,8 +1,9 @@
 //! Relay connections (edges, node, cursor, pageInfo) that also offer `nodes` and a `totalCount`
-//! that is only counted when asked for.
+//! that is only counted when asked for, exact up to 1,000 (`totalCountIsExact` says whether).
 
 use async_graphql::{Context, Object, Result, SimpleObject};
-use licenses::{LicenseFilter, Page};
+use licenses::{LicenseFilter, Page, Search, Total};
+use tokio::sync::OnceCell;
 
 use super::{Customer, License};
 use crate::graphql::context::request;
@@ -25,31 +26,25 @@ pub struct PageInfo {
 #[derive(Clone, Debug)]
 pub enum Counted {
     /// `customers(search:)`.
-    Customers { search: Option<String> },
+    Customers { search: Option<Search> },
     /// `licenses(search:, filter:)`.
     Licenses {
-        search: Option<String>,
+        search: Option<Search>,
         filter: LicenseFilter,
     },
 }
 
 impl Counted {
-    async fn count(&self, ctx: &Context<'_>) -> Result<u64> {
+    async fn count(&self, ctx: &Context<'_>) -> Result<Total> {
         let (request, _) = request(ctx)?;
         let db = ctx.data::<sea_orm::DatabaseConnection>()?;
         match self {
             Counted::Customers { search } => {
-                licenses::customers::count(db, &request.scope, search.as_deref()).await
+                licenses::customers::count(db, &request.scope, search.as_ref()).await
             }
             Counted::Licenses { search, filter } => {
-                licenses::issued::count(
-                    db,
-                    &request.scope,
-                    search.as_deref(),
-                    filter,
-                    request.today,
-                )
-                .await
+                licenses::issued::count(db, &request.scope, search.as_ref(), filter, request.today)
+                    .await
             }
         }
         .map_err(to_field_error)
@@ -72,6 +67,8 @@ macro_rules! connection {
             edges: Vec<$edge>,
             page_info: PageInfo,
             counted: Counted,
+            /// Counted once, for `totalCount` and `totalCountIsExact` alike.
+            total: OnceCell<Total>,
         }
 
         impl $connection {
@@ -95,7 +92,17 @@ macro_rules! connection {
                     edges,
                     page_info,
                     counted,
+                    total: OnceCell::new(),
                 }
+            }
+        }
+
+        impl $connection {
+            async fn total(&self, ctx: &Context<'_>) -> Result<Total> {
+                self.total
+                    .get_or_try_init(|| self.counted.count(ctx))
+                    .await
+                    .copied()
             }
         }
 
@@ -117,9 +124,17 @@ macro_rules! connection {
                 &self.page_info
             }
 
-            /// How many items match in all pages together (counted only when asked for).
+            /// How many items match in all pages together, counted only when asked for and
+            /// exactly up to 1,000: when more match it is 1,000 and `totalCountIsExact` is
+            /// false.
             async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
-                self.counted.count(ctx).await
+                Ok(self.total(ctx).await?.count)
+            }
+
+            /// Whether `totalCount` is the exact number of matches (false: more than 1,000
+            /// match).
+            async fn total_count_is_exact(&self, ctx: &Context<'_>) -> Result<bool> {
+                Ok(self.total(ctx).await?.exact)
             }
         }
     };
