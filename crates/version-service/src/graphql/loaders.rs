@@ -8,13 +8,12 @@ use std::{
 };
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 use tokio::sync::OnceCell;
 
 use crate::{
     Error,
-    store::{self, CountsRow, LicenseKey, PingSummary, ReportingHostRow, hosts},
+    store::{self, CountsRow, LicenseKey, PingSummary, Report, ReportingHostRow, hosts},
 };
 
 /// Loader errors are shared by every key of the failed batch.
@@ -134,42 +133,6 @@ impl Loader<PingsKey> for PingsByHostId {
     }
 }
 
-/// A host that reported a license, merged over the license's keys (id, md5, sha256).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Report {
-    pub host_id: i64,
-    pub hostname: String,
-    pub first_seen_at: DateTime<Utc>,
-    pub last_seen_at: DateTime<Utc>,
-    /// The host's newest ping that carries the license.
-    pub latest_ping_id: i64,
-    /// Whether that ping is the host's newest ping.
-    pub current: bool,
-}
-
-impl Report {
-    fn from_row(row: &ReportingHostRow) -> Self {
-        Self {
-            host_id: row.host_id,
-            hostname: row.hostname.clone(),
-            first_seen_at: row.first_seen_at,
-            last_seen_at: row.last_seen_at,
-            latest_ping_id: row.latest_ping_id,
-            current: row.current,
-        }
-    }
-
-    /// Adds what another key of the same license says of the same host.
-    fn merge(&mut self, row: &ReportingHostRow) {
-        self.first_seen_at = self.first_seen_at.min(row.first_seen_at);
-        if (row.last_seen_at, row.latest_ping_id) > (self.last_seen_at, self.latest_ping_id) {
-            self.last_seen_at = row.last_seen_at;
-            self.latest_ping_id = row.latest_ping_id;
-        }
-        self.current |= row.current;
-    }
-}
-
 /// Hosts that reported a license, per license, by hostname.
 pub struct ReportingHostsByLicense(DatabaseConnection);
 
@@ -192,20 +155,20 @@ impl Loader<LicenseKey> for ReportingHostsByLicense {
         Ok(keys
             .iter()
             .map(|license| {
-                // Rows are ordered by hostname; keep that order.
+                // By hostname, each host once.
                 let mut reports: Vec<Report> = Vec::new();
-                let mut matched: Vec<&ReportingHostRow> = license
+                let mut matched: Vec<&Report> = license
                     .read_model_keys()
                     .iter()
                     .filter_map(|key| by_key.get(key.as_str()))
                     .flatten()
-                    .copied()
+                    .map(|row| &row.report)
                     .collect();
                 matched.sort_by(|a, b| a.hostname.cmp(&b.hostname));
-                for row in matched {
-                    match reports.iter_mut().find(|r| r.host_id == row.host_id) {
-                        Some(report) => report.merge(row),
-                        None => reports.push(Report::from_row(row)),
+                for found in matched {
+                    match reports.iter_mut().find(|r| r.host_id == found.host_id) {
+                        Some(report) => report.merge(found),
+                        None => reports.push(found.clone()),
                     }
                 }
                 (license.clone(), reports)

@@ -3,8 +3,8 @@
 use async_graphql::{ComplexObject, Context, ErrorExtensions, ID, Json, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::loaders::{LoadError, Loaders, PingsKey, Report};
-use crate::store::{CountsRow, LicenseKey, PingSummary, hosts};
+use super::loaders::{LoadError, Loaders, PingsKey};
+use crate::store::{CountsRow, LicenseKey, PingSummary, Report, hosts};
 
 /// Most pings `Hostname.usagePings` returns in one call.
 pub const MAX_LAST: i32 = 100;

@@ -11,6 +11,6 @@ pub mod usage_pings;
 pub use ingest::{IngestOutcome, NewPing, store_ping};
 pub use license_key::LicenseKey;
 pub use queries::{
-    CountsRow, PingSummary, ReportingHostRow, counts_by_ping_id, hosts_by_name, ping_check,
+    CountsRow, PingSummary, Report, ReportingHostRow, counts_by_ping_id, hosts_by_name, ping_check,
     pings_by_id, recent_pings, reporting_hosts,
 };

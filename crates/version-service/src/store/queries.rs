@@ -71,11 +71,9 @@ fn ping_columns(alias: &str) -> String {
     .join(", ")
 }
 
-/// A host that reported a license, from the `host_licenses` read model: one row per license
-/// key it matched (a license has up to three keys; the loader merges them).
+/// What one host's pings say of one license (by one of its keys, or merged over all of them).
 #[derive(Clone, Debug, PartialEq)]
-pub struct ReportingHostRow {
-    pub license_key: String,
+pub struct Report {
     pub host_id: i64,
     pub hostname: String,
     /// First and last time the host's pings carried this license.
@@ -85,6 +83,26 @@ pub struct ReportingHostRow {
     pub latest_ping_id: i64,
     /// Whether that ping is also the host's newest ping: the host runs this license now.
     pub current: bool,
+}
+
+impl Report {
+    /// Adds what another key of the same license says of the same host.
+    pub fn merge(&mut self, other: &Report) {
+        self.first_seen_at = self.first_seen_at.min(other.first_seen_at);
+        if (other.last_seen_at, other.latest_ping_id) > (self.last_seen_at, self.latest_ping_id) {
+            self.last_seen_at = other.last_seen_at;
+            self.latest_ping_id = other.latest_ping_id;
+        }
+        self.current |= other.current;
+    }
+}
+
+/// A host that reported a license, from the `host_licenses` read model: one row per license
+/// key it matched (a license has up to three keys; the loader merges them).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReportingHostRow {
+    pub license_key: String,
+    pub report: Report,
 }
 
 /// A `host_licenses` row with what it needs of its host.
@@ -212,13 +230,15 @@ pub async fn reporting_hosts(
     Ok(rows
         .into_iter()
         .map(|row| ReportingHostRow {
-            current: row.host_latest_ping_id == Some(row.latest_ping_id),
             license_key: row.license_key,
-            host_id: row.host_id,
-            hostname: row.hostname,
-            first_seen_at: row.first_seen_at,
-            last_seen_at: row.last_seen_at,
-            latest_ping_id: row.latest_ping_id,
+            report: Report {
+                current: row.host_latest_ping_id == Some(row.latest_ping_id),
+                host_id: row.host_id,
+                hostname: row.hostname,
+                first_seen_at: row.first_seen_at,
+                last_seen_at: row.last_seen_at,
+                latest_ping_id: row.latest_ping_id,
+            },
         })
         .collect())
 }
