@@ -1,4 +1,4 @@
-//! The tables of the license database (DESIGN.md section 6) with their foreign-key indexes.
+//! The tables of the license database with their foreign-key indexes.
 
 use sea_orm_migration::prelude::*;
 

@@ -826,10 +826,11 @@ async fn shutdown_finishes_in_flight_requests_within_the_deadline() {
         }
     })
     .await
-    .unwrap_or(true);
+    // Neither refused nor closed within 2 s: left hanging, which is not refusing either.
+    .unwrap_or(false);
     assert!(
         refused,
-        "a new connection was served after the shutdown signal"
+        "a new connection after the shutdown signal was served or left hanging"
     );
     let response = finish_slow_post(in_flight, &body, 10).await;
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::error::ConfigError;
 
-/// The environment variable holding the development HS256 secret (DESIGN section 4).
+/// The environment variable holding the development HS256 secret.
 pub const JWT_SECRET_ENV: &str = "LICENSEDOT_JWT_SECRET";
 
 /// HS256 keys shorter than the hash output are brute-forceable; RFC 7518 section 3.2.
@@ -110,7 +110,7 @@ impl fmt::Debug for AuthConfig {
 
 impl AuthConfig {
     /// Takes the HS256 secret from `LICENSEDOT_JWT_SECRET` when that variable is set and
-    /// non-empty (the environment beats the config file, DESIGN section 4).
+    /// non-empty (the environment beats the config file).
     pub fn with_env_secret(self) -> Self {
         self.with_secret_from(|name| std::env::var(name).ok())
     }

@@ -1,6 +1,6 @@
 //! sea-orm entities of the license database: plain data, no GraphQL and no HTTP.
 //!
-//! One module per table of DESIGN.md section 6. The GraphQL layer maps these to its own types;
+//! One module per table of the license database. The GraphQL layer maps these to its own types;
 //! the `licenses` crate is the only place that queries them.
 
 pub mod add_on;

@@ -6,7 +6,10 @@
 (function () {
   const TOKEN_KEY = "licensedot.token";
   const DEBOUNCE_MS = 250;
-  const UPSTREAM_CODES = ["UPSTREAM_UNAVAILABLE", "UPSTREAM_TIMEOUT", "UPSTREAM_CIRCUIT_OPEN"];
+  const UPSTREAM_CODES = [
+    "UPSTREAM_UNAVAILABLE", "UPSTREAM_TIMEOUT", "UPSTREAM_CIRCUIT_OPEN",
+    "UPSTREAM_BAD_RESPONSE", "UPSTREAM_ERROR",
+  ];
 
   // Every GraphQL request the page makes is counted here, so that tests (and the curious) can
   // check that the customer view costs exactly one request.
@@ -291,7 +294,7 @@
 
   function statusBadge(status) {
     const s = STATUS[status] || { text: label(status), icon: "" };
-    return h("span", { class: `badge status-${String(status).toLowerCase().replace("_", "-")}`, dataset: { status } },
+    return h("span", { class: `badge status-${String(status).toLowerCase().replaceAll("_", "-")}`, dataset: { status } },
       h("span", { "aria-hidden": "true" }, s.icon), ` ${s.text}`);
   }
 
@@ -395,7 +398,7 @@
         ? (l.daysUntilExpiry >= 0 ? ` (in ${l.daysUntilExpiry} days)` : ` (${-l.daysUntilExpiry} days ago)`) : ""}`
       : "never";
     return h("article", {
-      class: `license${isActive ? " active" : ""} license-${String(l.status).toLowerCase().replace("_", "-")}`,
+      class: `license${isActive ? " active" : ""} license-${String(l.status).toLowerCase().replaceAll("_", "-")}`,
       dataset: { licenseId: l.id, status: l.status },
       "aria-labelledby": `license-${l.id}-title`,
     },

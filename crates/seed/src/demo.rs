@@ -1,4 +1,4 @@
-//! The demo story (DESIGN.md section 6), always the first customers so it is easy to find:
+//! The demo story, always the first customers so it is easy to find:
 //! Acme Inc with an earlier trial and an active paid license on gitlab.acmeinc.com, plus a
 //! server acmeinc.ninja that reports the paid license without being attached to it; Globex with
 //! an expired license and Initech with one that has not started yet, so every status shows.

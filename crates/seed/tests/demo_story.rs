@@ -1,4 +1,4 @@
-//! The demo story of DESIGN.md section 6 is in the seeded data.
+//! The demo story (`seed::demo`) is in the seeded data.
 
 mod common;
 

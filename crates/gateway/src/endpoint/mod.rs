@@ -74,8 +74,9 @@ async fn handle(state: AppState, viewer: Option<Viewer>, request: Request) -> Re
     response
 }
 
-/// The flow of one request: negotiate, authenticate, take a concurrency permit, read the
-/// GraphQL request(s), execute them, shape the answer. Any step may refuse instead.
+/// The flow of one request (the `authn` layer in front has already turned the token into a
+/// viewer): negotiate, refuse when there is no viewer, read the GraphQL request(s), then take a
+/// concurrency permit, execute them, shape the answer. Any step may refuse instead.
 async fn handle_inner(state: &AppState, viewer: Option<Viewer>, request: Request) -> Response {
     let started = Instant::now();
     let limits = &state.config.limits;

@@ -184,8 +184,8 @@ impl VersionClient {
                 }
             }
         };
-        // The client's timeout covers connect and headers; this one also covers the body and
-        // the retries.
+        // reqwest's timeout is a deadline for one attempt (connect, headers and body); this one
+        // bounds the whole call, retries of a refused connection included.
         let result = tokio::time::timeout(self.timeout, exchange).await;
         // A call that spent its time retrying a refused connection was refused, not slow.
         result.unwrap_or_else(|_| Err(refused.unwrap_or(UpstreamError::Timeout(timeout_ms))))
