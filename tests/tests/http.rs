@@ -719,6 +719,19 @@ async fn request_ids_are_echoed_or_generated_and_ops_endpoints_answer() {
         .to_owned();
     assert_eq!(generated.len(), 36, "a UUID: {generated}");
 
+    // A caller's id too long for log lines (or unprintable) is replaced by a generated one.
+    for unusable in ["x".repeat(129), "two words".to_owned()] {
+        let response = gateway
+            .client()
+            .get(gateway.url("/health"))
+            .header("x-request-id", unusable.as_str())
+            .send()
+            .await
+            .unwrap();
+        let id = response.headers()["x-request-id"].to_str().unwrap();
+        assert_eq!(id.len(), 36, "a UUID instead of {unusable:?}: {id}");
+    }
+
     // Ready: the license database is up; the version service (not running here) is reported.
     let response = gateway
         .client()

@@ -21,6 +21,9 @@ use crate::body::body_deadline;
 /// The header that carries a request's id, in and out (and on to the version service).
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
+/// Longest request id taken from a caller: ids go into every log line of the request.
+const MAX_CALLER_ID_LEN: usize = 128;
+
 /// The request id as a request extension, for handlers that prefer it to the header.
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);
@@ -56,6 +59,21 @@ pub fn layers(router: Router, body_read_timeout: Duration) -> Router {
                 .on_failure(DefaultOnFailure::new().level(Level::WARN)),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(from_fn(drop_unusable_request_id))
+}
+
+/// A caller's id that is empty, longer than [`MAX_CALLER_ID_LEN`] or not printable ASCII is
+/// dropped, so that `SetRequestIdLayer` generates one instead.
+async fn drop_unusable_request_id(mut request: Request, next: Next) -> Response {
+    let usable = |id: &[u8]| {
+        !id.is_empty() && id.len() <= MAX_CALLER_ID_LEN && id.iter().all(u8::is_ascii_graphic)
+    };
+    if let Some(id) = request.headers().get(REQUEST_ID_HEADER)
+        && !usable(id.as_bytes())
+    {
+        request.headers_mut().remove(REQUEST_ID_HEADER);
+    }
+    next.run(request).await
 }
 
 /// Puts the id in the request extensions as [`RequestId`].

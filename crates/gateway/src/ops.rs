@@ -122,9 +122,9 @@ impl CorsConfig {
                     header::CONTENT_TYPE,
                     header::AUTHORIZATION,
                     header::ACCEPT,
-                    header::HeaderName::from_static("x-request-id"),
+                    header::HeaderName::from_static(edge::REQUEST_ID_HEADER),
                 ])
-                .expose_headers([header::HeaderName::from_static("x-request-id")])
+                .expose_headers([header::HeaderName::from_static(edge::REQUEST_ID_HEADER)])
                 .max_age(Duration::from_secs(self.max_age_secs)),
         ))
     }

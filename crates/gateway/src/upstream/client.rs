@@ -11,9 +11,6 @@ use super::breaker::{self, Admission, Breaker, Phase, Settings};
 use super::{UpstreamConfig, UpstreamError};
 use crate::metrics::Metrics;
 
-/// The header that carries the caller's request id to the version service.
-pub const REQUEST_ID_HEADER: &str = "x-request-id";
-
 /// One result per representation sent: the entity (null for an unknown key) or why it is missing.
 pub type EntityResults = Vec<Result<Value, UpstreamError>>;
 
@@ -197,7 +194,7 @@ impl VersionClient {
             request = request.bearer_auth(token);
         }
         if let Some(id) = request_id {
-            request = request.header(REQUEST_ID_HEADER, id);
+            request = request.header(edge::REQUEST_ID_HEADER, id);
         }
         let timeout_ms = self.timeout.as_millis() as u64;
         let classify = |error: reqwest::Error| {

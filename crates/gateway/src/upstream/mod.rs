@@ -6,7 +6,7 @@ mod error;
 pub mod selection;
 
 pub use breaker::Phase as BreakerPhase;
-pub use client::{EntityResults, REQUEST_ID_HEADER, VersionClient};
+pub use client::{EntityResults, VersionClient};
 pub use error::UpstreamError;
 
 use serde::Deserialize;

@@ -72,10 +72,12 @@ pub async fn prime<'a>(
             let license_keys: Vec<LicenseKey> = if reporting.exists() {
                 representations(ctx, "License")
                     .iter()
-                    .map(|fields| LicenseKey {
-                        id: string_field(fields, "id").and_then(|id| id.parse().ok()),
-                        md5: string_field(fields, "licenseMd5"),
-                        sha256: string_field(fields, "licenseSha256"),
+                    .map(|fields| {
+                        LicenseKey::new(
+                            string_field(fields, "id").and_then(|id| id.parse().ok()),
+                            string_field(fields, "licenseMd5").as_deref(),
+                            string_field(fields, "licenseSha256").as_deref(),
+                        )
                     })
                     .collect()
             } else {
@@ -98,13 +100,28 @@ pub async fn prime<'a>(
             let named_host_ids: Vec<i64> = found.values().map(|host| host.id).collect();
 
             // The read models point at the newest pings: fetch them all by id in one batch.
-            let mut ping_ids = Vec::new();
-            if look_ahead.field("latestUsagePing").exists() {
-                ping_ids.extend(found.values().filter_map(|host| host.latest_ping_id));
-            }
-            if reporting.field("latestUsagePing").exists() {
-                ping_ids.extend(reported.values().flatten().map(|r| r.latest_ping_id));
-            }
+            let named_latest: Vec<i64> = if look_ahead.field("latestUsagePing").exists() {
+                found
+                    .values()
+                    .filter_map(|host| host.latest_ping_id)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let reported_latest: Vec<i64> = if reporting.field("latestUsagePing").exists() {
+                reported
+                    .values()
+                    .flatten()
+                    .map(|r| r.latest_ping_id)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let mut ping_ids: Vec<i64> = named_latest
+                .iter()
+                .chain(&reported_latest)
+                .copied()
+                .collect();
             ping_ids.sort_unstable();
             ping_ids.dedup();
             let latest = prime_pings(&loaders.pings, &ping_ids);
@@ -112,25 +129,26 @@ pub async fn prime<'a>(
             let recent = prime_recent(&histories, &loaders.recent_pings, &named_host_ids);
             let ((), histories_loaded) = futures::try_join!(latest, recent)?;
 
-            // Counters live in the payloads: read them only when selected, for every ping the
-            // answer will carry, in one more statement.
-            let wants_counts = look_ahead.field("latestUsagePing").field("counts").exists()
-                || histories.field("counts").exists()
-                || reporting.field("latestUsagePing").field("counts").exists();
-            if wants_counts {
-                let mut counted: Vec<i64> = ping_ids;
-                if histories.field("counts").exists() {
-                    counted.extend(histories_loaded.iter().flatten().map(|p| p.id));
-                }
-                counted.sort_unstable();
-                counted.dedup();
-                if !counted.is_empty() {
-                    loaders
-                        .counts
-                        .load_many(counted)
-                        .await
-                        .map_err(load_error)?;
-                }
+            // Counters live in the payloads: read them only for the pings whose `counts` the
+            // query selects, in one more statement.
+            let mut counted: Vec<i64> = Vec::new();
+            if look_ahead.field("latestUsagePing").field("counts").exists() {
+                counted.extend(&named_latest);
+            }
+            if reporting.field("latestUsagePing").field("counts").exists() {
+                counted.extend(&reported_latest);
+            }
+            if histories.field("counts").exists() {
+                counted.extend(histories_loaded.iter().flatten().map(|p| p.id));
+            }
+            counted.sort_unstable();
+            counted.dedup();
+            if !counted.is_empty() {
+                loaders
+                    .counts
+                    .load_many(counted)
+                    .await
+                    .map_err(load_error)?;
             }
 
             let hosts: HashMap<String, Option<hosts::Model>> = names

@@ -89,11 +89,11 @@ impl License {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Vec<ReportingHost>> {
-        let key = LicenseKey {
-            id: self.id.parse().ok(),
-            md5: Some(self.license_md5.clone()).filter(|s| !s.is_empty()),
-            sha256: Some(self.license_sha256.clone()).filter(|s| !s.is_empty()),
-        };
+        let key = LicenseKey::new(
+            self.id.parse().ok(),
+            Some(&self.license_md5),
+            Some(&self.license_sha256),
+        );
         let hosts = loaders(ctx)?
             .reporting_hosts
             .load_one(key)

@@ -63,7 +63,7 @@ pub async fn store_ping(
         return Ok(IngestOutcome::Duplicate);
     };
     advance_host(&txn, host_id, ping_id, &ping).await?;
-    let keys = LicenseKey::of_ping(
+    let keys = LicenseKey::new(
         ping.license_id,
         ping.license_md5.as_deref(),
         ping.license_sha256.as_deref(),

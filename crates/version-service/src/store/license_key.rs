@@ -9,8 +9,10 @@ pub struct LicenseKey {
 }
 
 impl LicenseKey {
-    /// The license fields a ping carries (empty digests mean "not sent").
-    pub fn of_ping(id: Option<i64>, md5: Option<&str>, sha256: Option<&str>) -> Self {
+    /// A license by the fields a ping or a `License` representation carries (empty digests
+    /// mean "not sent"). The one constructor, so that every loader key for the same license
+    /// is equal.
+    pub fn new(id: Option<i64>, md5: Option<&str>, sha256: Option<&str>) -> Self {
         let present = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(str::to_owned);
         Self {
             id,
@@ -43,10 +45,10 @@ mod tests {
 
     #[test]
     fn keys_skip_what_is_absent_or_empty() {
-        let key = LicenseKey::of_ping(Some(7), Some(""), Some("ab"));
+        let key = LicenseKey::new(Some(7), Some(""), Some("ab"));
         assert_eq!(key.read_model_keys(), ["id:7", "sha256:ab"]);
         assert!(
-            LicenseKey::of_ping(None, None, None)
+            LicenseKey::new(None, None, None)
                 .read_model_keys()
                 .is_empty()
         );
