@@ -24,6 +24,9 @@ pub struct Measure {
     pub version_sql_per_request: Option<f64>,
     /// Gateway CPU (user + system) per request.
     pub cpu_ms_per_request: Option<f64>,
+    /// License-database CPU per request: the PostgreSQL backends serving the license
+    /// database (user + system, from /proc; the database runs on this machine).
+    pub db_cpu_ms_per_request: Option<f64>,
     /// Gateway peak RSS during the phase.
     pub peak_mib: Option<f64>,
 }
@@ -53,6 +56,7 @@ pub struct Medians {
     pub upstream: Option<f64>,
     pub version_sql: Option<f64>,
     pub cpu_ms: Option<f64>,
+    pub db_cpu_ms: Option<f64>,
     pub peak_mib: Option<f64>,
     pub errors: u64,
     pub requests: u64,
@@ -70,6 +74,7 @@ impl Medians {
             upstream: m(|x| x.upstream_per_request),
             version_sql: m(|x| x.version_sql_per_request),
             cpu_ms: m(|x| x.cpu_ms_per_request),
+            db_cpu_ms: m(|x| x.db_cpu_ms_per_request),
             // The worst phase, not the median: a memory ceiling is about the peak.
             peak_mib: measures.iter().filter_map(|x| x.peak_mib).reduce(f64::max),
             errors: measures.iter().map(|x| x.errors).sum(),
@@ -106,13 +111,14 @@ pub fn progress(
     m: &Measure,
 ) -> String {
     let mut line = format!(
-        "[{round}] {scenario:<10} c={concurrency:<3} {side:<7?} {:>8.1} req/s  p50 {:>8.2} ms  p99 {:>8.2} ms  sql/req {}  upstream/req {}  cpu ms/req {}  peak MiB {}  errors {}",
+        "[{round}] {scenario:<10} c={concurrency:<3} {side:<7?} {:>8.1} req/s  p50 {:>8.2} ms  p99 {:>8.2} ms  sql/req {}  upstream/req {}  cpu ms/req {}  db cpu ms/req {}  peak MiB {}  errors {}",
         m.requests_per_second,
         m.latency.p50_ms,
         m.latency.p99_ms,
         num(m.sql_per_request, 2),
         num(m.upstream_per_request, 2),
         num(m.cpu_ms_per_request, 2),
+        num(m.db_cpu_ms_per_request, 2),
         num(m.peak_mib, 1),
         m.errors,
     );
@@ -231,7 +237,8 @@ pub fn render(context: &Context, raw: &BTreeMap<(Scenario, usize), Cell>) -> Str
         "Medians of {} run(s); each cell: {} ms warm-up, then {} ms measured per side. \
          Latencies in ms; SQL = license-database statements, upstream = `_entities` calls, \
          vSQL = version-database statements, all per request; CPU = gateway user+system ms per \
-         request; peak = gateway VmHWM during the phase (worst run), MiB.\n",
+         request; DB CPU = license-database backends' user+system ms per request (gateway | floor); \
+         peak = gateway VmHWM during the phase (worst run), MiB.\n",
         o.repeat,
         o.warmup.as_millis(),
         o.duration.as_millis()
@@ -267,16 +274,16 @@ pub fn render(context: &Context, raw: &BTreeMap<(Scenario, usize), Cell>) -> Str
     );
     let _ = writeln!(
         out,
-        "| scenario | conc | gw req/s | floor req/s | req/s ratio | gw p50 | gw p90 | gw p99 | floor p50 | floor p99 | p50 ratio | gw SQL | floor SQL | gw upstream | floor upstream | gw vSQL | gw CPU ms | gw peak MiB | errors/requests |"
+        "| scenario | conc | gw req/s | floor req/s | req/s ratio | gw p50 | gw p90 | gw p99 | floor p50 | floor p99 | p50 ratio | gw SQL | floor SQL | gw upstream | floor upstream | gw vSQL | gw CPU ms | gw DB CPU ms | floor DB CPU ms | gw peak MiB | errors/requests |"
     );
     let _ = writeln!(
         out,
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
     );
     for ((s, c), (g, f)) in &cells {
         let _ = writeln!(
             out,
-            "| {s} | {c} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {}/{} |",
+            "| {s} | {c} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {}/{} |",
             num(g.rps, 0),
             num(f.rps, 0),
             num(ratio(g.rps, f.rps), 2),
@@ -292,6 +299,8 @@ pub fn render(context: &Context, raw: &BTreeMap<(Scenario, usize), Cell>) -> Str
             num(f.upstream, 2),
             num(g.version_sql, 1),
             num(g.cpu_ms, 2),
+            num(g.db_cpu_ms, 2),
+            num(f.db_cpu_ms, 2),
             num(g.peak_mib, 0),
             g.errors + f.errors,
             g.requests + f.requests,

@@ -131,6 +131,63 @@ async fn start(
     Ok(Services { gateway, version })
 }
 
+/// The PostgreSQL backends serving the license database, whose CPU the phase is charged
+/// with; none when the database is not on this machine (its processes are not in /proc).
+async fn license_db_backends(db: &sea_orm::DatabaseConnection) -> Vec<u32> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Vec::new();
+    }
+    let statement = Statement::from_string(
+        DbBackend::Postgres,
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()",
+    );
+    let rows = db.query_all_raw(statement).await.unwrap_or_default();
+    let pids: Vec<u32> = rows
+        .iter()
+        .filter_map(|row| row.try_get::<i32>("", "pid").ok())
+        .filter_map(|pid| u32::try_from(pid).ok())
+        .collect();
+    // A remote server's pids mean nothing here.
+    if pids.iter().all(|pid| procfs::cpu_seconds(*pid).is_none()) {
+        return Vec::new();
+    }
+    pids
+}
+
+/// License-database CPU between two readings: the backends alive at the end, less what those
+/// of them alive at the start had used by then (a backend opened during the phase counts in
+/// full; one closed during it is lost, which pools with long-lived connections make rare).
+struct DbCpu {
+    start: std::collections::HashMap<u32, f64>,
+}
+
+impl DbCpu {
+    async fn start(db: &sea_orm::DatabaseConnection) -> Self {
+        let start = license_db_backends(db)
+            .await
+            .into_iter()
+            .filter_map(|pid| Some((pid, procfs::cpu_seconds(pid)?)))
+            .collect();
+        Self { start }
+    }
+
+    async fn ms_per_request(&self, db: &sea_orm::DatabaseConnection, n: u64) -> Option<f64> {
+        let end = license_db_backends(db).await;
+        if end.is_empty() || n == 0 {
+            return None;
+        }
+        let used: f64 = end
+            .iter()
+            .filter_map(|pid| {
+                let now = procfs::cpu_seconds(*pid)?;
+                Some(now - self.start.get(pid).copied().unwrap_or(0.0))
+            })
+            .sum();
+        Some(used * 1000.0 / n as f64)
+    }
+}
+
 /// Measures the gateway: warm-up, then the timed phase between two metric scrapes.
 async fn measure_gateway(
     env: &Env,
@@ -149,6 +206,7 @@ async fn measure_gateway(
         scrape(&env.http, &vs_metrics).await?,
     );
     let cpu0 = procfs::cpu_seconds(pid);
+    let db_cpu = DbCpu::start(&env.db).await;
     let peak_reset = procfs::reset_peak(pid);
     let outcome = load::drive(call, concurrency, options.duration, salt).await;
     let cpu1 = procfs::cpu_seconds(pid);
@@ -174,6 +232,7 @@ async fn measure_gateway(
         upstream_per_request: upstream,
         version_sql_per_request: Counters::per_request(&vs0, &vs1, VERSION_SQL, n),
         cpu_ms_per_request: cpu,
+        db_cpu_ms_per_request: db_cpu.ms_per_request(&env.db, n).await,
         peak_mib: if peak_reset { peak } else { None },
     })
 }
@@ -192,6 +251,7 @@ async fn measure_floor(
     load::drive(call, concurrency, options.warmup, salt ^ 0xABCD).await;
     let vs0 = scrape(&env.http, &vs_metrics).await?;
     let sql0 = statements.get();
+    let db_cpu = DbCpu::start(&env.db).await;
     let outcome = load::drive(call, concurrency, options.duration, salt).await;
     let sql1 = statements.get();
     let vs1 = scrape(&env.http, &vs_metrics).await?;
@@ -206,6 +266,7 @@ async fn measure_floor(
         upstream_per_request: Counters::per_request(&vs0, &vs1, VERSION_CALLS, n),
         version_sql_per_request: Counters::per_request(&vs0, &vs1, VERSION_SQL, n),
         cpu_ms_per_request: None,
+        db_cpu_ms_per_request: db_cpu.ms_per_request(&env.db, n).await,
         peak_mib: None,
     })
 }
