@@ -2,7 +2,7 @@
 //! media type, rate limits and the concurrency cap.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,9 +2,8 @@
 //! that was acknowledged is lost when PostgreSQL restarts under the load.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-#[path = "common/private_postgres.rs"]
-mod private_postgres;
+use crate::common;
+use crate::common::private_postgres;
 
 use std::{
     collections::HashMap,

@@ -1,7 +1,7 @@
 //! `/health`, `/ready`, `/metrics`, what 5xx answers reveal, and the compose file's defaults.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{TestApp, fixture, for_each_backend};
 use sea_orm::ConnectionTrait;
@@ -129,7 +129,7 @@ async fn server_errors_are_generic_and_name_the_request_id() {
 
 #[test]
 fn compose_binds_loopback_and_has_no_default_service_token() {
-    let compose = include_str!("../../../docker/compose.yaml");
+    let compose = include_str!("../../../../docker/compose.yaml");
     let ports: Vec<&str> = compose
         .lines()
         .map(str::trim)

@@ -1,6 +1,8 @@
 //! Test helpers: a fresh database per test on every backend, and the real server on port 0.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod private_postgres;
+
 use std::{future::Future, net::SocketAddr, panic::AssertUnwindSafe, path::PathBuf};
 
 use futures::FutureExt;
@@ -246,7 +248,7 @@ impl TestApp {
 
 /// The representative fixture ping.
 pub fn fixture() -> serde_json::Value {
-    serde_json::from_str(include_str!("../fixtures/usage-ping.json")).expect("fixture")
+    serde_json::from_str(include_str!("../../fixtures/usage-ping.json")).expect("fixture")
 }
 
 /// A minimal valid ping.

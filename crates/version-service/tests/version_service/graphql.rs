@@ -1,7 +1,7 @@
 //! The Federation v2 subgraph: SDL, entities, batching and the service token.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{TestApp, fixture, for_each_backend, ping};
 use serde_json::{Value, json};
