@@ -1,157 +1,65 @@
-//! Fresh databases for every test: a SQLite pair in temporary files always and, when
-//! `TEST_DATABASE_URL` is set, a PostgreSQL pair created for the test. An unreachable
-//! `TEST_DATABASE_URL` fails the test rather than skipping PostgreSQL silently.
+//! Fresh databases for every test (from `test-support`): a migrated SQLite pair always and, when
+//! `TEST_DATABASE_URL` is set, a PostgreSQL pair, removed when the test ends, pass or fail.
 
 #![allow(dead_code)]
-
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context as _;
 use chrono::NaiveDate;
 use migration::MigratorTrait;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, JsonValue, Statement};
 use sha2::{Digest, Sha256};
-
-static COUNTER: AtomicU64 = AtomicU64::new(0);
+use test_support::{Backend, TestDb, backends};
 
 pub fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 27).unwrap_or_default()
 }
 
-fn unique_name() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!(
-        "seed_test_{}_{}_{}",
-        std::process::id(),
-        nanos,
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-enum Cleanup {
-    Files(Vec<std::path::PathBuf>),
-    Postgres {
-        admin: DatabaseConnection,
-        names: Vec<String>,
-    },
-}
-
-/// A migrated, empty license database and version database on one backend.
+/// A migrated, empty license database and version database on one backend, removed when
+/// dropped (also when the test fails).
 pub struct Fresh {
     pub backend: &'static str,
     pub licenses: DatabaseConnection,
     pub version: DatabaseConnection,
-    cleanup: Cleanup,
+    databases: [TestDb; 2],
 }
 
 impl Fresh {
-    /// Best-effort removal of the databases.
+    /// Closes the connections; the databases go when `self` is dropped.
     pub async fn cleanup(self) {
-        let _ = self.licenses.close().await;
-        let _ = self.version.close().await;
-        match self.cleanup {
-            Cleanup::Files(files) => {
-                for file in files {
-                    let _ = std::fs::remove_file(&file);
-                    let _ = std::fs::remove_file(file.with_extension("db-wal"));
-                    let _ = std::fs::remove_file(file.with_extension("db-shm"));
-                }
-            }
-            Cleanup::Postgres { admin, names } => {
-                for name in names {
-                    let _ = admin
-                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await;
-                }
-                let _ = admin.close().await;
-            }
-        }
+        let _ = self.licenses.close_by_ref().await;
+        let _ = self.version.close_by_ref().await;
     }
 }
 
-async fn migrate(
-    licenses: &DatabaseConnection,
-    version: &DatabaseConnection,
-) -> anyhow::Result<()> {
-    migration::LicenseMigrator::up(licenses, None).await?;
-    migration::VersionMigrator::up(version, None).await?;
-    Ok(())
-}
-
-async fn sqlite() -> anyhow::Result<Fresh> {
-    let name = unique_name();
-    let dir = std::env::temp_dir();
-    let lic = dir.join(format!("{name}_lic.db"));
-    let ver = dir.join(format!("{name}_ver.db"));
-    let licenses = Database::connect(format!("sqlite://{}?mode=rwc", lic.display())).await?;
-    let version = Database::connect(format!("sqlite://{}?mode=rwc", ver.display())).await?;
-    migrate(&licenses, &version).await?;
+/// A fresh, migrated pair on `backend`.
+async fn pair(backend: Backend) -> anyhow::Result<Fresh> {
+    let licenses_db = TestDb::fresh(backend, "seed_licenses").await;
+    let version_db = TestDb::fresh(backend, "seed_version").await;
+    let licenses = Database::connect(&licenses_db.url).await?;
+    let version = Database::connect(&version_db.url).await?;
+    migration::LicenseMigrator::up(&licenses, None).await?;
+    migration::VersionMigrator::up(&version, None).await?;
     Ok(Fresh {
-        backend: "sqlite",
+        backend: backend.name(),
         licenses,
         version,
-        cleanup: Cleanup::Files(vec![lic, ver]),
-    })
-}
-
-/// `postgres://user@host:port/db?opts` with the database replaced.
-fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (url, String::new()),
-    };
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let prefix = match base[authority_start..].find('/') {
-        Some(slash) => &base[..authority_start + slash],
-        None => base,
-    };
-    format!("{prefix}/{database}{query}")
-}
-
-async fn postgres(url: &str) -> anyhow::Result<Fresh> {
-    let admin = Database::connect(url)
-        .await
-        .with_context(|| format!("TEST_DATABASE_URL={url} is set but unreachable"))?;
-    let name = unique_name();
-    let names = vec![format!("{name}_lic"), format!("{name}_ver")];
-    for db in &names {
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {db}"))
-            .await
-            .with_context(|| format!("creating database {db}"))?;
-    }
-    let licenses = Database::connect(with_database(url, &names[0])).await?;
-    let version = Database::connect(with_database(url, &names[1])).await?;
-    migrate(&licenses, &version).await?;
-    Ok(Fresh {
-        backend: "postgres",
-        licenses,
-        version,
-        cleanup: Cleanup::Postgres { admin, names },
+        databases: [licenses_db, version_db],
     })
 }
 
 /// One fresh pair per backend under test.
 pub async fn fresh() -> anyhow::Result<Vec<Fresh>> {
-    let mut all = vec![sqlite().await?];
-    if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
-        all.push(postgres(&url).await?);
+    let mut all = Vec::new();
+    for backend in backends() {
+        all.push(pair(backend).await?);
     }
     Ok(all)
 }
 
 /// One fresh pair on the same backend as `like` (to compare two runs on one backend).
 pub async fn fresh_like(like: &Fresh) -> anyhow::Result<Fresh> {
-    match like.backend {
-        "postgres" => {
-            let url = std::env::var("TEST_DATABASE_URL").context("TEST_DATABASE_URL")?;
-            postgres(&url).await
-        }
-        _ => sqlite().await,
-    }
+    let backend = like.databases[0].backend;
+    pair(backend).await
 }
 
 /// SHA-256 over every row of every seeded table, in primary-key order.
