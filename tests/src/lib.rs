@@ -1,97 +1,14 @@
-//! The end-to-end harness: fresh databases per test on SQLite and (with `TEST_DATABASE_URL`)
-//! PostgreSQL, and the real servers started on port 0.
+//! The end-to-end harness: the real servers started on port 0, each over a fresh database
+//! (`test-support`) on SQLite and (with `TEST_DATABASE_URL`) PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod version;
 
+pub use test_support::{Backend, TestDb, backends};
+
 use std::net::SocketAddr;
 
-use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
-
-/// A database engine the tests run against.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-/// The engines to test on: SQLite always; PostgreSQL too when `TEST_DATABASE_URL` is set. An
-/// unreachable `TEST_DATABASE_URL` fails the test when it creates its database: never a skip.
-pub fn backends() -> Vec<Backend> {
-    let mut backends = vec![Backend::Sqlite];
-    if std::env::var("TEST_DATABASE_URL").is_ok_and(|url| !url.is_empty()) {
-        backends.push(Backend::Postgres);
-    }
-    backends
-}
-
-/// A fresh, empty database that exists for one test.
-pub struct TestDb {
-    /// Its connection URL.
-    pub url: String,
-    cleanup: Option<(String, String)>,
-}
-
-impl TestDb {
-    /// Creates a new empty database on `backend`, named uniquely after `label`.
-    pub async fn fresh(backend: Backend, label: &str) -> TestDb {
-        let unique = format!("{label}_{}", uuid::Uuid::new_v4().simple());
-        match backend {
-            Backend::Sqlite => {
-                let dir = std::env::temp_dir().join("licensedot-tests");
-                std::fs::create_dir_all(&dir).unwrap();
-                let path = dir.join(format!("{unique}.sqlite"));
-                TestDb {
-                    url: format!("sqlite://{}?mode=rwc", path.display()),
-                    cleanup: None,
-                }
-            }
-            Backend::Postgres => {
-                let admin_url = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
-                let admin = Database::connect(&admin_url)
-                    .await
-                    .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but unreachable: {e}"));
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE \"{unique}\""))
-                    .await
-                    .unwrap();
-                let (base, _) = admin_url
-                    .rsplit_once('/')
-                    .expect("TEST_DATABASE_URL ends with /database");
-                TestDb {
-                    url: format!("{base}/{unique}"),
-                    cleanup: Some((admin_url, unique)),
-                }
-            }
-        }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Some((admin_url, name)) = self.cleanup.take() {
-            // Best effort, on its own thread: Drop cannot await, and the test's runtime may be
-            // shutting down.
-            let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .ok()?;
-                runtime.block_on(async {
-                    let admin = Database::connect(&admin_url).await.ok()?;
-                    admin
-                        .execute_unprepared(&format!(
-                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                        ))
-                        .await
-                        .ok()
-                })
-            })
-            .join();
-        }
-    }
-}
 
 /// The HS256 secret every test gateway is configured with (TEST-ONLY; at least 32 bytes).
 pub const TEST_JWT_SECRET: &str = "e2e-test-only-secret-0123456789abcdef";

@@ -70,3 +70,13 @@ impl VersionService {
         }
     }
 }
+
+/// A stand-in version service on port 0 that answers every request `200 OK` with a body that is
+/// not GraphQL (an HTML page); returns the URL of its `/graphql`.
+pub async fn answering_garbage() -> String {
+    let app = axum::Router::new().fallback(|| async { "<html>surprise</html>" });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{address}/graphql")
+}

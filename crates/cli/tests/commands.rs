@@ -3,7 +3,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -16,29 +15,20 @@ fn licensedot() -> Command {
     command
 }
 
-/// An empty directory for one test: each label is used by one test, the pid separates runs.
-fn fresh_dir(label: &str) -> PathBuf {
-    let dir = std::env::temp_dir()
-        .join("licensedot-cli-tests")
-        .join(format!("{label}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 fn sqlite(dir: &std::path::Path, file: &str) -> String {
     format!("sqlite://{}?mode=rwc", dir.join(file).display())
 }
 
 #[test]
 fn seed_fills_empty_databases_once() {
-    let dir = fresh_dir("seed");
+    let scratch = test_support::scratch_dir("cli-seed");
+    let dir = scratch.path();
     let args = [
         "seed".to_owned(),
         "--database-url".to_owned(),
-        sqlite(&dir, "licenses.sqlite"),
+        sqlite(dir, "licenses.sqlite"),
         "--version-database-url".to_owned(),
-        sqlite(&dir, "version.sqlite"),
+        sqlite(dir, "version.sqlite"),
         "--customers".to_owned(),
         "12".to_owned(),
     ];
@@ -146,14 +136,15 @@ async fn start_until(
 
 #[tokio::test]
 async fn version_service_refuses_to_start_without_a_service_token() {
-    let dir = fresh_dir("version-no-token");
+    let scratch = test_support::scratch_dir("cli-version-no-token");
+    let dir = scratch.path();
     let mut command = licensedot();
     command
         .arg("version-service")
         .env("LICENSEDOT_VERSION_SERVICE__LISTEN", "127.0.0.1:0")
         .env(
             "LICENSEDOT_VERSION_SERVICE__DATABASE_URL",
-            sqlite(&dir, "version.sqlite"),
+            sqlite(dir, "version.sqlite"),
         )
         .stderr(Stdio::piped())
         .stdout(Stdio::null());
@@ -177,7 +168,7 @@ async fn version_service_refuses_to_start_without_a_service_token() {
         .env("LICENSEDOT_VERSION_SERVICE__LISTEN", "127.0.0.1:0")
         .env(
             "LICENSEDOT_VERSION_SERVICE__DATABASE_URL",
-            sqlite(&dir, "version.sqlite"),
+            sqlite(dir, "version.sqlite"),
         );
     let (_running, lines) = start_until(command, "licensedot version service:", 60).await;
     assert!(lines.iter().any(|l| l.contains("/graphql")), "{lines:?}");
@@ -185,7 +176,8 @@ async fn version_service_refuses_to_start_without_a_service_token() {
 
 #[tokio::test]
 async fn demo_starts_both_services_with_data_and_a_working_token() {
-    let dir = fresh_dir("demo");
+    let scratch = test_support::scratch_dir("cli-demo");
+    let dir = scratch.path();
     let mut demo = Running(
         licensedot()
             .args([
@@ -196,7 +188,7 @@ async fn demo_starts_both_services_with_data_and_a_working_token() {
                 "127.0.0.1:0",
                 "--data-dir",
             ])
-            .arg(&dir)
+            .arg(dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -321,7 +313,8 @@ async fn wait_for_line(stdout: std::process::ChildStdout, marker: &'static str) 
 async fn a_gateway_with_1024_files_and_1100_half_sent_requests_still_serves() {
     use tokio::io::AsyncWriteExt;
 
-    let dir = fresh_dir("file-limit");
+    let scratch = test_support::scratch_dir("cli-file-limit");
+    let dir = scratch.path();
     let mut command = Command::new("prlimit");
     command
         .args(["--nofile=1024:1024", "--"])
@@ -335,7 +328,7 @@ async fn a_gateway_with_1024_files_and_1100_half_sent_requests_still_serves() {
         )
         .env(
             "LICENSEDOT_GATEWAY__DATABASE_URL",
-            sqlite(&dir, "licenses.sqlite"),
+            sqlite(dir, "licenses.sqlite"),
         )
         .env("LICENSEDOT_GATEWAY__LISTEN", "127.0.0.1:0")
         .env("LICENSEDOT_GATEWAY__LIMITS__HEADER_READ_TIMEOUT_MS", "8000")

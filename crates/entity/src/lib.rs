@@ -1,14 +1,21 @@
-//! sea-orm entities of the license database: plain data, no GraphQL and no HTTP.
+//! sea-orm entities of both databases, and the rules the two services share about them: plain
+//! data, no GraphQL and no HTTP.
 //!
-//! One module per table of the license database. The GraphQL layer maps these to its own types;
-//! the `licenses` crate is the only place that queries them.
+//! One module per table. The license database: `customer`, `contact`, `license`, `hostname`,
+//! `license_hostname`, `add_on`, `license_add_on` (the `licenses` crate is the only place that
+//! queries them). The version database: `host`, `usage_ping` (queried only by the version
+//! service's `store`). The seed writes both through these same entities. Shared rules:
+//! [`hostname::normalise`] (the join key between the services) and [`usage_ping::history`]
+//! (`usagePings(last:)` in both subgraphs).
 
 pub mod add_on;
 pub mod contact;
 pub mod customer;
+pub mod host;
 pub mod hostname;
 pub mod license;
 pub mod license_add_on;
 pub mod license_hostname;
+pub mod usage_ping;
 
 pub use license::{LicenseType, Plan};

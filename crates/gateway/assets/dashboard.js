@@ -103,13 +103,13 @@
         credentials: "same-origin",
       });
     } catch (e) {
-      throw new Error("The gateway cannot be reached. Check your connection and try again.");
+      throw new Error("The gateway cannot be reached. Check your connection and try again.", { cause: e });
     }
-    let body = null;
+    let body;
     try {
       body = await response.json();
-    } catch (e) {
-      body = null;
+    } catch {
+      body = null; // not JSON: said below, by status
     }
     const firstCode = body && body.errors && body.errors[0] && body.errors[0].extensions
       ? body.errors[0].extensions.code : null;
@@ -506,8 +506,11 @@
   // ---- Server details ----------------------------------------------------------------------
 
   let serverOpener = null;
+  let serverSeq = 0;
 
   async function openServer(name) {
+    // A slow answer for a server opened earlier must not replace the one opened since.
+    const seq = ++serverSeq;
     serverOpener = document.activeElement;
     const dialog = $("server-dialog");
     const body = $("server-body");
@@ -517,6 +520,7 @@
     if (!dialog.open) dialog.showModal();
     try {
       const { data, errors } = await graphql("DashboardServer", HISTORY_QUERY, { name });
+      if (seq !== serverSeq) return; // another server was opened meanwhile
       const host = data && data.hostname;
       const parts = [];
       if (errors.length) {
@@ -553,6 +557,7 @@
       body.replaceChildren(...parts);
       dialog.dataset.loaded = "true";
     } catch (error) {
+      if (seq !== serverSeq) return;
       dialog.close();
       handleFailure(error, () => openServer(name));
     }
@@ -602,6 +607,7 @@
     });
     $("server-close").addEventListener("click", closeServer);
     $("server-dialog").addEventListener("close", () => {
+      serverSeq++; // an answer still on its way is for a dialog no longer shown
       if (serverOpener && serverOpener.focus) serverOpener.focus();
     });
     window.addEventListener("hashchange", route);

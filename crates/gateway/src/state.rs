@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 
-use licenses::StatementCounter;
+use database::{StatementCounter, redact_url};
 use migration::MigratorTrait;
 use sea_orm::DatabaseConnection;
 
-use crate::config::{Config, redact_url};
+use crate::config::Config;
 use crate::graphql::{GatewaySchema, build_schema_with};
 use crate::metrics::Metrics;
 use crate::persisted::PersistedQueries;

@@ -1,26 +1,9 @@
 //! Connecting to the license database, and counting the SQL statements sent to it.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use database::StatementCounter;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
-
-/// Counts every SQL statement executed on a connection: the proof that batching works (tests),
-/// and a figure for `/metrics` and the benchmark.
-#[derive(Clone, Debug, Default)]
-pub struct StatementCounter(Arc<AtomicU64>);
-
-impl StatementCounter {
-    /// Statements executed since the connection was opened.
-    pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
-    }
-
-    fn increment(&self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
-    }
-}
 
 /// Connections of a PostgreSQL pool unless configured otherwise.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 32;
@@ -54,8 +37,6 @@ pub async fn connect_with(
         options.max_connections(max_connections.max(1));
     }
     let mut db = Database::connect(options).await?;
-    let counter = StatementCounter::default();
-    let installed = counter.clone();
-    db.set_metric_callback(move |_info| installed.increment());
+    let counter = StatementCounter::install(&mut db);
     Ok((db, counter))
 }

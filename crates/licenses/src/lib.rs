@@ -18,7 +18,8 @@ pub mod search;
 pub mod status;
 pub mod total;
 
-pub use db::{StatementCounter, connect};
+pub use database::StatementCounter;
+pub use db::connect;
 pub use error::Error;
 pub use filter::LicenseFilter;
 pub use page::{Cursor, Page, PageRequest};

@@ -1,28 +1,26 @@
 //! Plain rows of both databases, as generated, plus the id allocator.
 //!
-//! The generator fills these buffers a chunk of customers at a time and `insert` writes them
+//! Where the generator's row is the entity's, it is the entity's `Model`; the others say how they
+//! become one (`to_model`), so `insert` writes every table through its entity's columns. The
+//! generator fills these buffers a chunk of customers at a time and `insert` writes them
 //! with multi-row statements; nothing else is kept, so memory stays flat however many customers
 //! are generated.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use entity::{
+    LicenseType, Plan, contact, customer, host, hostname, license, license_add_on,
+    license_hostname, usage_ping,
+};
+use sea_orm::{ActiveEnum, DbErr};
 
-pub struct CustomerRow {
-    pub id: i64,
-    pub name: String,
-    pub salesforce_account_id: Option<String>,
-    pub zuora_account_id: Option<String>,
-    pub country: Option<String>,
-    pub created_at: DateTime<Utc>,
-}
+// Rows the generator builds exactly as the entity has them.
+pub type CustomerRow = customer::Model;
+pub type ContactRow = contact::Model;
+pub type HostnameRow = hostname::Model;
+pub type LicenseHostnameRow = license_hostname::Model;
 
-pub struct ContactRow {
-    pub id: i64,
-    pub customer_id: i64,
-    pub name: String,
-    pub email: String,
-    pub created_at: DateTime<Utc>,
-}
-
+/// A license as generated: its plan and type as the strings the generator draws from (and
+/// writes into license files and pings); [`LicenseRow::to_model`] makes the entity of it.
 pub struct LicenseRow {
     pub id: i64,
     pub customer_id: i64,
@@ -46,17 +44,6 @@ pub struct LicenseRow {
     pub notes: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-}
-
-pub struct HostnameRow {
-    pub id: i64,
-    pub name: String,
-}
-
-pub struct LicenseHostnameRow {
-    pub license_id: i64,
-    pub hostname_id: i64,
-    pub first_seen_at: DateTime<Utc>,
 }
 
 pub struct LicenseAddOnRow {
@@ -101,6 +88,88 @@ pub struct PingRow {
     pub license: Option<PingLicense>,
     /// The body as a server would send it; its counters stay in it.
     pub payload: String,
+}
+
+impl LicenseRow {
+    pub fn to_model(&self) -> Result<license::Model, DbErr> {
+        Ok(license::Model {
+            id: self.id,
+            customer_id: self.customer_id,
+            contact_id: self.contact_id,
+            licensee_name: self.licensee_name.clone(),
+            licensee_email: self.licensee_email.clone(),
+            licensee_company: self.licensee_company.clone(),
+            plan: Plan::try_from_value(&self.plan.to_owned())?,
+            users_count: self.users_count,
+            previous_users_count: self.previous_users_count,
+            trueup_quantity: self.trueup_quantity,
+            trial: self.trial,
+            issued_at: self.issued_at,
+            starts_at: self.starts_at,
+            expires_at: self.expires_at,
+            license_type: LicenseType::try_from_value(&self.license_type.to_owned())?,
+            zuora_subscription_id: self.zuora_subscription_id.clone(),
+            zuora_subscription_name: self.zuora_subscription_name.clone(),
+            license_md5: self.license_md5.clone(),
+            license_sha256: self.license_sha256.clone(),
+            notes: self.notes.clone(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+impl LicenseAddOnRow {
+    pub fn to_model(&self) -> Result<license_add_on::Model, DbErr> {
+        Ok(license_add_on::Model {
+            license_id: self.license_id,
+            add_on_code: self.add_on_code.to_owned(),
+            quantity: self.quantity,
+        })
+    }
+}
+
+impl HostRow {
+    /// Its newest ping is left unset: the read models are rebuilt after the pings are written.
+    pub fn to_model(&self) -> Result<host::Model, DbErr> {
+        Ok(host::Model {
+            id: self.id,
+            hostname: self.hostname.clone(),
+            uuid: self.uuid.clone(),
+            first_seen_at: self.first_seen_at,
+            last_ping_at: self.last_ping_at,
+            latest_ping_id: None,
+        })
+    }
+}
+
+impl PingRow {
+    pub fn to_model(&self) -> Result<usage_ping::Model, DbErr> {
+        let license = self.license.as_ref();
+        Ok(usage_ping::Model {
+            id: self.id,
+            host_id: self.host_id,
+            uuid: self.uuid.clone(),
+            hostname: self.hostname.clone(),
+            recorded_at: self.recorded_at,
+            received_at: self.received_at,
+            version: Some(self.version.to_owned()),
+            edition: Some(self.edition.to_owned()),
+            installation_type: Some(self.installation_type.to_owned()),
+            active_user_count: Some(self.active_user_count),
+            historical_max_users: Some(self.historical_max_users),
+            license_id: license.map(|l| l.id),
+            license_md5: license.map(|l| l.md5.clone()),
+            license_sha256: license.map(|l| l.sha256.clone()),
+            license_user_count: license.map(|l| l.user_count),
+            license_plan: license.map(|l| l.plan.to_owned()),
+            license_trial: license.map(|l| l.trial),
+            license_starts_at: license.map(|l| l.starts_at),
+            license_expires_at: license.and_then(|l| l.expires_at),
+            license_subscription_id: license.and_then(|l| l.subscription_id.clone()),
+            payload: self.payload.clone(),
+        })
+    }
 }
 
 /// Rows of the license database generated since the last flush.

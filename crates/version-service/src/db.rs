@@ -1,36 +1,13 @@
 //! Connecting to the version database, and counting the SQL statements it runs.
 
-use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicU64, Ordering},
-    },
-    time::Duration,
-};
+use std::time::Duration;
 
+use database::{StatementCounter, redact_url};
 use migration::MigratorTrait;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
 use crate::Error;
-
-/// Number of SQL statements run on a connection since it was opened.
-///
-/// Installed as sea-orm's metric callback by [`connect`], so the gateway team and the benchmark
-/// can prove that batch loading stays batched.
-#[derive(Clone, Debug, Default)]
-pub struct StatementCounter(Arc<AtomicU64>);
-
-impl StatementCounter {
-    /// Statements run so far.
-    pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
-    }
-
-    fn increment(&self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
-    }
-}
 
 /// How long a SQLite writer waits for another one before giving up with "database is locked".
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -73,12 +50,10 @@ pub async fn connect(database_url: &str) -> Result<(DatabaseConnection, Statemen
     let mut db = Database::connect(options)
         .await
         .map_err(|source| Error::Connect {
-            url: redact(database_url),
+            url: redact_url(database_url),
             source,
         })?;
-    let counter = StatementCounter::default();
-    let installed = counter.clone();
-    db.set_metric_callback(move |_info: &sea_orm::metric::Info<'_>| installed.increment());
+    let counter = StatementCounter::install(&mut db);
     Ok((db, counter))
 }
 
@@ -87,38 +62,4 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), Error> {
     migration::VersionMigrator::up(db, None)
         .await
         .map_err(Error::Migrate)
-}
-
-/// The URL without its password, fit for an error message.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let userinfo = &url[scheme_end + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _password)) => {
-                    format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..])
-                }
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn redacts_passwords() {
-        assert_eq!(
-            redact("postgres://u:secret@h:5432/db"),
-            "postgres://u:***@h:5432/db"
-        );
-        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(
-            redact("sqlite://x.sqlite?mode=rwc"),
-            "sqlite://x.sqlite?mode=rwc"
-        );
-    }
 }

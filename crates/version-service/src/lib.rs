@@ -25,7 +25,8 @@ use axum::{
 use sea_orm::DatabaseConnection;
 
 pub use config::Config;
-pub use db::{StatementCounter, connect, migrate};
+pub use database::StatementCounter;
+pub use db::{connect, migrate};
 pub use error::Error;
 pub use graphql::{VersionSchema, schema_sdl};
 pub use limits::IngestLimits;

@@ -4,9 +4,10 @@
 
 use std::sync::Mutex;
 
+use database::StatementCounter;
 use prometheus::{Encoder, IntCounter, IntCounterVec, Opts, Registry, TextEncoder};
 
-use crate::{Error, db::StatementCounter};
+use crate::Error;
 
 /// Counters updated by the handlers; cheap to bump from any task.
 pub struct Metrics {

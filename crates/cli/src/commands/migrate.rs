@@ -31,7 +31,7 @@ pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
         .with_context(|| {
             format!(
                 "cannot connect to {}",
-                gateway::config::redact_url(&args.database_url)
+                database::redact_url(&args.database_url)
             )
         })?;
     match args.target {

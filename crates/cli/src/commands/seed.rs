@@ -30,7 +30,7 @@ pub struct SeedArgs {
 async fn open(url: &str) -> anyhow::Result<DatabaseConnection> {
     sea_orm::Database::connect(url)
         .await
-        .with_context(|| format!("cannot connect to {}", gateway::config::redact_url(url)))
+        .with_context(|| format!("cannot connect to {}", database::redact_url(url)))
 }
 
 /// Migrates the databases and fills them.

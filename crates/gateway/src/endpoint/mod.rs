@@ -11,6 +11,10 @@
 //!
 //! Every error carries `extensions.code`; errors without one are internal: logged in full under
 //! the request id and answered with a generic message.
+//!
+//! Written here rather than taken from `async-graphql-axum`, whose handler cannot do the above:
+//! it answers `application/graphql-response+json` with 200 whatever went wrong before
+//! execution, and its GET parsing (`parse_query_string`) drops `operationName`.
 
 mod execute;
 mod get_request;

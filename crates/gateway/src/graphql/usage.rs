@@ -11,16 +11,12 @@ use std::sync::{Arc, Mutex};
 
 use async_graphql::dataloader::Loader;
 use async_graphql::{Lookahead, Value as GqlValue};
+use entity::usage_ping;
 use serde_json::{Value, json};
 
 use crate::metrics::Metrics;
 use crate::upstream::selection::{HostnameSelection, LicenseSelection, PingFields, UsageSelection};
 use crate::upstream::{UpstreamError, VersionClient};
-
-/// Default of `Hostname.usagePings(last:)`.
-pub const DEFAULT_HISTORY: u32 = 10;
-/// Most pings one `usagePings(last:)` may return.
-pub const MAX_HISTORY: u32 = 100;
 
 /// An entity of the version subgraph.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -116,17 +112,6 @@ fn ping_fields(lookahead: &Lookahead<'_>) -> Option<PingFields> {
     Some(fields)
 }
 
-/// The `last` argument of a `usagePings` field, defaulted and checked.
-pub fn history_length(last: Option<i32>) -> Result<u32, String> {
-    match last {
-        None => Ok(DEFAULT_HISTORY),
-        Some(n) if (1..=MAX_HISTORY as i32).contains(&n) => Ok(n.unsigned_abs()),
-        Some(n) => Err(format!(
-            "`last` must be between 1 and {MAX_HISTORY}, got {n}"
-        )),
-    }
-}
-
 /// What a query wants of `Hostname` objects, from the look-ahead of a field returning them.
 pub fn hostname_selection(hostname: &Lookahead<'_>) -> UsageSelection {
     let mut latest = ping_fields(&hostname.field("latestUsagePing"));
@@ -148,7 +133,7 @@ pub fn hostname_selection(hostname: &Lookahead<'_>) -> UsageSelection {
                 GqlValue::Number(n) => n.as_i64().and_then(|n| i32::try_from(n).ok()),
                 _ => None,
             });
-        if let Ok(last) = history_length(last) {
+        if let Ok(last) = usage_ping::history::length(last) {
             let mut fields = PingFields::default();
             for child in field.selection_set() {
                 fields.add(child.name());

@@ -13,7 +13,7 @@ use tokio::sync::OnceCell;
 
 use crate::{
     Error,
-    store::{self, CountsRow, LicenseKey, PingSummary, Report, ReportingHostRow, hosts},
+    store::{self, CountsRow, LicenseKey, PingSummary, Report, ReportingHostRow, host},
 };
 
 /// Loader errors are shared by every key of the failed batch.
@@ -42,7 +42,7 @@ pub struct Loaders {
     pub counts_limit: usize,
     /// The host of every `Hostname` representation of the request (by normalised name; `None`
     /// for unknown names), set once every representation's data was loaded together.
-    pub(crate) primed: OnceCell<HashMap<String, Option<hosts::Model>>>,
+    pub(crate) primed: OnceCell<HashMap<String, Option<host::Model>>>,
 }
 
 impl Loaders {
@@ -73,7 +73,7 @@ impl Loaders {
 pub struct HostByName(DatabaseConnection);
 
 impl Loader<String> for HostByName {
-    type Value = hosts::Model;
+    type Value = host::Model;
     type Error = LoadError;
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {

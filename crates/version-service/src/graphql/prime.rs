@@ -8,18 +8,16 @@
 //! by the number of representations.
 
 use async_graphql::{Any, Context, Lookahead, Name, Value};
+use entity::usage_ping;
 
 use super::loaders::{CachedLoader, Loaders, PingById, PingsByHostId, PingsKey};
-use super::types::{MAX_LAST, load_error};
+use super::types::load_error;
 use std::collections::HashMap;
 
 use crate::{
     ingest::normalize_hostname,
-    store::{LicenseKey, PingSummary, hosts},
+    store::{LicenseKey, PingSummary, host},
 };
-
-/// Default of `Hostname.usagePings(last:)`.
-const DEFAULT_LAST: i64 = 10;
 
 /// Representations of the current `_entities` call with this `__typename`.
 fn representations(
@@ -58,7 +56,7 @@ fn string_field(
 pub async fn prime<'a>(
     ctx: &Context<'_>,
     loaders: &'a Loaders,
-) -> async_graphql::Result<&'a HashMap<String, Option<hosts::Model>>> {
+) -> async_graphql::Result<&'a HashMap<String, Option<host::Model>>> {
     loaders
         .primed
         .get_or_try_init(|| async {
@@ -151,7 +149,7 @@ pub async fn prime<'a>(
                     .map_err(load_error)?;
             }
 
-            let hosts: HashMap<String, Option<hosts::Model>> = names
+            let hosts: HashMap<String, Option<host::Model>> = names
                 .into_iter()
                 .map(|name| {
                     let host = found.get(&name).cloned();
@@ -184,22 +182,17 @@ async fn prime_recent(
     }
     let mut keys = Vec::new();
     for field in selected.selection_fields() {
-        let last = field
-            .arguments()
-            .ok()
-            .and_then(|args| {
-                args.into_iter()
-                    .find(|(name, _)| name.as_str() == "last")
-                    .and_then(|(_, value)| match value {
-                        Value::Number(n) => n.as_i64(),
-                        _ => None,
-                    })
-            })
-            .unwrap_or(DEFAULT_LAST);
+        let last = field.arguments().ok().and_then(|args| {
+            args.into_iter()
+                .find(|(name, _)| name.as_str() == "last")
+                .and_then(|(_, value)| match value {
+                    // Too large for an `Int`: out of range, like any other.
+                    Value::Number(n) => n.as_i64().map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
+                    _ => None,
+                })
+        });
         // Out-of-range values are refused by the field itself.
-        if let Ok(last) = u32::try_from(last)
-            && last <= MAX_LAST.unsigned_abs()
-        {
+        if let Ok(last) = usage_ping::history::length(last) {
             keys.extend(host_ids.iter().map(|&host_id| PingsKey { host_id, last }));
         }
     }

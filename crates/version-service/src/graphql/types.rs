@@ -2,17 +2,14 @@
 
 use async_graphql::{ComplexObject, Context, ErrorExtensions, ID, Json, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
+use entity::usage_ping;
 
 use super::loaders::{LoadError, Loaders, PingsKey};
-use crate::store::{CountsRow, LicenseKey, PingSummary, Report, hosts};
+use crate::store::{CountsRow, LicenseKey, PingSummary, Report, host};
 
-/// Most pings `Hostname.usagePings` returns in one call.
-pub const MAX_LAST: i32 = 100;
-
-/// A server, known by its normalised hostname, as seen through the usage pings it sends.
 pub struct Hostname {
     pub(crate) name: String,
-    pub(crate) host: hosts::Model,
+    pub(crate) host: host::Model,
 }
 
 /// A server, known by its normalised hostname, as seen through the usage pings it sends.
@@ -38,22 +35,23 @@ impl Hostname {
         ping_by_id(ctx, self.host.latest_ping_id).await
     }
 
-    /// The `last` newest usage pings of this host, newest first (at most 100).
+    /// The `last` newest usage pings of this host, newest first (1 to 100, default 10).
     #[graphql(shareable)]
     async fn usage_pings(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 10, desc = "How many pings, newest first: 0 to 100.")] last: i32,
+        #[graphql(
+            default_with = "usage_ping::history::DEFAULT as i32",
+            desc = "How many pings, newest first: 1 to 100."
+        )]
+        last: i32,
     ) -> async_graphql::Result<Vec<UsagePing>> {
-        if !(0..=MAX_LAST).contains(&last) {
-            return Err(async_graphql::Error::new(format!(
-                "`last` must be between 0 and {MAX_LAST}, got {last}"
-            ))
-            .extend_with(|_, e| e.set("code", "BAD_USER_INPUT")));
-        }
+        let last = usage_ping::history::length(Some(last)).map_err(|message| {
+            async_graphql::Error::new(message).extend_with(|_, e| e.set("code", "BAD_USER_INPUT"))
+        })?;
         let key = PingsKey {
             host_id: self.host.id,
-            last: last.unsigned_abs(),
+            last,
         };
         let pings = loaders(ctx)?
             .recent_pings

@@ -3,16 +3,19 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    ActiveValue::{NotSet, Set},
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, Statement,
-    TransactionTrait, TryInsertResult, Value,
+    ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    DeriveIntoActiveModel, EntityTrait, IntoActiveModel, Statement, TransactionTrait,
+    TryInsertResult, Value,
 };
 
-use super::{LicenseKey, bind::placeholder, usage_pings};
+use super::{LicenseKey, bind::placeholder, usage_ping};
 use crate::Error;
 
-/// A validated usage ping, ready to store.
-#[derive(Clone, Debug, PartialEq)]
+/// A validated usage ping, ready to store: the columns of a [`usage_ping`] row that the ping
+/// itself gives (checked against the entity at compile time). The store adds its host, the time
+/// it was received and its id.
+#[derive(Clone, Debug, PartialEq, DeriveIntoActiveModel)]
+#[sea_orm(active_model = "usage_ping::ActiveModel")]
 pub struct NewPing {
     pub uuid: String,
     /// Already normalised (trimmed, lower case, no trailing dot).
@@ -110,35 +113,14 @@ async fn insert_ping(
     ping: &NewPing,
     received_at: DateTime<Utc>,
 ) -> Result<Option<i64>, Error> {
-    let ping = ping.clone();
-    let row = usage_pings::ActiveModel {
-        id: NotSet,
-        host_id: Set(host_id),
-        uuid: Set(ping.uuid),
-        hostname: Set(ping.hostname),
-        recorded_at: Set(ping.recorded_at),
-        received_at: Set(received_at),
-        version: Set(ping.version),
-        edition: Set(ping.edition),
-        installation_type: Set(ping.installation_type),
-        active_user_count: Set(ping.active_user_count),
-        historical_max_users: Set(ping.historical_max_users),
-        license_id: Set(ping.license_id),
-        license_md5: Set(ping.license_md5),
-        license_sha256: Set(ping.license_sha256),
-        license_user_count: Set(ping.license_user_count),
-        license_plan: Set(ping.license_plan),
-        license_trial: Set(ping.license_trial),
-        license_starts_at: Set(ping.license_starts_at),
-        license_expires_at: Set(ping.license_expires_at),
-        license_subscription_id: Set(ping.license_subscription_id),
-        payload: Set(ping.payload),
-    };
-    let result = usage_pings::Entity::insert(row)
+    let mut row = ping.clone().into_active_model();
+    row.host_id = Set(host_id);
+    row.received_at = Set(received_at);
+    let result = usage_ping::Entity::insert(row)
         .on_conflict_do_nothing_on([
-            usage_pings::Column::Uuid,
-            usage_pings::Column::Hostname,
-            usage_pings::Column::RecordedAt,
+            usage_ping::Column::Uuid,
+            usage_ping::Column::Hostname,
+            usage_ping::Column::RecordedAt,
         ])
         .exec(txn)
         .await?;

@@ -1,13 +1,13 @@
-//! The only module that talks SQL: the version database's entities, ingestion (which keeps the
+//! The only module that talks SQL to the version database: ingestion (which keeps the
 //! read models up to date) and the batch queries behind the graph's loaders.
 
 mod bind;
-pub mod hosts;
 mod ingest;
 mod license_key;
 mod queries;
-pub mod usage_pings;
 
+/// The version database's tables (their entities live with the license database's, in `entity`).
+pub use entity::{host, usage_ping};
 pub use ingest::{IngestOutcome, NewPing, store_ping};
 pub use license_key::LicenseKey;
 pub use queries::{

@@ -9,7 +9,6 @@ use crate::graphql::context::request;
 use crate::graphql::errors::to_field_error;
 use crate::graphql::prefetch;
 
-/// A person at a customer who receives licenses: the source of truth for delivery.
 #[derive(Clone)]
 pub struct Contact(pub contact::Model);
 

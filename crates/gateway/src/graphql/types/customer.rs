@@ -10,7 +10,6 @@ use crate::graphql::context::request;
 use crate::graphql::errors::to_field_error;
 use crate::graphql::prefetch;
 
-/// A customer or prospect: the account that licenses, trials included, are issued to.
 #[derive(Clone)]
 pub struct Customer(pub customer::Model);
 

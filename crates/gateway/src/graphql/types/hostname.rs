@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Object, Result};
 use chrono::{DateTime, Utc};
-use entity::hostname;
+use entity::{hostname, usage_ping};
 use serde_json::Value;
 
 use super::License;
@@ -12,10 +12,9 @@ use super::usage::{UsagePing, entity_field, usage_error};
 use crate::graphql::context::request;
 use crate::graphql::errors::{ApiError, to_field_error};
 use crate::graphql::prefetch;
-use crate::graphql::usage::{UsageKey, history_length};
+use crate::graphql::usage::UsageKey;
 use crate::upstream::selection::history_alias;
 
-/// A server, by its normalised name (lower case, no trailing dot).
 #[derive(Clone)]
 pub struct Hostname {
     name: String,
@@ -123,7 +122,8 @@ impl Hostname {
         ctx: &Context<'_>,
         last: Option<i32>,
     ) -> Result<Option<Vec<UsagePing>>> {
-        let last = history_length(last).map_err(|m| to_field_error(ApiError::BadUserInput(m)))?;
+        let last = usage_ping::history::length(last)
+            .map_err(|m| to_field_error(ApiError::BadUserInput(m)))?;
         match self.usage(ctx).await? {
             Some(entity) => Ok(Some(
                 entity_field(&entity, &history_alias(last))?.unwrap_or_default(),

@@ -11,7 +11,6 @@ use crate::graphql::context::request;
 use crate::graphql::errors::to_field_error;
 use crate::graphql::usage::UsageKey;
 
-/// A license as issued to a customer: trial or paid, for a plan, a number of users and a period.
 #[derive(Clone)]
 pub struct License(pub license::Model);
 

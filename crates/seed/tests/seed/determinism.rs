@@ -1,6 +1,6 @@
 //! Same seed, same rows (ids, names, hashes, pings); another seed, other rows.
 
-mod common;
+use crate::common;
 
 use seed::{SeedOptions, seed};
 

@@ -1,7 +1,7 @@
 //! `/health`, `/ready`, `/metrics`, what 5xx answers reveal, and the compose file's defaults.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{TestApp, fixture, for_each_backend};
 use sea_orm::ConnectionTrait;
@@ -92,7 +92,7 @@ async fn connect_explains_an_unreachable_database() {
 #[tokio::test]
 async fn server_errors_are_generic_and_name_the_request_id() {
     // Without its table, storing a valid ping fails in the database with a telling message.
-    let db = common::TestDb::sqlite();
+    let db = test_support::TestDb::fresh(test_support::Backend::Sqlite, "version").await;
     let app = TestApp::spawn(&db.url, Config::default()).await;
     app.db()
         .execute_unprepared("DROP TABLE usage_pings")
@@ -124,12 +124,11 @@ async fn server_errors_are_generic_and_name_the_request_id() {
     assert_eq!(id.len(), 36, "{json}");
     assert_eq!(json["error"], format!("internal error (request id {id})"));
     app.stop().await;
-    db.drop_database().await;
 }
 
 #[test]
 fn compose_binds_loopback_and_has_no_default_service_token() {
-    let compose = include_str!("../../../docker/compose.yaml");
+    let compose = include_str!("../../../../docker/compose.yaml");
     let ports: Vec<&str> = compose
         .lines()
         .map(str::trim)

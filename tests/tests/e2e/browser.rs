@@ -154,6 +154,16 @@ async fn save_screenshot(client: &Client, name: &str) -> PathBuf {
 
 // ---- The servers ------------------------------------------------------------------------------
 
+/// Twenty customers and the demo story (Acme Inc).
+fn demo_data() -> seed::SeedOptions {
+    seed::SeedOptions {
+        customers: 20,
+        seed: 7,
+        today: chrono::Utc::now().date_naive(),
+        include_demo_story: true,
+    }
+}
+
 /// The real gateway connected to a real version service, both seeded with the demo story.
 async fn seeded_servers() -> (Gateway, VersionService) {
     let version = VersionService::start(Backend::Sqlite, None).await;
@@ -163,13 +173,7 @@ async fn seeded_servers() -> (Gateway, VersionService) {
         config.version_service.timeout_ms = 2000;
     })
     .await;
-    let options = seed::SeedOptions {
-        customers: 20,
-        seed: 7,
-        today: chrono::Utc::now().date_naive(),
-        include_demo_story: true,
-    };
-    seed::seed(&gateway.state.db, Some(&version.state.db), &options)
+    seed::seed(&gateway.state.db, Some(&version.state.db), &demo_data())
         .await
         .unwrap();
     (gateway, version)
@@ -311,6 +315,26 @@ async fn licenses_shown(client: &Client) -> Vec<(String, String, bool)> {
     out
 }
 
+/// The customer view loaded partially: the licenses show, with the note that usage data is
+/// unavailable and `gitlab.acmeinc.com`'s usage marked so (screenshot saved as `screenshot`).
+async fn shows_usage_unavailable(client: &Client, screenshot: &str) {
+    let loaded = customer_view_loaded(client).await;
+    let screenshot = save_screenshot(client, screenshot).await;
+    assert_eq!(loaded, "partial", "see {}", screenshot.display());
+    let note = find(client, "#usage-unavailable")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(note.contains("Usage data is unavailable"), "{note}");
+    let row = find(client, "tr[data-hostname='gitlab.acmeinc.com']")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(row.contains("unavailable"), "{row}");
+}
+
 // ---- The tests --------------------------------------------------------------------------------
 
 #[tokio::test]
@@ -407,16 +431,7 @@ async fn with_the_version_service_stopped_licenses_still_show_and_usage_is_marke
 
     open_signed_in(client, &gateway).await;
     search_and_open(client, "acmeinc.com", "Acme Inc").await;
-    let loaded = customer_view_loaded(client).await;
-    let screenshot = save_screenshot(client, "customer-view-usage-unavailable").await;
-    assert_eq!(loaded, "partial", "see {}", screenshot.display());
-
-    let note = find(client, "#usage-unavailable")
-        .await
-        .text()
-        .await
-        .unwrap();
-    assert!(note.contains("Usage data is unavailable"), "{note}");
+    shows_usage_unavailable(client, "customer-view-usage-unavailable").await;
     let licenses = licenses_shown(client).await;
     assert!(
         licenses.contains(&("ACTIVE".to_owned(), "Paid".to_owned(), true)),
@@ -426,13 +441,30 @@ async fn with_the_version_service_stopped_licenses_still_show_and_usage_is_marke
         licenses.contains(&("EXPIRED".to_owned(), "Trial".to_owned(), false)),
         "{licenses:?}"
     );
-    let row = find(client, "tr[data-hostname='gitlab.acmeinc.com']")
-        .await
-        .text()
+    assert_eq!(graphql_requests(client).await, (1, 1));
+
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn with_the_version_service_answering_garbage_usage_is_marked_unavailable() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let client = &browser.client;
+    let garbage = e2e_tests::version::answering_garbage().await;
+    let gateway = Gateway::start_with(Backend::Sqlite, move |config| {
+        config.version_service.url = garbage;
+    })
+    .await;
+    seed::seed(&gateway.state.db, None, &demo_data())
         .await
         .unwrap();
-    assert!(row.contains("unavailable"), "{row}");
-    assert_eq!(graphql_requests(client).await, (1, 1));
+
+    open_signed_in(client, &gateway).await;
+    search_and_open(client, "acmeinc.com", "Acme Inc").await;
+    // UPSTREAM_BAD_RESPONSE: the usage is unavailable, not merely unreported.
+    shows_usage_unavailable(client, "customer-view-usage-garbage").await;
 
     browser.close().await;
 }

@@ -2,9 +2,8 @@
 //! that was acknowledged is lost when PostgreSQL restarts under the load.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-#[path = "common/private_postgres.rs"]
-mod private_postgres;
+use crate::common;
+use crate::common::private_postgres;
 
 use std::{
     collections::HashMap,
@@ -24,7 +23,7 @@ use futures::StreamExt;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use version_service::{
     Config,
-    store::{hosts, usage_pings},
+    store::{host, usage_ping},
 };
 
 const PINGS: usize = 2_000;
@@ -59,9 +58,9 @@ async fn fifty_concurrent_senders_lose_no_ping() {
             failures.len(),
             &failures[..failures.len().min(10)]
         );
-        let stored = usage_pings::Entity::find().count(app.db()).await.unwrap();
+        let stored = usage_ping::Entity::find().count(app.db()).await.unwrap();
         assert_eq!(stored, PINGS as u64, "{}", db.backend);
-        let host_count = hosts::Entity::find().count(app.db()).await.unwrap();
+        let host_count = host::Entity::find().count(app.db()).await.unwrap();
         assert_eq!(host_count, HOSTS as u64, "{}", db.backend);
         if let Ok(app) = Arc::try_unwrap(app) {
             app.stop().await;

@@ -1,130 +1,29 @@
 //! Test helpers: a fresh database per test on every backend, and the real server on port 0.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::{future::Future, net::SocketAddr, panic::AssertUnwindSafe, path::PathBuf};
+pub mod private_postgres;
 
-use futures::FutureExt;
+use std::{future::Future, net::SocketAddr};
 
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::DatabaseConnection;
+use test_support::{TestDb, backends};
 use tokio::sync::oneshot;
 use version_service::{AppState, Config, config::IngestConfig};
 
-/// A database that exists for one test only.
-pub struct TestDb {
-    /// Its URL.
-    pub url: String,
-    /// `sqlite` or `postgres`, for assertion messages.
-    pub backend: &'static str,
-    cleanup: Cleanup,
-}
-
-enum Cleanup {
-    File(PathBuf),
-    Postgres { admin_url: String, name: String },
-}
-
-fn unique_name() -> String {
-    format!("test_{}", uuid::Uuid::new_v4().simple())
-}
-
-impl TestDb {
-    /// A new SQLite file under the system temp dir.
-    pub fn sqlite() -> Self {
-        let path =
-            std::env::temp_dir().join(format!("licensedot-version-{}.sqlite", unique_name()));
-        Self {
-            url: format!("sqlite://{}?mode=rwc", path.display()),
-            backend: "sqlite",
-            cleanup: Cleanup::File(path),
-        }
-    }
-
-    /// A new database on the server of `admin_url`; panics when it is unreachable, so a
-    /// configured Postgres is never skipped silently.
-    pub async fn postgres(admin_url: &str) -> Self {
-        let admin = Database::connect(admin_url)
-            .await
-            .unwrap_or_else(|err| panic!("TEST_DATABASE_URL={admin_url} is unreachable: {err}"));
-        let name = unique_name();
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-            .await
-            .unwrap_or_else(|err| panic!("cannot create database {name}: {err}"));
-        let _ = admin.close().await;
-        Self {
-            url: replace_database(admin_url, &name),
-            backend: "postgres",
-            cleanup: Cleanup::Postgres {
-                admin_url: admin_url.to_owned(),
-                name,
-            },
-        }
-    }
-
-    /// Removes the database, best effort.
-    pub async fn drop_database(self) {
-        match self.cleanup {
-            Cleanup::File(path) => {
-                for suffix in ["", "-wal", "-shm"] {
-                    let mut file = path.clone().into_os_string();
-                    file.push(suffix);
-                    let _ = std::fs::remove_file(file);
-                }
-            }
-            Cleanup::Postgres { admin_url, name } => {
-                if let Ok(admin) = Database::connect(&admin_url).await {
-                    let _ = admin
-                        .execute_unprepared(&format!(
-                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                        ))
-                        .await;
-                    let _ = admin.close().await;
-                }
-            }
-        }
-    }
-}
-
-/// `url` with its database name replaced by `name`, keeping any query string.
-fn replace_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let host_part = match base[scheme_end..].find('/') {
-        Some(slash) => &base[..scheme_end + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{host_part}/{name}?{query}"),
-        None => format!("{host_part}/{name}"),
-    }
-}
-
-/// Runs `test` on a fresh SQLite database, and on a fresh Postgres database too when
-/// `TEST_DATABASE_URL` is set.
+/// Runs `test` on a fresh SQLite database, and on a fresh PostgreSQL database too when
+/// `TEST_DATABASE_URL` is set. Each database is removed when its run ends, pass or fail.
 pub async fn for_each_backend<F, Fut>(test: F)
 where
     F: Fn(TestDbInfo) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let mut databases = vec![TestDb::sqlite()];
-    if let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") {
-        databases.push(TestDb::postgres(&admin_url).await);
-    }
-    for db in databases {
-        let outcome = AssertUnwindSafe(test(TestDbInfo {
+    for backend in backends() {
+        let db = TestDb::fresh(backend, "version").await;
+        test(TestDbInfo {
             url: db.url.clone(),
-            backend: db.backend,
-        }))
-        .catch_unwind()
+            backend: backend.name(),
+        })
         .await;
-        // Drop the database even when the test failed, then fail.
-        db.drop_database().await;
-        if let Err(panic) = outcome {
-            std::panic::resume_unwind(panic);
-        }
     }
 }
 
@@ -246,26 +145,10 @@ impl TestApp {
 
 /// The representative fixture ping.
 pub fn fixture() -> serde_json::Value {
-    serde_json::from_str(include_str!("../fixtures/usage-ping.json")).expect("fixture")
+    serde_json::from_str(include_str!("../../fixtures/usage-ping.json")).expect("fixture")
 }
 
 /// A minimal valid ping.
 pub fn ping(uuid: &str, hostname: &str, recorded_at: &str) -> serde_json::Value {
     serde_json::json!({ "uuid": uuid, "hostname": hostname, "recorded_at": recorded_at })
-}
-
-#[test]
-fn replaces_database_names() {
-    assert_eq!(
-        replace_database("postgres://postgres@127.0.0.1:5432/test", "x"),
-        "postgres://postgres@127.0.0.1:5432/x"
-    );
-    assert_eq!(
-        replace_database("postgres://u:p@h/test?sslmode=disable", "x"),
-        "postgres://u:p@h/x?sslmode=disable"
-    );
-    assert_eq!(
-        replace_database("postgres://h:5432", "x"),
-        "postgres://h:5432/x"
-    );
 }

@@ -1,7 +1,7 @@
 //! `seed_customer_with_licenses` adds exactly one customer with exactly N licenses, also to a
 //! database that already has data, and leaves sequences usable for ordinary inserts.
 
-mod common;
+use crate::common;
 
 use chrono::Utc;
 use entity::{customer, license, license_hostname};

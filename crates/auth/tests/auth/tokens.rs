@@ -3,7 +3,7 @@
 // Tests may panic on failure: that is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use auth::{Algorithm, AuthConfig, AuthError, Authenticator, Role};
 use common::*;

@@ -1,7 +1,7 @@
 //! The Federation v2 subgraph: SDL, entities, batching and the service token.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{TestApp, fixture, for_each_backend, ping};
 use serde_json::{Value, json};
@@ -82,13 +82,12 @@ fn sdl_declares_the_entities() {
 
 #[tokio::test]
 async fn service_sdl_is_served() {
-    let db = common::TestDb::sqlite();
+    let db = test_support::TestDb::fresh(test_support::Backend::Sqlite, "version").await;
     let app = TestApp::spawn(&db.url, Config::default()).await;
     let response = app.graphql("{ _service { sdl } }", json!({})).await;
     let sdl = response["data"]["_service"]["sdl"].as_str().unwrap();
     assert_eq!(sdl, schema_sdl());
     app.stop().await;
-    db.drop_database().await;
 }
 
 #[tokio::test]
@@ -152,7 +151,7 @@ async fn usage_pings_last_is_capped() {
         assert_eq!(ok["data"]["_entities"][0]["usagePings"].as_array().unwrap().len(), 1);
         let too_many = app.graphql(query, vars(101)).await;
         let message = too_many["errors"][0]["message"].as_str().unwrap();
-        assert!(message.contains("between 0 and 100"), "{message}");
+        assert!(message.contains("between 1 and 100"), "{message}");
         assert_eq!(too_many["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
         app.stop().await;
     })
@@ -288,7 +287,7 @@ async fn entities_run_a_fixed_number_of_statements() {
 
 #[tokio::test]
 async fn service_token_guards_graphql_but_not_ingestion() {
-    let db = common::TestDb::sqlite();
+    let db = test_support::TestDb::fresh(test_support::Backend::Sqlite, "version").await;
     let config = Config {
         service_token: Some("s3cret".to_owned()),
         ..Config::default()
@@ -327,7 +326,6 @@ async fn service_token_guards_graphql_but_not_ingestion() {
     assert_eq!(right.status(), 200);
     assert_eq!(app.post_ping(fixture().to_string()).await.status(), 201);
     app.stop().await;
-    db.drop_database().await;
 }
 
 const REPORTING: &str = r#"

@@ -1,5 +1,5 @@
-//! The `hosts` table: one row per server that ever pinged, keyed by normalised hostname, with
-//! its newest ping (a read model kept at ingestion).
+//! The version database's `hosts` table: one row per server that ever pinged, keyed by
+//! normalised hostname, with its newest ping (a read model kept at ingestion).
 
 use sea_orm::entity::prelude::*;
 

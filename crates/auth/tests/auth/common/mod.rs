@@ -17,9 +17,9 @@ pub const SECRET: &str = "test-only-secret-of-at-least-32-bytes!";
 pub const ISSUER: &str = "https://sso.licensedot.test";
 pub const AUDIENCE: &str = "licensedot";
 
-pub const RSA_PRIVATE: &[u8] = include_bytes!("../fixtures/rsa_private.pem");
-pub const RSA_PUBLIC: &[u8] = include_bytes!("../fixtures/rsa_public.pem");
-pub const EC_PRIVATE: &[u8] = include_bytes!("../fixtures/ec_private.pem");
+pub const RSA_PRIVATE: &[u8] = include_bytes!("../../fixtures/rsa_private.pem");
+pub const RSA_PUBLIC: &[u8] = include_bytes!("../../fixtures/rsa_public.pem");
+pub const EC_PRIVATE: &[u8] = include_bytes!("../../fixtures/ec_private.pem");
 
 pub fn now() -> i64 {
     SystemTime::now()

@@ -1,7 +1,7 @@
 //! Referential and business sanity of a seeded data set: contacts belong to their license's
 //! customer, trials look like trials, pings agree with the licenses they carry.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

@@ -15,9 +15,9 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
-const RSA_PRIVATE: &[u8] = include_bytes!("../../crates/auth/tests/fixtures/rsa_private.pem");
-const RSA_PUBLIC: &[u8] = include_bytes!("../../crates/auth/tests/fixtures/rsa_public.pem");
-const EC_PRIVATE: &[u8] = include_bytes!("../../crates/auth/tests/fixtures/ec_private.pem");
+const RSA_PRIVATE: &[u8] = include_bytes!("../../../crates/auth/tests/fixtures/rsa_private.pem");
+const RSA_PUBLIC: &[u8] = include_bytes!("../../../crates/auth/tests/fixtures/rsa_public.pem");
+const EC_PRIVATE: &[u8] = include_bytes!("../../../crates/auth/tests/fixtures/ec_private.pem");
 const ISSUER: &str = "https://sso.licensedot.test";
 const AUDIENCE: &str = "licensedot";
 /// Acme Inc is the first customer of the seeded data (the demo story).

@@ -1,6 +1,6 @@
 //! The demo story (`seed::demo`) is in the seeded data.
 
-mod common;
+use crate::common;
 
 use chrono::Duration;
 use entity::{contact, customer, hostname, license, license_hostname};

@@ -2,7 +2,7 @@
 //! media type, rate limits and the concurrency cap.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
@@ -12,11 +12,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use version_service::{
     Config,
     config::IngestConfig,
-    store::{hosts, usage_pings},
+    store::{host, usage_ping},
 };
 
 async fn ping_count(app: &TestApp) -> u64 {
-    usage_pings::Entity::find().count(app.db()).await.unwrap()
+    usage_ping::Entity::find().count(app.db()).await.unwrap()
 }
 
 #[tokio::test]
@@ -32,7 +32,7 @@ async fn stores_the_fixture_with_its_fields_and_whole_payload() {
         let json: serde_json::Value = response.json().await.unwrap();
         assert_eq!(json["status"], "created");
 
-        let rows = usage_pings::Entity::find().all(app.db()).await.unwrap();
+        let rows = usage_ping::Entity::find().all(app.db()).await.unwrap();
         assert_eq!(rows.len(), 1, "{}", db.backend);
         let row = &rows[0];
         assert_eq!(row.hostname, "gitlab.acmeinc.com");
@@ -65,7 +65,7 @@ async fn stores_the_fixture_with_its_fields_and_whole_payload() {
         assert_eq!(row.recorded_at.to_rfc3339(), "2026-11-22T03:14:07+00:00");
         assert_eq!(row.payload, body, "payload kept byte for byte");
 
-        let host = hosts::Entity::find().one(app.db()).await.unwrap().unwrap();
+        let host = host::Entity::find().one(app.db()).await.unwrap().unwrap();
         assert_eq!(host.hostname, "gitlab.acmeinc.com");
         assert_eq!(host.id, row.host_id);
         assert_eq!(host.last_ping_at, row.recorded_at);
@@ -109,7 +109,7 @@ async fn host_keeps_the_latest_recorded_at() {
                 .status();
             assert_eq!(status, 201, "{}", db.backend);
         }
-        let host = hosts::Entity::find().one(app.db()).await.unwrap().unwrap();
+        let host = host::Entity::find().one(app.db()).await.unwrap().unwrap();
         assert_eq!(host.last_ping_at.to_rfc3339(), "2026-11-22T00:00:00+00:00");
         assert_eq!(ping_count(&app).await, 3);
         app.stop().await;
@@ -188,7 +188,7 @@ async fn accepts_payloads_over_two_megabytes() {
         let body = big_ping(2_500_000);
         let response = app.post_ping(body.clone()).await;
         assert_eq!(response.status(), 201, "{}", db.backend);
-        let row = usage_pings::Entity::find()
+        let row = usage_ping::Entity::find()
             .one(app.db())
             .await
             .unwrap()
@@ -243,7 +243,7 @@ async fn free_edition_pings_have_no_license_fields() {
             "counts": { "projects": 3 }
         });
         assert_eq!(app.post_ping(payload.to_string()).await.status(), 201);
-        let row = usage_pings::Entity::find()
+        let row = usage_ping::Entity::find()
             .one(app.db())
             .await
             .unwrap()
@@ -333,7 +333,7 @@ async fn invalid_hosts_negative_counts_and_future_timestamps_are_refused() {
             );
         }
         assert_eq!(ping_count(&app).await, 0, "{}", db.backend);
-        assert_eq!(hosts::Entity::find().count(app.db()).await.unwrap(), 0);
+        assert_eq!(host::Entity::find().count(app.db()).await.unwrap(), 0);
 
         // A clock a little ahead is tolerated, and the skew is configurable.
         let ahead = (chrono::Utc::now() + chrono::TimeDelta::seconds(60)).to_rfc3339();
@@ -363,7 +363,7 @@ async fn invalid_hosts_negative_counts_and_future_timestamps_are_refused() {
 
 #[tokio::test]
 async fn a_flood_from_one_address_gets_429_with_retry_after() {
-    let db = common::TestDb::sqlite();
+    let db = test_support::TestDb::fresh(test_support::Backend::Sqlite, "version").await;
     // The production defaults: 60 pings a minute per address.
     let app = TestApp::spawn_limited(&db.url, Config::default()).await;
     let mut statuses = Vec::new();
@@ -390,12 +390,11 @@ async fn a_flood_from_one_address_gets_429_with_retry_after() {
     assert_eq!(created + limited, 100, "{statuses:?}");
     assert_eq!(ping_count(&app).await, created as u64);
     app.stop().await;
-    db.drop_database().await;
 }
 
 #[tokio::test]
 async fn an_installation_resending_gets_429_with_retry_after() {
-    let db = common::TestDb::sqlite();
+    let db = test_support::TestDb::fresh(test_support::Backend::Sqlite, "version").await;
     let config = Config {
         ingest: IngestConfig {
             per_address_per_minute: 0,
@@ -425,7 +424,6 @@ async fn an_installation_resending_gets_429_with_retry_after() {
     );
     assert_eq!(ping_count(&app).await, 11);
     app.stop().await;
-    db.drop_database().await;
 }
 
 /// Redis for the tests of shared limits: `TEST_REDIS_URL`, else the local server. Unreachable
@@ -436,7 +434,7 @@ fn redis_url() -> String {
 
 #[tokio::test]
 async fn two_instances_share_the_installation_limit_through_redis() {
-    let db = common::TestDb::sqlite();
+    let db = test_support::TestDb::fresh(test_support::Backend::Sqlite, "version").await;
     let config = Config {
         redis_url: Some(redis_url()),
         ingest: IngestConfig {
@@ -467,12 +465,11 @@ async fn two_instances_share_the_installation_limit_through_redis() {
     assert_eq!(ping_count(&first).await, 3);
     first.stop().await;
     second.stop().await;
-    db.drop_database().await;
 }
 
 #[tokio::test]
 async fn above_the_concurrency_cap_ingestion_answers_503_with_retry_after() {
-    let db = common::TestDb::sqlite();
+    let db = test_support::TestDb::fresh(test_support::Backend::Sqlite, "version").await;
     let config = Config {
         ingest: IngestConfig {
             max_concurrent: 1,
@@ -521,12 +518,11 @@ async fn above_the_concurrency_cap_ingestion_answers_503_with_retry_after() {
     assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
     assert_eq!(app.post_ping(recent("after", 2)).await.status(), 201);
     app.stop().await;
-    db.drop_database().await;
 }
 
 #[tokio::test]
 async fn an_unreachable_redis_stops_the_start_check_and_lets_pings_through() {
-    let db = common::TestDb::sqlite();
+    let db = test_support::TestDb::fresh(test_support::Backend::Sqlite, "version").await;
     // Nothing listens on port 1.
     let config = Config {
         redis_url: Some("redis://127.0.0.1:1/".to_owned()),
@@ -549,7 +545,6 @@ async fn an_unreachable_redis_stops_the_start_check_and_lets_pings_through() {
         started.elapsed()
     );
     app.stop().await;
-    db.drop_database().await;
 }
 
 /// Bytes the SQLite database file holds (pages in use, the write-ahead log included).
@@ -573,7 +568,7 @@ async fn sqlite_bytes(db: &sea_orm::DatabaseConnection) -> i64 {
 /// Measured on SQLite, which stores text as sent (PostgreSQL compresses it, hiding a copy).
 #[tokio::test]
 async fn a_ping_is_stored_once_not_twice() {
-    let db = common::TestDb::sqlite();
+    let db = test_support::TestDb::fresh(test_support::Backend::Sqlite, "version").await;
     let app = TestApp::spawn(&db.url, Config::default()).await;
     // Warm the tables so their first pages do not count.
     assert_eq!(app.post_ping(fixture().to_string()).await.status(), 201);
@@ -601,5 +596,4 @@ async fn a_ping_is_stored_once_not_twice() {
         "{grown} bytes stored for {sent} bytes of pings: more than one copy"
     );
     app.stop().await;
-    db.drop_database().await;
 }

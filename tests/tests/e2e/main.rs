@@ -1,0 +1,10 @@
+//! The end-to-end tests, one binary: the real servers on port 0 against real databases. One
+//! binary links the whole workspace once instead of once per file.
+// Helpers and tests alike: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod auth;
+mod browser;
+mod http;
+mod license_graph;
+mod usage;
