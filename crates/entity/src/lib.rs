@@ -4,9 +4,11 @@
 //! the `licenses` crate is the only place that queries them.
 
 pub mod add_on;
+pub mod audit_event;
 pub mod contact;
 pub mod customer;
 pub mod hostname;
+pub mod idempotency_key;
 pub mod license;
 pub mod license_add_on;
 pub mod license_hostname;
