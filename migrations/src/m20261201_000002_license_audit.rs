@@ -96,10 +96,18 @@ impl MigrationTrait for Migration {
                     .col(big(AuditEvents::LicenseId))
                     .col(big(AuditEvents::CustomerId))
                     .col(instant(AuditEvents::OccurredAt))
-                    .col(ColumnDef::new(AuditEvents::Action).string_len(32).not_null())
+                    .col(
+                        ColumnDef::new(AuditEvents::Action)
+                            .string_len(32)
+                            .not_null(),
+                    )
                     .col(text(AuditEvents::ActorSubject))
                     .col(ColumnDef::new(AuditEvents::ActorEmail).string())
-                    .col(ColumnDef::new(AuditEvents::ActorRole).string_len(16).not_null())
+                    .col(
+                        ColumnDef::new(AuditEvents::ActorRole)
+                            .string_len(16)
+                            .not_null(),
+                    )
                     .col(text(AuditEvents::RequestId))
                     .col(big(AuditEvents::OldContactId))
                     .col(text(AuditEvents::OldContactName))

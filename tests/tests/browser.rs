@@ -685,7 +685,12 @@ async fn support_changes_a_license_owner_through_the_dialog_and_the_history_show
     let license_id = card.attr("data-license-id").await.unwrap().unwrap();
     let history = format!("details.license-history[data-license-id='{license_id}']");
     assert_eq!(
-        find(client, &history).await.attr("data-events").await.unwrap().as_deref(),
+        find(client, &history)
+            .await
+            .attr("data-events")
+            .await
+            .unwrap()
+            .as_deref(),
         Some("0")
     );
     card.find(Locator::Css("button.change-owner"))
@@ -699,7 +704,11 @@ async fn support_changes_a_license_owner_through_the_dialog_and_the_history_show
     assert!(current.contains("jane.doe@acmeinc.com"), "{current}");
 
     // A new contact, typed in as a person would.
-    find(client, "#owner-choice-new").await.click().await.unwrap();
+    find(client, "#owner-choice-new")
+        .await
+        .click()
+        .await
+        .unwrap();
     find(client, "#owner-name:not([disabled])")
         .await
         .send_keys("Riley Roe")
@@ -770,7 +779,11 @@ async fn support_changes_a_license_owner_through_the_dialog_and_the_history_show
         .click()
         .await
         .unwrap();
-    let events = texts(client, &format!("details.license-history[data-license-id='{license_id}'] li")).await;
+    let events = texts(
+        client,
+        &format!("details.license-history[data-license-id='{license_id}'] li"),
+    )
+    .await;
     save_screenshot(client, "owner-history").await;
     assert_eq!(events.len(), 2, "{events:?}");
     assert!(
@@ -781,7 +794,11 @@ async fn support_changes_a_license_owner_through_the_dialog_and_the_history_show
         "newest first: {events:?}"
     );
     assert!(events[1].contains("Jane Doe"), "{events:?}");
-    let sent_to = find(client, "article.license.active").await.text().await.unwrap();
+    let sent_to = find(client, "article.license.active")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(sent_to.contains("riley.roe@acmeinc.com"), "{sent_to}");
 
     browser.close().await;

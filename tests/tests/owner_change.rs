@@ -93,10 +93,7 @@ async fn post(
 /// Acme's paid license (the newest): its id, version and contact as an admin reads them.
 async fn acme_license(gateway: &Gateway) -> Value {
     let response = gateway
-        .query(
-            "{ customer(id: 1) { licenses { id } } }",
-            json!({}),
-        )
+        .query("{ customer(id: 1) { licenses { id } } }", json!({}))
         .await;
     let id = response["data"]["customer"]["licenses"][0]["id"].clone();
     let response = gateway.query(LICENSE, json!({"id": id})).await;
@@ -126,7 +123,11 @@ fn person(name: &str, email: &str) -> Value {
 async fn stored(gateway: &Gateway, license_id: &Value) -> (u64, u64, i64, i64) {
     let db = &gateway.state.db;
     let id: i64 = license_id.as_str().unwrap().parse().unwrap();
-    let row = license::Entity::find_by_id(id).one(db).await.unwrap().unwrap();
+    let row = license::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
     (
         audit_event::Entity::find().count(db).await.unwrap(),
         contact::Entity::find().count(db).await.unwrap(),
@@ -188,10 +189,8 @@ async fn support_changes_the_owner_and_the_audit_event_records_everything() {
 
         // The license reads the change back: new contact (now one of the customer's), the
         // event in its history, and the staff trail has it too.
-        let after = gateway
-            .query(LICENSE, json!({"id": before["id"]}))
-            .await["data"]["license"]
-            .clone();
+        let after =
+            gateway.query(LICENSE, json!({"id": before["id"]})).await["data"]["license"].clone();
         assert_eq!(after["contact"], new_contact);
         assert!(
             after["customer"]["contacts"]
@@ -218,11 +217,15 @@ async fn support_changes_the_owner_and_the_audit_event_records_everything() {
         )
         .await;
         assert!(back["errors"].is_null(), "{back}");
-        let history = gateway
-            .query(LICENSE, json!({"id": before["id"]}))
-            .await["data"]["license"]["auditEvents"]
+        let history = gateway.query(LICENSE, json!({"id": before["id"]})).await["data"]["license"]
+            ["auditEvents"]
             .clone();
-        let ids: Vec<&Value> = history.as_array().unwrap().iter().map(|e| &e["id"]).collect();
+        let ids: Vec<&Value> = history
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["id"])
+            .collect();
         assert_eq!(
             ids,
             vec![
@@ -240,7 +243,10 @@ async fn support_changes_the_owner_and_the_audit_event_records_everything() {
         let trail = &trail["data"]["auditEvents"];
         assert_eq!(trail["totalCount"], 2, "{trail}");
         assert_eq!(trail["pageInfo"]["hasNextPage"], true);
-        assert_eq!(trail["nodes"][0]["newContact"]["email"], before["contact"]["email"]);
+        assert_eq!(
+            trail["nodes"][0]["newContact"]["email"],
+            before["contact"]["email"]
+        );
         let (events, _, stored_version, _) = stored(&gateway, &before["id"]).await;
         assert_eq!((events, stored_version), (2, version + 2));
     }
@@ -260,9 +266,20 @@ async fn only_support_and_admin_may_change_and_refusals_write_nothing() {
         for role in ["sales", "viewer", "customer"] {
             let caller = token(&gateway, role, &format!("{role}-1"), None);
             let response = post(&gateway, &caller, &[], CHANGE, variables.clone()).await;
-            assert_eq!(error_codes(&response), vec!["FORBIDDEN"], "{role}: {response}");
+            assert_eq!(
+                error_codes(&response),
+                vec!["FORBIDDEN"],
+                "{role}: {response}"
+            );
             assert!(response["data"].is_null(), "{response}");
-            let read = post(&gateway, &caller, &[], LICENSE, json!({"id": license["id"]})).await;
+            let read = post(
+                &gateway,
+                &caller,
+                &[],
+                LICENSE,
+                json!({"id": license["id"]}),
+            )
+            .await;
             assert_eq!(
                 read["data"]["license"]["viewerCanChangeContact"], false,
                 "{role}: {read}"
@@ -273,10 +290,7 @@ async fn only_support_and_admin_may_change_and_refusals_write_nothing() {
             .client()
             .get(gateway.url("/graphql"))
             .bearer_auth(support(&gateway))
-            .query(&[
-                ("query", CHANGE),
-                ("variables", &variables.to_string()),
-            ])
+            .query(&[("query", CHANGE), ("variables", &variables.to_string())])
             .send()
             .await
             .unwrap();
@@ -297,8 +311,16 @@ async fn only_support_and_admin_may_change_and_refusals_write_nothing() {
             .await["data"]["customer"]["contacts"][0]["id"]
             .clone();
         for (contact, reason, why) in [
-            (person("Mallory", "not-an-address"), "moving", "not an e-mail address"),
-            (person("Mallory", "m@acmeinc.com"), "   ", "`reason` is required"),
+            (
+                person("Mallory", "not-an-address"),
+                "moving",
+                "not an e-mail address",
+            ),
+            (
+                person("Mallory", "m@acmeinc.com"),
+                "   ",
+                "`reason` is required",
+            ),
             (
                 json!({"contactId": globex_contact}),
                 "moving",
@@ -353,7 +375,11 @@ async fn a_stale_version_is_a_conflict_that_shows_the_current_owner() {
             &support(&gateway),
             &[],
             CHANGE,
-            input(&license, person("Riley Roe", "riley@acmeinc.com"), "handover"),
+            input(
+                &license,
+                person("Riley Roe", "riley@acmeinc.com"),
+                "handover",
+            ),
         )
         .await;
         assert!(first["errors"].is_null(), "{first}");
@@ -364,12 +390,19 @@ async fn a_stale_version_is_a_conflict_that_shows_the_current_owner() {
             &support(&gateway),
             &[],
             CHANGE,
-            input(&license, person("Quinn Poe", "quinn@acmeinc.com"), "handover"),
+            input(
+                &license,
+                person("Quinn Poe", "quinn@acmeinc.com"),
+                "handover",
+            ),
         )
         .await;
         assert!(stale["data"].is_null(), "{stale}");
         let error = &stale["errors"][0];
-        assert_eq!(error["extensions"]["code"], "CONFLICT", "{backend:?}: {stale}");
+        assert_eq!(
+            error["extensions"]["code"], "CONFLICT",
+            "{backend:?}: {stale}"
+        );
         assert_eq!(error["path"], json!(["changeLicenseContact"]));
         let current = &error["extensions"]["current"];
         assert_eq!(current["licenseId"], license["id"]);
@@ -385,7 +418,11 @@ async fn a_stale_version_is_a_conflict_that_shows_the_current_owner() {
                 .contains(&format!("changed since version {version}")),
             "{error}"
         );
-        assert_eq!(stored(&gateway, &license["id"]).await, written, "nothing written");
+        assert_eq!(
+            stored(&gateway, &license["id"]).await,
+            written,
+            "nothing written"
+        );
 
         // An unknown license is not a conflict.
         let mut unknown = input(&license, person("Q", "q@acmeinc.com"), "x");
@@ -400,13 +437,31 @@ async fn a_retry_with_the_same_key_returns_the_first_result_without_a_second_eve
     for backend in backends() {
         let gateway = seeded(backend).await;
         let license = acme_license(&gateway).await;
-        let variables = input(&license, person("Riley Roe", "riley@acmeinc.com"), "handover");
+        let variables = input(
+            &license,
+            person("Riley Roe", "riley@acmeinc.com"),
+            "handover",
+        );
         let key = [("idempotency-key", "7f1c2d0e-retry-1")];
-        let first = post(&gateway, &support(&gateway), &key, CHANGE, variables.clone()).await;
+        let first = post(
+            &gateway,
+            &support(&gateway),
+            &key,
+            CHANGE,
+            variables.clone(),
+        )
+        .await;
         assert!(first["errors"].is_null(), "{first}");
         let written = stored(&gateway, &license["id"]).await;
 
-        let retry = post(&gateway, &support(&gateway), &key, CHANGE, variables.clone()).await;
+        let retry = post(
+            &gateway,
+            &support(&gateway),
+            &key,
+            CHANGE,
+            variables.clone(),
+        )
+        .await;
         assert!(retry["errors"].is_null(), "{backend:?}: {retry}");
         let (first, retry) = (
             &first["data"]["changeLicenseContact"],
@@ -419,7 +474,11 @@ async fn a_retry_with_the_same_key_returns_the_first_result_without_a_second_eve
         assert_eq!(stored(&gateway, &license["id"]).await, written, "one event");
 
         // The same key for another change is refused; another caller's same key is theirs.
-        let other = input(&license, person("Quinn Poe", "quinn@acmeinc.com"), "handover");
+        let other = input(
+            &license,
+            person("Quinn Poe", "quinn@acmeinc.com"),
+            "handover",
+        );
         let reused = post(&gateway, &support(&gateway), &key, CHANGE, other).await;
         assert_eq!(error_codes(&reused), vec!["BAD_USER_INPUT"], "{reused}");
         let colleague = token(&gateway, "support", "support-kim", None);
@@ -437,7 +496,10 @@ async fn a_retry_with_the_same_key_returns_the_first_result_without_a_second_eve
             twice["data"]["changeLicenseContact"]["auditEvent"]["id"],
             "{twice}"
         );
-        assert_eq!(twice["data"]["changeLicenseContact"]["clientMutationId"], "client-42");
+        assert_eq!(
+            twice["data"]["changeLicenseContact"]["clientMutationId"],
+            "client-42"
+        );
         assert_eq!(twice["data"]["changeLicenseContact"]["replayed"], true);
         assert_eq!(stored(&gateway, &license["id"]).await.0, 2);
     }
@@ -453,7 +515,11 @@ async fn viewers_see_the_event_masked_and_customers_without_the_actor() {
             &support(&gateway),
             &[],
             CHANGE,
-            input(&license, person("Riley Roe", "riley.roe@acmeinc.com"), "Jane left"),
+            input(
+                &license,
+                person("Riley Roe", "riley.roe@acmeinc.com"),
+                "Jane left",
+            ),
         )
         .await;
         assert!(changed["errors"].is_null(), "{changed}");
@@ -461,7 +527,14 @@ async fn viewers_see_the_event_masked_and_customers_without_the_actor() {
         let old_contact = &license["contact"];
 
         let viewer = token(&gateway, "viewer", "viewer-1", None);
-        let seen = post(&gateway, &viewer, &[], LICENSE, json!({"id": license["id"]})).await;
+        let seen = post(
+            &gateway,
+            &viewer,
+            &[],
+            LICENSE,
+            json!({"id": license["id"]}),
+        )
+        .await;
         let mask_email = |email: &Value| auth::mask_email(email.as_str().unwrap());
         let mask_name = |name: &Value| auth::mask_name(name.as_str().unwrap());
         assert_eq!(
@@ -511,12 +584,29 @@ async fn viewers_see_the_event_masked_and_customers_without_the_actor() {
         // The customer sees its own people, not which staff member made the change, and not
         // the staff trail.
         let customer = token(&gateway, "customer", "acme-admin", None);
-        let own = post(&gateway, &customer, &[], LICENSE, json!({"id": license["id"]})).await;
+        let own = post(
+            &gateway,
+            &customer,
+            &[],
+            LICENSE,
+            json!({"id": license["id"]}),
+        )
+        .await;
         let own_event = &own["data"]["license"]["auditEvents"][0];
-        assert_eq!(own_event["actor"], json!({"subject": null, "email": null, "role": "support"}));
+        assert_eq!(
+            own_event["actor"],
+            json!({"subject": null, "email": null, "role": "support"})
+        );
         assert_eq!(own_event["newContact"], event["newContact"]);
         assert_eq!(own_event["reason"], "Jane left");
-        let trail = post(&gateway, &customer, &[], "{ auditEvents { totalCount } }", json!({})).await;
+        let trail = post(
+            &gateway,
+            &customer,
+            &[],
+            "{ auditEvents { totalCount } }",
+            json!({}),
+        )
+        .await;
         assert_eq!(error_codes(&trail), vec!["FORBIDDEN"], "{trail}");
     }
 }
@@ -538,10 +628,7 @@ async fn concurrent_changes_from_the_same_version_exactly_one_wins() {
             async move { post(gateway, caller, &[], CHANGE, variables).await }
         });
         let answers = futures::future::join_all(attempts).await;
-        let winners: Vec<&Value> = answers
-            .iter()
-            .filter(|a| a["errors"].is_null())
-            .collect();
+        let winners: Vec<&Value> = answers.iter().filter(|a| a["errors"].is_null()).collect();
         assert_eq!(winners.len(), 1, "{backend:?}: {answers:?}");
         for answer in answers.iter().filter(|a| !a["errors"].is_null()) {
             assert_eq!(error_codes(answer), vec!["CONFLICT"], "{answer}");

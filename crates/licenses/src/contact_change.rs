@@ -426,8 +426,8 @@ async fn resolve_contact(
                 ))
             }),
         NewContact::Person { name, email } => {
-            let same_email = Expr::expr(Func::lower(Expr::col(contact::Column::Email)))
-                .eq(email.to_lowercase());
+            let same_email =
+                Expr::expr(Func::lower(Expr::col(contact::Column::Email))).eq(email.to_lowercase());
             let known = contact::Entity::find()
                 .filter(contact::Column::CustomerId.eq(license.customer_id))
                 .filter(same_email)
@@ -461,7 +461,10 @@ async fn conflict(
         .one(db)
         .await?;
     let Some(license) = license else {
-        return Ok(invalid(&format!("there is no license {}", change.license_id)));
+        return Ok(invalid(&format!(
+            "there is no license {}",
+            change.license_id
+        )));
     };
     let contact = contact::Entity::find_by_id(license.contact_id)
         .one(db)
@@ -486,12 +489,16 @@ mod tests {
 
     #[test]
     fn input_is_trimmed_and_checked() {
-        let change =
-            match ContactChange::new(1, person(" Jane ", " jane@acme.example "), " moved ", 3, None)
-            {
-                Ok(change) => change,
-                Err(error) => panic!("{error}"),
-            };
+        let change = match ContactChange::new(
+            1,
+            person(" Jane ", " jane@acme.example "),
+            " moved ",
+            3,
+            None,
+        ) {
+            Ok(change) => change,
+            Err(error) => panic!("{error}"),
+        };
         assert_eq!(change.contact, person("Jane", "jane@acme.example"));
         assert_eq!(change.reason, "moved");
         for (contact, reason, key, why) in [
@@ -499,7 +506,12 @@ mod tests {
             (person("", "jane@acme.example"), "r", None, "name"),
             (person("Jane", "jane"), "r", None, "not an e-mail"),
             (person("Jane", "jane@localhost"), "r", None, "not an e-mail"),
-            (person("Jane", "Jane <j@acme.example>"), "r", None, "not an e-mail"),
+            (
+                person("Jane", "Jane <j@acme.example>"),
+                "r",
+                None,
+                "not an e-mail",
+            ),
             (NewContact::Existing(1), "r", Some(""), "idempotency key"),
             (NewContact::Existing(1), "r", Some("é"), "printable"),
         ] {

@@ -15,8 +15,8 @@ use serde_json::value::RawValue;
 use tokio::time::Instant as Deadline;
 
 use super::{Refused, http_codes};
-use crate::graphql::context::Caller;
 use crate::graphql::RequestContext;
+use crate::graphql::context::Caller;
 use crate::graphql::loaders::Loaders;
 use crate::limits::{RequestFacts, code_of, coded, codes};
 use crate::state::AppState;

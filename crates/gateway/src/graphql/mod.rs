@@ -40,10 +40,10 @@ fn builder() -> SchemaBuilder<query::Query, mutation::Mutation, EmptySubscriptio
         mutation::Mutation,
         EmptySubscription,
     )
-        .enable_federation()
-        // Every execution, with or without the limits: failed fields answer `null` per the
-        // spec, maps keep the selection order.
-        .extension(field_errors::FieldErrors)
+    .enable_federation()
+    // Every execution, with or without the limits: failed fields answer `null` per the
+    // spec, maps keep the selection order.
+    .extension(field_errors::FieldErrors)
 }
 
 /// The schema as served: [`build_schema`] plus the request limits, the error codes of

@@ -64,6 +64,7 @@ pub struct ChangeLicenseContactPayload {
 #[derive(Default)]
 pub struct Mutation;
 
+/// Changes to the license database. Every change is audited.
 #[Object]
 impl Mutation {
     /// Sends a license to another contact of its customer (an existing one, or a new one

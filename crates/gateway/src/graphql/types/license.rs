@@ -4,9 +4,9 @@ use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::license;
 
+use super::audit::AuditEvent;
 use super::filter::{LicenseStatus, LicenseType, Plan};
 use super::usage::{ReportingHost, ReportingHostData, Utilization, entity_field, usage_error};
-use super::audit::AuditEvent;
 use super::{Contact, Customer, Hostname, personal};
 use crate::graphql::context::{Caller, request};
 use crate::graphql::errors::to_field_error;
@@ -197,11 +197,7 @@ impl License {
     /// The license's history of audited changes, newest first: at most `first` (default 20,
     /// at most 100) events. Older ones are in `auditEvents(filter: {licenseId})`.
     #[graphql(complexity = "crate::graphql::query::page_cost(first, child_complexity)")]
-    async fn audit_events(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-    ) -> Result<Vec<AuditEvent>> {
+    async fn audit_events(&self, ctx: &Context<'_>, first: Option<i32>) -> Result<Vec<AuditEvent>> {
         let page = crate::graphql::query::page(first, None)?;
         let (_, loaders) = request(ctx)?;
         let events = loaders
