@@ -28,8 +28,8 @@ pub use errors::ApiError;
 /// The gateway's schema type.
 pub type GatewaySchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
 
-/// Builds the schema: the query roots, the audited mutation, plus Federation v2 support, so other gateways can
-/// compose this graph as a subgraph.
+/// Builds the schema: the query roots, the audited mutation, plus Federation v2 support, so
+/// other gateways can compose this graph as a subgraph.
 pub fn build_schema() -> GatewaySchema {
     builder().finish()
 }
