@@ -639,3 +639,45 @@ async fn concurrent_changes_from_the_same_version_exactly_one_wins() {
         assert_eq!(winner.as_str().unwrap(), contact_id.to_string());
     }
 }
+
+#[tokio::test]
+async fn concurrent_retries_with_one_key_make_one_change_and_share_its_result() {
+    for backend in backends() {
+        let gateway = seeded(backend).await;
+        let license = acme_license(&gateway).await;
+        let caller = support(&gateway);
+        let variables = input(
+            &license,
+            person("Riley Roe", "riley@acmeinc.com"),
+            "handover",
+        );
+        let retries = (0..4).map(|_| {
+            let (gateway, caller, variables) = (&gateway, &caller, variables.clone());
+            async move {
+                post(
+                    gateway,
+                    caller,
+                    &[("idempotency-key", "same-attempt")],
+                    CHANGE,
+                    variables,
+                )
+                .await
+            }
+        });
+        let answers = futures::future::join_all(retries).await;
+        let events: Vec<&Value> = answers
+            .iter()
+            .map(|a| &a["data"]["changeLicenseContact"]["auditEvent"]["id"])
+            .collect();
+        assert!(
+            events.iter().all(|id| id.is_string() && *id == events[0]),
+            "{backend:?}: {answers:?}"
+        );
+        let replayed = answers
+            .iter()
+            .filter(|a| a["data"]["changeLicenseContact"]["replayed"] == true)
+            .count();
+        assert_eq!(replayed, 3, "{answers:?}");
+        assert_eq!(stored(&gateway, &license["id"]).await.0, 1, "one event");
+    }
+}
