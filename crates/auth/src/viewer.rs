@@ -122,6 +122,20 @@ impl Viewer {
     pub fn has_role(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }
+
+    /// The role that lets this viewer change a license's contact (`admin`, else `support`), or
+    /// `None`: nobody else may, not even `sales`, whatever else the token carries.
+    pub fn license_changing_role(&self) -> Option<Role> {
+        [Role::Admin, Role::Support]
+            .into_iter()
+            .find(|role| self.has_role(*role))
+    }
+
+    /// Whether the viewer may read the whole audit trail (`auditEvents`): staff, not
+    /// customer-scoped callers (who see their own licenses' events on the licenses).
+    pub fn can_read_audit_trail(&self) -> bool {
+        self.customer_scope().is_none()
+    }
 }
 
 /// The claim names the mapping reads; a view of the config, so this module needs no config type.

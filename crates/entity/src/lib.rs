@@ -9,10 +9,12 @@
 //! (`usagePings(last:)` in both subgraphs).
 
 pub mod add_on;
+pub mod audit_event;
 pub mod contact;
 pub mod customer;
 pub mod host;
 pub mod hostname;
+pub mod idempotency_key;
 pub mod license;
 pub mod license_add_on;
 pub mod license_hostname;

@@ -54,6 +54,9 @@ pub struct Model {
     pub notes: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Bumped by every change made through licensedot: a writer says which version it saw, and
+    /// a change to any other version is refused (optimistic concurrency).
+    pub version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,6 +1,8 @@
 // licensedot dashboard: search a customer, see its licenses and their servers' usage.
 // Plain JavaScript, no dependencies, no requests to other hosts. The whole customer view is ONE
 // GraphQL request (CUSTOMER_QUERY); a server's ping history is fetched when it is opened.
+// Support and admin can change a license's owner (CHANGE_OWNER) from its card; the license's
+// history lists the audited changes.
 "use strict";
 
 (function () {
@@ -27,11 +29,13 @@
   const CUSTOMER_QUERY = `query DashboardCustomer($id: ID!) {
   customer(id: $id) {
     id name country
-    contacts { name email }
+    contacts { id name email }
     activeLicense { id }
     licenses {
       id plan usersCount trial issuedAt startsAt expiresAt status daysUntilExpiry
-      contact { name email }
+      version viewerCanChangeContact
+      contact { id name email }
+      auditEvents { id occurredAt actor { subject email role } oldContact { name email } newContact { name email } reason }
       licensee { name email company }
       hostnames { name lastUsagePingAt latestUsagePing { ${PING_FIELDS} } }
       reportingHosts { name attached lastUsagePingAt latestUsagePing { ${PING_FIELDS} } }
@@ -45,6 +49,14 @@
     name known
     licenses { id plan trial customer { id name } }
     usagePings(last: 20) { ${PING_FIELDS} licensePlan licenseTrial }
+  }
+}`;
+
+  const CHANGE_OWNER = `mutation DashboardChangeOwner($input: ChangeLicenseContactInput!) {
+  changeLicenseContact(input: $input) {
+    replayed
+    license { id version contact { id name email } }
+    auditEvent { id }
   }
 }`;
 
@@ -85,12 +97,13 @@
     }
   }
 
-  async function graphql(operationName, query, variables) {
+  async function graphql(operationName, query, variables, extraHeaders) {
     window.__graphqlRequests += 1;
     window.__graphqlOperations.push(operationName);
     const headers = {
       "Content-Type": "application/json",
       Accept: "application/graphql-response+json, application/json",
+      ...(extraHeaders || {}),
     };
     const token = sessionStorage.getItem(TOKEN_KEY);
     if (token) headers.Authorization = `Bearer ${token}`;
@@ -317,6 +330,7 @@
   }
 
   let currentCustomerId = null;
+  let currentContacts = [];
   let customerSeq = 0;
 
   async function openCustomer(id) {
@@ -372,7 +386,8 @@
         other.map(describeError).join("; ")));
     }
 
-    const contacts = (customer.contacts || []).map((c) => `${c.name} <${c.email}>`).join(", ");
+    currentContacts = customer.contacts || [];
+    const contacts = currentContacts.map((c) => `${c.name} <${c.email}>`).join(", ");
     view.replaceChildren();
     fill(view,
       h("header", { class: "customer-head" },
@@ -407,7 +422,11 @@
       statusBadge(l.status),
       h("span", { class: `badge ${l.trial ? "trial" : "paid"}` }, l.trial ? "Trial" : "Paid"),
       isActive ? h("span", { class: "badge current", title: "The license the customer is on now" }, "★ Active license") : null,
-      h("span", { class: "license-id" }, `#${l.id}`)),
+      h("span", { class: "license-id" }, `#${l.id}`),
+      l.viewerCanChangeContact ? h("button", {
+        type: "button", class: "change-owner", dataset: { licenseId: l.id },
+        "aria-haspopup": "dialog", onclick: () => openOwnerDialog(l),
+      }, "Change owner") : null),
     h("dl", { class: "facts" },
       fact("Issued", day(l.issuedAt)),
       fact("Starts", day(l.startsAt)),
@@ -415,7 +434,23 @@
       fact("Sent to", person(l.contact)),
       fact("Licensee", l.licensee ? [l.licensee.company || l.licensee.name, h("span", { class: "sub" }, l.licensee.company ? l.licensee.name : "")] : "—")),
     renderUtilization(l.utilization, errors.failed(...path, "utilization")),
-    renderServers(l, path, errors));
+    renderServers(l, path, errors),
+    renderHistory(l));
+  }
+
+  // The license's audited changes, newest first (as the API lists them).
+  function renderHistory(l) {
+    const events = l.auditEvents || [];
+    const person = (p) => `${p.name} <${p.email}>`;
+    return h("details", { class: "license-history", dataset: { licenseId: l.id, events: events.length } },
+      h("summary", {}, events.length === 0 ? "History: no recorded changes"
+        : `History: ${events.length} change${events.length === 1 ? "" : "s"}`),
+      events.length === 0 ? null : h("ol", { "aria-label": `Changes to license ${l.id}, newest first` },
+        events.map((e) => h("li", { dataset: { eventId: e.id } },
+          h("time", { datetime: e.occurredAt }, String(e.occurredAt).replace("T", " ").slice(0, 16)), " · ",
+          `${e.actor.email || e.actor.subject || "someone"} (${e.actor.role}) changed the owner from `,
+          person(e.oldContact), " to ", h("strong", {}, person(e.newContact)),
+          e.reason ? h("span", { class: "muted" }, ` — “${e.reason}”`) : null))));
   }
 
   function fact(term, ...value) {
@@ -567,6 +602,126 @@
     $("server-dialog").close();
   }
 
+  // ---- Changing a license's owner ----------------------------------------------------------
+
+  // The change being edited: the license as last read, and the idempotency key of this
+  // attempt (a double submit or a resent request is answered once, without a second change).
+  let ownerChange = null;
+  let ownerOpener = null;
+
+  function newKey() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  function openOwnerDialog(license) {
+    ownerOpener = document.activeElement;
+    ownerChange = { license, key: newKey() };
+    const current = license.contact;
+    $("owner-title").textContent = `Change owner of license #${license.id}`;
+    $("owner-current").textContent = current
+      ? `Sent to ${current.name} <${current.email}> now.` : "The license has no contact now.";
+    const others = currentContacts.filter((c) => !current || c.id !== current.id);
+    $("owner-contacts").replaceChildren(...others.map((c) => h("label", { class: "choice" },
+      h("input", { type: "radio", name: "owner", value: c.id, dataset: { contactId: c.id } }),
+      ` ${c.name} `, h("span", { class: "muted" }, `<${c.email}>`))));
+    $("owner-form").reset();
+    $("owner-new").hidden = true;
+    showOwnerError("");
+    $("owner-retry").hidden = true;
+    $("owner-submit").disabled = false;
+    $("owner-dialog").removeAttribute("data-state");
+    if (!$("owner-dialog").open) $("owner-dialog").showModal();
+    const first = $("owner-form").querySelector("input[name=owner]");
+    if (first) first.focus();
+  }
+
+  function showOwnerError(text, ...extra) {
+    const box = $("owner-error");
+    box.replaceChildren(text, ...extra);
+    box.hidden = !text;
+  }
+
+  function ownerInput() {
+    const chosen = $("owner-form").querySelector("input[name=owner]:checked");
+    if (!chosen) return { problem: "Choose who the license goes to." };
+    const reason = $("owner-reason").value.trim();
+    const input = {
+      licenseId: ownerChange.license.id,
+      expectedVersion: ownerChange.license.version,
+      reason,
+    };
+    if (chosen.value === "new") {
+      const name = $("owner-name").value.trim();
+      const email = $("owner-email").value.trim();
+      if (!name || !email) return { problem: "Give the new contact's name and e-mail address.", focus: name ? "owner-email" : "owner-name" };
+      input.contact = { name, email };
+    } else {
+      input.contactId = chosen.value;
+    }
+    if (!reason) return { problem: "Say why the license changes hands.", focus: "owner-reason" };
+    return { input };
+  }
+
+  async function submitOwner(event) {
+    event.preventDefault();
+    if (!ownerChange) return;
+    const { input, problem, focus } = ownerInput();
+    if (problem) {
+      showOwnerError(problem);
+      if (focus) $(focus).focus();
+      return;
+    }
+    $("owner-submit").disabled = true;
+    $("owner-dialog").dataset.state = "saving";
+    showOwnerError("");
+    try {
+      const { data, errors } = await graphql("DashboardChangeOwner", CHANGE_OWNER, { input },
+        { "Idempotency-Key": ownerChange.key });
+      const error = errors[0];
+      if (data && data.changeLicenseContact && !error) {
+        $("owner-dialog").dataset.state = "done";
+        $("owner-dialog").close();
+        showMessage("");
+        await openCustomer(currentCustomerId);
+        return;
+      }
+      $("owner-dialog").dataset.state = "error";
+      const code = error && error.extensions && error.extensions.code;
+      if (code === "CONFLICT") {
+        const now = error.extensions.current || {};
+        const who = now.contact ? `${now.contact.name} <${now.contact.email}>` : "someone else";
+        showOwnerError("Someone changed this license while you were editing: it is now sent to ", h("strong", {}, who),
+          ". Your change was not saved. Check the new owner, then retry.");
+        ownerChange = {
+          license: { ...ownerChange.license, version: now.version, contact: now.contact },
+          key: newKey(),
+        };
+        $("owner-current").textContent = `Sent to ${who} now.`;
+        $("owner-retry").hidden = false;
+      } else if (code === "FORBIDDEN") {
+        showOwnerError("Your role may not change license owners (support and admin only).");
+      } else {
+        showOwnerError(error ? `The change was refused: ${error.message}` : "The change was not saved.");
+      }
+    } catch (error) {
+      $("owner-dialog").dataset.state = "error";
+      if (error instanceof AuthError) {
+        $("owner-dialog").close();
+        handleFailure(error, null);
+      } else {
+        showOwnerError(`${error.message} Your change may not have been saved; submitting again is safe.`);
+      }
+    } finally {
+      $("owner-submit").disabled = false;
+    }
+  }
+
+  function closeOwner() {
+    $("owner-dialog").close();
+  }
+
   // ---- Routing and start -------------------------------------------------------------------
 
   function route() {
@@ -606,6 +761,23 @@
       showMessage("You are signed out. The token was removed from this tab.");
     });
     $("server-close").addEventListener("click", closeServer);
+    $("owner-close").addEventListener("click", closeOwner);
+    $("owner-cancel").addEventListener("click", closeOwner);
+    $("owner-form").addEventListener("submit", submitOwner);
+    $("owner-retry").addEventListener("click", (event) => {
+      $("owner-retry").hidden = true;
+      submitOwner(event);
+    });
+    $("owner-form").addEventListener("change", (event) => {
+      if (event.target.name !== "owner") return;
+      const isNew = event.target.value === "new";
+      $("owner-new").hidden = !isNew;
+      if (isNew) $("owner-name").focus();
+    });
+    $("owner-dialog").addEventListener("close", () => {
+      ownerChange = null;
+      if (ownerOpener && ownerOpener.isConnected && ownerOpener.focus) ownerOpener.focus();
+    });
     $("server-dialog").addEventListener("close", () => {
       serverSeq++; // an answer still on its way is for a dialog no longer shown
       if (serverOpener && serverOpener.focus) serverOpener.focus();

@@ -1,10 +1,13 @@
-//! Queries and rules over the license database: search, status, batch loads by id.
+//! Queries and rules over the license database: search, status, batch loads by id, and the one
+//! write: a license's contact change with its audit trail.
 //!
 //! This crate is the only place that talks SQL to the license database. It knows nothing of
 //! HTTP or GraphQL: every function is a plain `async fn(db, ...)` that the gateway's resolvers
 //! and loaders call. Every query takes a [`Scope`], so a customer-scoped caller can never reach
 //! another customer's rows, whatever entry point it uses.
 
+pub mod audit;
+pub mod contact_change;
 pub mod contacts;
 pub mod customers;
 pub mod db;

@@ -701,3 +701,137 @@ async fn explorer_answers(client: &Client, gateway: &Gateway) {
         "GraphiQL's query answered with the token: {result}"
     );
 }
+
+#[tokio::test]
+async fn support_changes_a_license_owner_through_the_dialog_and_the_history_shows_it() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let client = &browser.client;
+    let (gateway, _version) = seeded_servers().await;
+
+    open_signed_in(client, &gateway).await;
+    search_and_open(client, "Acme", "Acme Inc").await;
+    customer_view_loaded(client).await;
+    let card = find(client, "article.license.active").await;
+    let license_id = card.attr("data-license-id").await.unwrap().unwrap();
+    let history = format!("details.license-history[data-license-id='{license_id}']");
+    assert_eq!(
+        find(client, &history)
+            .await
+            .attr("data-events")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("0")
+    );
+    card.find(Locator::Css("button.change-owner"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    find(client, "#owner-dialog[open]").await;
+    let current = find(client, "#owner-current").await.text().await.unwrap();
+    assert!(current.contains("jane.doe@acmeinc.com"), "{current}");
+
+    // A new contact, typed in as a person would.
+    find(client, "#owner-choice-new")
+        .await
+        .click()
+        .await
+        .unwrap();
+    find(client, "#owner-name:not([disabled])")
+        .await
+        .send_keys("Riley Roe")
+        .await
+        .unwrap();
+    find(client, "#owner-email")
+        .await
+        .send_keys("riley.roe@acmeinc.com")
+        .await
+        .unwrap();
+    find(client, "#owner-reason")
+        .await
+        .send_keys("Jane left Acme")
+        .await
+        .unwrap();
+
+    // Meanwhile a colleague hands the license to someone else: the page's version is stale.
+    let version = gateway
+        .query(
+            "query($id: ID!) { license(id: $id) { version } }",
+            json!({"id": license_id}),
+        )
+        .await["data"]["license"]["version"]
+        .clone();
+    let colleague = gateway
+        .query(
+            r#"mutation($input: ChangeLicenseContactInput!) {
+                 changeLicenseContact(input: $input) { license { version } } }"#,
+            json!({"input": {
+                "licenseId": license_id,
+                "contact": {"name": "Quinn Poe", "email": "quinn.poe@acmeinc.com"},
+                "reason": "Quinn owns the renewal",
+                "expectedVersion": version,
+            }}),
+        )
+        .await;
+    assert!(colleague["errors"].is_null(), "{colleague}");
+
+    find(client, "#owner-submit").await.click().await.unwrap();
+    let error = find(client, "#owner-error:not([hidden])")
+        .await
+        .text()
+        .await
+        .unwrap();
+    save_screenshot(client, "owner-dialog-conflict").await;
+    assert!(
+        error.contains("Someone changed this license") && error.contains("quinn.poe@acmeinc.com"),
+        "{error}"
+    );
+
+    // Retry: the page now knows the current version, and the change goes through.
+    find(client, "#owner-retry:not([hidden])")
+        .await
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("#owner-dialog:not([open])"))
+        .await
+        .unwrap();
+    let history = find(client, &format!("{history}[data-events='2']")).await;
+    history
+        .find(Locator::Css("summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let events = texts(
+        client,
+        &format!("details.license-history[data-license-id='{license_id}'] li"),
+    )
+    .await;
+    save_screenshot(client, "owner-history").await;
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert!(
+        events[0].contains("Riley Roe <riley.roe@acmeinc.com>")
+            && events[0].contains("Quinn Poe")
+            && events[0].contains("Jane left Acme")
+            && events[0].contains("(support)"),
+        "newest first: {events:?}"
+    );
+    assert!(events[1].contains("Jane Doe"), "{events:?}");
+    let sent_to = find(client, "article.license.active")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(sent_to.contains("riley.roe@acmeinc.com"), "{sent_to}");
+
+    browser.close().await;
+}

@@ -7,4 +7,5 @@ mod auth;
 mod browser;
 mod http;
 mod license_graph;
+mod owner_change;
 mod usage;

@@ -16,6 +16,7 @@ use tokio::time::Instant as Deadline;
 
 use super::{Refused, http_codes};
 use crate::graphql::RequestContext;
+use crate::graphql::context::Caller;
 use crate::graphql::loaders::Loaders;
 use crate::limits::{RequestFacts, code_of, coded, codes};
 use crate::state::AppState;
@@ -46,11 +47,20 @@ pub(super) async fn execute_all(
     let request_id = request_id(&parts.headers);
     let is_get = parts.method == Method::GET;
     let context = context_for(viewer);
+    let caller = Caller {
+        viewer: viewer.clone(),
+        request_id: request_id.clone(),
+        idempotency_key: parts
+            .headers
+            .get(IDEMPOTENCY_KEY)
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned()),
+    };
     let runs = requests.into_iter().map(|request| {
         execute(
             state,
             request,
             context.clone(),
+            caller.clone(),
             is_get,
             &request_id,
             started,
@@ -85,10 +95,14 @@ fn context_for(viewer: &Viewer) -> RequestContext {
     RequestContext::for_viewer(viewer, Utc::now().date_naive())
 }
 
+/// The header a client sends to make a retried mutation return its first result.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
 async fn execute(
     state: &AppState,
     request: async_graphql::Request,
     context: RequestContext,
+    caller: Caller,
     is_get: bool,
     request_id: &str,
     started: Instant,
@@ -107,6 +121,7 @@ async fn execute(
     );
     let request = request
         .data(context)
+        .data(caller)
         .data(loaders)
         .data(state.db.clone())
         .data(state.metrics.clone())

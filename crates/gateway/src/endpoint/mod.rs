@@ -2,7 +2,8 @@
 //!
 //! - `POST` takes `application/json` only (415 otherwise: no "simple" cross-site request, so
 //!   also the CSRF protection); a JSON array is a batch of at most `max_batch_size` operations.
-//! - `GET` runs queries only: a mutation gets 405 with `Allow: POST`.
+//! - `GET` runs queries only: a mutation gets 405 with `Allow: POST`. Mutations therefore only
+//!   ever run from a JSON `POST`; an `Idempotency-Key` header reaches them as `Caller`.
 //! - `Accept: application/graphql-response+json` gets that type and 400 for a request refused
 //!   before execution (parse, validation, limits, persisted queries); `application/json`, `*/*`
 //!   or no `Accept` get `application/json` and 200 for every well-formed request.
@@ -37,6 +38,7 @@ use crate::limits::codes;
 use crate::state::AppState;
 use crate::{authn, pages};
 
+pub use self::execute::IDEMPOTENCY_KEY;
 pub use self::negotiate::{GRAPHQL_RESPONSE_JSON, Media, negotiate};
 
 /// Codes of refusals that happen before a GraphQL request is even read.

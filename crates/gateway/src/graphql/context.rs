@@ -43,6 +43,19 @@ impl RequestContext {
     }
 }
 
+/// Who sent the request, under which HTTP request: what a change records and checks. Read
+/// queries never need more than [`RequestContext`].
+#[derive(Clone, Debug)]
+pub struct Caller {
+    /// The authenticated caller.
+    pub viewer: auth::Viewer,
+    /// The request's id (`x-request-id`).
+    pub request_id: String,
+    /// The `Idempotency-Key` header, when sent; unchecked (the mutation checks it, so a bad
+    /// key is a field error like any bad input).
+    pub idempotency_key: Option<String>,
+}
+
 /// The request's context and loaders, as put in by the routes.
 pub fn request<'a>(ctx: &Context<'a>) -> Result<(&'a RequestContext, &'a Loaders)> {
     Ok((ctx.data::<RequestContext>()?, ctx.data::<Loaders>()?))

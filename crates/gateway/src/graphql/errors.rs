@@ -16,6 +16,16 @@ pub enum ApiError {
     /// `first` or `last` beyond the allowed maximum.
     #[error("{0}")]
     PageTooLarge(String),
+    /// The caller's role may not do this; nothing was read or written.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The data changed since the caller read it (a stale `expectedVersion`); nothing was
+    /// written. `current` is the state now, answered in `extensions.current`.
+    #[error("{message}")]
+    Conflict {
+        message: String,
+        current: async_graphql::Value,
+    },
     /// Something failed on our side; the details are in the log under the request id.
     #[error("internal error: the license database could not answer; see the gateway log")]
     Internal,
@@ -28,6 +38,8 @@ impl ApiError {
             ApiError::BadUserInput(_) => "BAD_USER_INPUT",
             ApiError::InvalidCursor(_) => "INVALID_CURSOR",
             ApiError::PageTooLarge(_) => "PAGE_TOO_LARGE",
+            ApiError::Forbidden(_) => "FORBIDDEN",
+            ApiError::Conflict { .. } => "CONFLICT",
             ApiError::Internal => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -35,7 +47,12 @@ impl ApiError {
 
 impl ErrorExtensions for ApiError {
     fn extend(&self) -> FieldError {
-        self.extend_with(|_, extensions| extensions.set("code", self.code()))
+        self.extend_with(|_, extensions| {
+            extensions.set("code", self.code());
+            if let ApiError::Conflict { current, .. } = self {
+                extensions.set("current", current.clone());
+            }
+        })
     }
 }
 

@@ -7,7 +7,7 @@ use std::hash::Hash;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use entity::{contact, customer, license};
+use entity::{audit_event, contact, customer, license};
 use licenses::hostnames::Attachment;
 use licenses::{Error, Scope};
 use sea_orm::DatabaseConnection;
@@ -112,6 +112,14 @@ loader!(
         .map(|rows| group(rows, keys))
 );
 
+loader!(
+    /// A license's newest audit events (at most `licenses::audit::MAX_PER_LICENSE`), newest
+    /// first, by license id.
+    AuditEventsOfLicense, Vec<audit_event::Model>, |s, keys| licenses::audit::by_license_ids(&s.db, &s.scope, keys)
+        .await
+        .map(|rows| group(rows.into_iter().map(|e| (e.license_id, e)), keys))
+);
+
 /// One request's loaders. Built fresh for every request, so caches never outlive it and never
 /// mix two callers' scopes.
 pub struct Loaders {
@@ -123,6 +131,7 @@ pub struct Loaders {
     pub licenses_of_contact: DataLoader<LicensesOfContact, HashMapCache>,
     pub hostnames_of_license: DataLoader<HostnamesOfLicense, HashMapCache>,
     pub licenses_of_hostname: DataLoader<LicensesOfHostname, HashMapCache>,
+    pub audit_events_of_license: DataLoader<AuditEventsOfLicense, HashMapCache>,
     /// Usage entities from the version subgraph.
     pub usage: DataLoader<UsageLoader, HashMapCache>,
     /// The usage fields this request wants, filled in by whoever creates usage-bearing objects.
@@ -180,7 +189,8 @@ impl Loaders {
             licenses_of_customer: cached(LicensesOfCustomer(source.clone())),
             licenses_of_contact: cached(LicensesOfContact(source.clone())),
             hostnames_of_license: cached(HostnamesOfLicense(source.clone())),
-            licenses_of_hostname: cached(LicensesOfHostname(source)),
+            licenses_of_hostname: cached(LicensesOfHostname(source.clone())),
+            audit_events_of_license: cached(AuditEventsOfLicense(source)),
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod context;
 pub mod errors;
 pub mod field_errors;
 pub mod loaders;
+pub mod mutation;
 pub mod prefetch;
 pub mod query;
 pub mod selection_order;
@@ -16,7 +17,7 @@ use std::sync::Arc;
 use async_graphql::extensions::apollo_persisted_queries::{
     ApolloPersistedQueries, LruCacheStorage,
 };
-use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
+use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 
 use crate::limits::{Guard, LimitsConfig};
 use crate::persisted::PersistedQueries;
@@ -25,20 +26,24 @@ pub use context::RequestContext;
 pub use errors::ApiError;
 
 /// The gateway's schema type.
-pub type GatewaySchema = Schema<query::Query, EmptyMutation, EmptySubscription>;
+pub type GatewaySchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
 
-/// Builds the schema: the query roots plus Federation v2 support, so other gateways can
-/// compose this graph as a subgraph.
+/// Builds the schema: the query roots, the audited mutation, plus Federation v2 support, so
+/// other gateways can compose this graph as a subgraph.
 pub fn build_schema() -> GatewaySchema {
     builder().finish()
 }
 
-fn builder() -> SchemaBuilder<query::Query, EmptyMutation, EmptySubscription> {
-    Schema::build(query::Query::default(), EmptyMutation, EmptySubscription)
-        .enable_federation()
-        // Every execution, with or without the limits: failed fields answer `null` per the
-        // spec, maps keep the selection order.
-        .extension(field_errors::FieldErrors)
+fn builder() -> SchemaBuilder<query::Query, mutation::Mutation, EmptySubscription> {
+    Schema::build(
+        query::Query::default(),
+        mutation::Mutation,
+        EmptySubscription,
+    )
+    .enable_federation()
+    // Every execution, with or without the limits: failed fields answer `null` per the
+    // spec, maps keep the selection order.
+    .extension(field_errors::FieldErrors)
 }
 
 /// The schema as served: [`build_schema`] plus the request limits, the error codes of

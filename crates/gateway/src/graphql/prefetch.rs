@@ -47,6 +47,16 @@ pub async fn licenses(
         }
         Ok::<_, async_graphql::Error>(())
     };
+    let audit_events = async {
+        if selection.field("auditEvents").exists() {
+            loaders
+                .audit_events_of_license
+                .load_many(ids(|l| l.id))
+                .await
+                .map_err(to_field_error)?;
+        }
+        Ok::<_, async_graphql::Error>(())
+    };
     let hostnames_and_usage = async {
         let hostnames = selection.field("hostnames");
         // Reporting hosts are compared with the attached ones, so they need them too.
@@ -90,7 +100,7 @@ pub async fn licenses(
         }
         Ok::<_, async_graphql::Error>(())
     };
-    futures::try_join!(contacts, customers, hostnames_and_usage)?;
+    futures::try_join!(contacts, customers, audit_events, hostnames_and_usage)?;
     Ok(())
 }
 

@@ -1,12 +1,15 @@
 //! The query roots. Each area owns its root; `Query` merges them.
 
-use async_graphql::{Context, ID, MergedObject, Object, Result};
+use async_graphql::{Context, ErrorExtensions, ID, MergedObject, Object, Result};
 use sea_orm::DatabaseConnection;
 
-use super::context::{RequestContext, request};
-use super::errors::{parse_id, to_field_error};
+use super::context::{Caller, RequestContext, request};
+use super::errors::{ApiError, parse_id, to_field_error};
 use super::prefetch;
-use super::types::connection::{Counted, CustomerConnection, LicenseConnection};
+use super::types::audit::{AuditEvent, AuditEventFilter};
+use super::types::connection::{
+    AuditEventConnection, Counted, CustomerConnection, LicenseConnection,
+};
 use super::types::filter::LicenseFilter;
 use super::types::usage::usage_error;
 use super::types::{Customer, Hostname, License};
@@ -37,7 +40,7 @@ pub fn list_cost(child_complexity: usize) -> usize {
         .saturating_add(1)
 }
 
-fn page(first: Option<i32>, after: Option<&str>) -> Result<licenses::PageRequest> {
+pub(crate) fn page(first: Option<i32>, after: Option<&str>) -> Result<licenses::PageRequest> {
     licenses::PageRequest::new(
         first.map(i64::from),
         after,
@@ -236,6 +239,53 @@ impl HostnameQuery {
     }
 }
 
-/// The root of every query: customers, licenses and servers.
+/// The audit trail.
+#[derive(Default)]
+pub struct AuditQuery;
+
+#[Object]
+impl AuditQuery {
+    /// Every audited change, newest first, narrowed by `filter`; for staff roles only
+    /// (customer-scoped callers: `FORBIDDEN`; they see their licenses' `auditEvents`). People
+    /// are masked as everywhere; callers who see them masked may not filter by actor. `first`
+    /// is at most 100 (default 20).
+    #[graphql(complexity = "crate::graphql::query::page_cost(first, child_complexity)")]
+    async fn audit_events(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AuditEventFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<AuditEventConnection> {
+        let caller = ctx.data::<Caller>()?;
+        if !caller.viewer.can_read_audit_trail() {
+            return Err(ApiError::Forbidden(
+                "the audit trail is for staff roles; see a license's `auditEvents`".to_owned(),
+            )
+            .extend());
+        }
+        let page = page(first, after.as_deref())?;
+        let filter = filter.unwrap_or_default().to_service()?;
+        let (request, _) = request(ctx)?;
+        if filter.actor_subject.is_some() && !request.personal_data_visible {
+            // Filtering by a subject the caller cannot see would confirm guesses at it.
+            return Err(ApiError::Forbidden(
+                "callers who see personal data masked may not filter by actor".to_owned(),
+            )
+            .extend());
+        }
+        let db = ctx.data::<DatabaseConnection>()?;
+        let rows = licenses::audit::search(db, &request.scope, &filter, page)
+            .await
+            .map_err(to_field_error)?;
+        Ok(AuditEventConnection::new(
+            rows,
+            Counted::AuditEvents { filter },
+            AuditEvent,
+        ))
+    }
+}
+
+/// The root of every query: customers, licenses, servers and the audit trail.
 #[derive(MergedObject, Default)]
-pub struct Query(CustomerQuery, LicenseQuery, HostnameQuery);
+pub struct Query(CustomerQuery, LicenseQuery, HostnameQuery, AuditQuery);

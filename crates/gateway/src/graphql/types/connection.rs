@@ -2,9 +2,11 @@
 //! that is only counted when asked for, exact up to 1,000 (`totalCountIsExact` says whether).
 
 use async_graphql::{Context, Object, Result, SimpleObject};
+use licenses::audit::AuditFilter;
 use licenses::{LicenseFilter, Page, Search, Total};
 use tokio::sync::OnceCell;
 
+use super::audit::AuditEvent;
 use super::{Customer, License};
 use crate::graphql::context::request;
 use crate::graphql::errors::to_field_error;
@@ -32,6 +34,8 @@ pub enum Counted {
         search: Option<Search>,
         filter: LicenseFilter,
     },
+    /// `auditEvents(filter:)`.
+    AuditEvents { filter: AuditFilter },
 }
 
 impl Counted {
@@ -45,6 +49,9 @@ impl Counted {
             Counted::Licenses { search, filter } => {
                 licenses::issued::count(db, &request.scope, search.as_ref(), filter, request.today)
                     .await
+            }
+            Counted::AuditEvents { filter } => {
+                licenses::audit::count(db, &request.scope, filter).await
             }
         }
         .map_err(to_field_error)
@@ -142,3 +149,9 @@ macro_rules! connection {
 
 connection!(CustomerConnection, CustomerEdge, Customer, "customer");
 connection!(LicenseConnection, LicenseEdge, License, "license");
+connection!(
+    AuditEventConnection,
+    AuditEventEdge,
+    AuditEvent,
+    "audit event"
+);

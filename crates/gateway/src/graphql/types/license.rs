@@ -4,10 +4,11 @@ use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::license;
 
+use super::audit::AuditEvent;
 use super::filter::{LicenseStatus, LicenseType, Plan};
 use super::usage::{ReportingHost, ReportingHostData, Utilization, entity_field, usage_error};
 use super::{Contact, Customer, Hostname, personal};
-use crate::graphql::context::request;
+use crate::graphql::context::{Caller, request};
 use crate::graphql::errors::to_field_error;
 use crate::graphql::usage::UsageKey;
 
@@ -177,6 +178,38 @@ impl License {
     /// When the license record last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
+    }
+
+    /// The license's version, bumped by every change made through licensedot: pass it as
+    /// `expectedVersion` to `changeLicenseContact`.
+    async fn version(&self) -> i64 {
+        self.0.version
+    }
+
+    /// Whether the caller may change this license's contact (`changeLicenseContact`): true for
+    /// the `support` and `admin` roles.
+    async fn viewer_can_change_contact(&self, ctx: &Context<'_>) -> bool {
+        ctx.data_opt::<Caller>()
+            .is_some_and(|caller| caller.viewer.license_changing_role().is_some())
+    }
+
+    /// The license's history of audited changes, newest first: at most `first` (default 20,
+    /// at most 100) events. Older ones are in `auditEvents(filter: {licenseId})`.
+    #[graphql(complexity = "crate::graphql::query::page_cost(first, child_complexity)")]
+    async fn audit_events(&self, ctx: &Context<'_>, first: Option<i32>) -> Result<Vec<AuditEvent>> {
+        let page = crate::graphql::query::page(first, None)?;
+        let (_, loaders) = request(ctx)?;
+        let events = loaders
+            .audit_events_of_license
+            .load_one(self.0.id)
+            .await
+            .map_err(to_field_error)?;
+        Ok(events
+            .unwrap_or_default()
+            .into_iter()
+            .take(usize::try_from(page.first).unwrap_or(usize::MAX))
+            .map(AuditEvent)
+            .collect())
     }
 
     /// The servers whose usage pings carry this license (matched by id, MD5 or SHA-256), each

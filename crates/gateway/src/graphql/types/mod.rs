@@ -1,6 +1,7 @@
 //! The object types of the graph. Each wraps a row of the license database and resolves its
 //! relations through the request's loaders.
 
+pub mod audit;
 pub mod connection;
 pub mod contact;
 pub mod customer;
