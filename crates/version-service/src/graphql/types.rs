@@ -1,7 +1,9 @@
 //! The subgraph's types: the usage fields of the gateway's `Hostname` and `License`.
 
-use async_graphql::{ComplexObject, Context, ErrorExtensions, ID, Json, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, Json, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
+use error_catalogue::Code;
+use error_catalogue::graphql::code_error;
 
 use super::loaders::{LoadError, Loaders, PingsKey};
 use crate::store::{CountsRow, LicenseKey, PingSummary, Report, hosts};
@@ -46,10 +48,10 @@ impl Hostname {
         #[graphql(default = 10, desc = "How many pings, newest first: 0 to 100.")] last: i32,
     ) -> async_graphql::Result<Vec<UsagePing>> {
         if !(0..=MAX_LAST).contains(&last) {
-            return Err(async_graphql::Error::new(format!(
-                "`last` must be between 0 and {MAX_LAST}, got {last}"
-            ))
-            .extend_with(|_, e| e.set("code", "BAD_USER_INPUT")));
+            return Err(code_error(
+                format!("`last` must be between 0 and {MAX_LAST}, got {last}"),
+                Code::BadUserInput,
+            ));
         }
         let key = PingsKey {
             host_id: self.host.id,
@@ -239,12 +241,14 @@ impl UsagePing {
         {
             Some(CountsRow::Read(counts)) => Ok(counts.map(Json)),
             None => Ok(None),
-            Some(CountsRow::OverBudget) => Err(async_graphql::Error::new(format!(
-                "counts left out: this answer already carries the most usage counters one answer \
-                 may ({} bytes); ask for fewer pings",
-                loaders.counts_limit
-            ))
-            .extend_with(|_, e| e.set("code", "ANSWER_TOO_LARGE"))),
+            Some(CountsRow::OverBudget) => Err(code_error(
+                format!(
+                    "counts left out: this answer already carries the most usage counters one \
+                     answer may ({} bytes); ask for fewer pings",
+                    loaders.counts_limit
+                ),
+                Code::AnswerTooLarge,
+            )),
         }
     }
 }
@@ -271,6 +275,8 @@ pub(crate) fn loaders<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Loader
 /// A database failure, shown to clients without its SQL but with a stable code.
 pub(crate) fn load_error(err: LoadError) -> async_graphql::Error {
     tracing::error!(error = %err, "loading usage data failed");
-    async_graphql::Error::new("the version database could not answer")
-        .extend_with(|_, e| e.set("code", "INTERNAL_SERVER_ERROR"))
+    code_error(
+        "the version database could not answer",
+        Code::InternalServerError,
+    )
 }
