@@ -53,9 +53,9 @@ pub fn negotiate(headers: &HeaderMap) -> Option<Media> {
     }
     let mut best: Option<(f32, Media)> = None;
     for (range, quality) in ranges(headers) {
-        let media = match (range.type_().as_str(), range.subtype().as_str()) {
-            ("application", "graphql-response+json") => Media::GraphQLResponse,
-            ("application", "json" | "*") | ("*", "*") => Media::Json,
+        let media = match range.essence_str() {
+            GRAPHQL_RESPONSE_JSON => Media::GraphQLResponse,
+            "application/json" | "application/*" | "*/*" => Media::Json,
             _ => continue,
         };
         if quality <= 0.0 {

@@ -81,6 +81,15 @@ impl FieldErrorsExtension {
     }
 }
 
+/// Whether `return_type` is a list whose items may be `null` (`[T]`, `[T]!`). Lists of lists
+/// do not occur in either graph; their inner lists would be nulled whole.
+fn list_of_nullable(return_type: &str) -> bool {
+    let list = return_type.strip_suffix('!').unwrap_or(return_type);
+    list.strip_prefix('[')
+        .and_then(|inner| inner.strip_suffix(']'))
+        .is_some_and(|element| !element.ends_with('!'))
+}
+
 /// Whether `error` is async-graphql's refusal of one of `field`'s argument values (an `Int`
 /// out of range, a malformed `DateTime`): it raises those before the resolver runs, without a
 /// code, at the position of the value. Every error our resolvers raise has a code already.
@@ -126,14 +135,21 @@ impl Extension for FieldErrorsExtension {
         info: ResolveInfo<'_>,
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
-        let non_null = info.return_type.ends_with('!');
         let node = info.path_node;
         let field = info.field;
+        // async-graphql reports the items of `[T]` as `T!` (its `&T` forwards no nullability),
+        // so an item's own type is not trusted: a failed item is `null` and tells its list,
+        // and the list's field, whose type is right, decides by its element type.
+        let is_item = matches!(node.segment, QueryPathSegment::Index(_));
+        let non_null = !is_item && info.return_type.ends_with('!');
+        let nullable_items = !is_item && list_of_nullable(info.return_type);
         match next.run(ctx, info).await {
             Ok(value) if !self.has_failed_child(|| path_of(node)) => Ok(value),
+            // Only items fail under a list: nullable ones are `null` in their places.
+            Ok(value) if nullable_items => Ok(value),
             Ok(_) => {
                 // A non-null child failed: this field is `null` instead (its error is kept).
-                if non_null {
+                if non_null || is_item {
                     self.fail_parent_of(&path_of(node));
                 }
                 Ok(Some(Value::Null))
@@ -151,7 +167,7 @@ impl Extension for FieldErrorsExtension {
                 }
                 self.keep(error);
                 self.any_failed.store(true, Ordering::Release);
-                if non_null {
+                if non_null || is_item {
                     self.fail_parent_of(&path);
                 }
                 Ok(Some(Value::Null))
