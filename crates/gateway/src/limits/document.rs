@@ -19,7 +19,10 @@ pub(crate) fn select_operation<'a>(
     operation_name: Option<&str>,
 ) -> Result<(OperationType, Option<String>, &'a OperationDefinition), ServerError> {
     let operation = match (&document.operations, operation_name) {
-        (DocumentOperations::Single(op), _) => Some((op, None)),
+        (DocumentOperations::Single(op), None) => Some((op, None)),
+        // One anonymous operation: a name names none (async-graphql refuses it the same way,
+        // later and without a code).
+        (DocumentOperations::Single(_), Some(_)) => None,
         (DocumentOperations::Multiple(ops), Some(name)) => {
             ops.get(name).map(|op| (op, Some(name.to_owned())))
         }
@@ -128,5 +131,9 @@ mod tests {
         let (ty, name, _) = select_operation(&doc, Some("B")).unwrap();
         assert_eq!((ty, name.as_deref()), (OperationType::Mutation, Some("B")));
         assert!(select_operation(&doc, Some("C")).is_err());
+        let anonymous = parse("{ __typename }");
+        assert!(select_operation(&anonymous, None).is_ok());
+        let error = select_operation(&anonymous, Some("Missing")).unwrap_err();
+        assert_eq!(code_of(&error), Some(Code::OperationResolutionFailure));
     }
 }
