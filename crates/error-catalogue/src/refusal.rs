@@ -1,7 +1,7 @@
 //! The one error body, and the refusal that answers with it.
 
 use axum::body::Body;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -48,7 +48,8 @@ pub struct Refusal {
     message: String,
     media: Media,
     request_id: Option<String>,
-    headers: HeaderMap,
+    /// Few and rare, so a list (a `HeaderMap` would make every `Result<_, Refusal>` large).
+    headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl Refusal {
@@ -60,7 +61,7 @@ impl Refusal {
             message: message.into(),
             media: Media::Json,
             request_id: None,
-            headers: HeaderMap::new(),
+            headers: Vec::new(),
         }
     }
 
@@ -72,7 +73,7 @@ impl Refusal {
 
     /// Adds a header to the answer.
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.headers.insert(name, value);
+        self.headers.push((name, value));
         self
     }
 
@@ -114,7 +115,9 @@ impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         let body = error_body(self.code, &self.message, self.request_id.as_deref());
         let mut response = respond(self.status, self.media, &body);
-        response.headers_mut().extend(self.headers);
+        for (name, value) in self.headers {
+            response.headers_mut().insert(name, value);
+        }
         response
     }
 }
