@@ -1,10 +1,11 @@
 //! The errors of authentication and of configuration.
 //!
-//! `AuthError` is what a request gets back. Each variant has a stable machine `code()` (for
-//! GraphQL `extensions.code` and JSON error bodies), an HTTP status, and an RFC 6750
+//! `AuthError` is what a request gets back. Each variant has a `code()` from the error
+//! catalogue (GraphQL `extensions.code`), an HTTP status, and an RFC 6750
 //! `WWW-Authenticate` challenge. Messages are fixed text or names from our own configuration:
 //! they never contain the token or any part of it, so they are safe to log and to return.
 
+use error_catalogue::Code;
 use thiserror::Error;
 
 /// The realm of every `WWW-Authenticate` challenge we send.
@@ -56,23 +57,23 @@ pub enum AuthError {
 }
 
 impl AuthError {
-    /// A stable machine code, e.g. for GraphQL `extensions.code`.
-    pub fn code(&self) -> &'static str {
+    /// Its code (GraphQL `extensions.code`), from the error catalogue.
+    pub fn code(&self) -> Code {
         match self {
-            AuthError::Missing => "UNAUTHENTICATED",
-            AuthError::Malformed(_) => "TOKEN_MALFORMED",
-            AuthError::Expired => "TOKEN_EXPIRED",
-            AuthError::NotYetValid => "TOKEN_NOT_YET_VALID",
-            AuthError::BadSignature => "TOKEN_BAD_SIGNATURE",
-            AuthError::WrongIssuer => "TOKEN_WRONG_ISSUER",
-            AuthError::WrongAudience => "TOKEN_WRONG_AUDIENCE",
-            AuthError::UnknownKey => "TOKEN_UNKNOWN_KEY",
-            AuthError::DisallowedAlgorithm => "TOKEN_ALGORITHM_NOT_ALLOWED",
-            AuthError::MissingClaim(_) => "TOKEN_MISSING_CLAIM",
-            AuthError::InvalidClaim(_) => "TOKEN_INVALID_CLAIM",
-            AuthError::NoRole => "FORBIDDEN_NO_ROLE",
-            AuthError::JwksUnavailable => "AUTH_UNAVAILABLE",
-            AuthError::Signing(_) => "TOKEN_SIGNING_FAILED",
+            AuthError::Missing => Code::Unauthenticated,
+            AuthError::Malformed(_) => Code::TokenMalformed,
+            AuthError::Expired => Code::TokenExpired,
+            AuthError::NotYetValid => Code::TokenNotYetValid,
+            AuthError::BadSignature => Code::TokenBadSignature,
+            AuthError::WrongIssuer => Code::TokenWrongIssuer,
+            AuthError::WrongAudience => Code::TokenWrongAudience,
+            AuthError::UnknownKey => Code::TokenUnknownKey,
+            AuthError::DisallowedAlgorithm => Code::TokenAlgorithmNotAllowed,
+            AuthError::MissingClaim(_) => Code::TokenMissingClaim,
+            AuthError::InvalidClaim(_) => Code::TokenInvalidClaim,
+            AuthError::NoRole => Code::ForbiddenNoRole,
+            AuthError::JwksUnavailable => Code::AuthUnavailable,
+            AuthError::Signing(_) => Code::TokenSigningFailed,
         }
     }
 

@@ -17,11 +17,9 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use error_catalogue::{Code, Media, Refusal, negotiate};
 use http_body::{Frame, SizeHint};
 use tokio::time::Sleep;
-
-/// The `extensions.code` of the 408.
-pub const BODY_TIMEOUT_CODE: &str = "REQUEST_TIMEOUT";
 
 /// What became of a request body, shared between the body and the middleware.
 #[derive(Debug, Default)]
@@ -101,6 +99,7 @@ pub(crate) async fn body_deadline(
     next: Next,
 ) -> Response {
     let (parts, body) = request.into_parts();
+    let media = negotiate(&parts.headers).unwrap_or(Media::Json);
     let has_body = !http_body::Body::is_end_stream(&body);
     let watch = Arc::new(Watch::default());
     let body = Body::new(DeadlineBody {
@@ -116,7 +115,7 @@ pub(crate) async fn body_deadline(
             "request body too slow: answered 408 and closed"
         );
         if response.status() != StatusCode::REQUEST_TIMEOUT {
-            response = timeout_response(timeout);
+            response = timeout_response(timeout, media);
         }
         close(&mut response);
     } else if has_body && !watch.finished.load(Ordering::Relaxed) {
@@ -126,18 +125,17 @@ pub(crate) async fn body_deadline(
 }
 
 /// The 408 for handlers that did not answer one themselves.
-fn timeout_response(timeout: Duration) -> Response {
-    (
+fn timeout_response(timeout: Duration, media: Media) -> Response {
+    Refusal::new(
         StatusCode::REQUEST_TIMEOUT,
-        axum::Json(serde_json::json!({"errors": [{
-            "message": format!(
-                "the request body did not arrive within {} ms",
-                timeout.as_millis()
-            ),
-            "extensions": {"code": BODY_TIMEOUT_CODE}
-        }]})),
+        Code::RequestTimeout,
+        format!(
+            "the request body did not arrive within {} ms",
+            timeout.as_millis()
+        ),
     )
-        .into_response()
+    .in_media(media)
+    .into_response()
 }
 
 /// Marks `response` as the last on its connection (hyper then closes it after writing).

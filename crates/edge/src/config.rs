@@ -4,6 +4,13 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+/// A server setting that cannot work, naming its section and key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("[{section}] {name} must be at least 1")]
+    NotPositive { section: String, name: &'static str },
+}
+
 /// How the server treats connections. Every value has a default; 0 is refused where it would
 /// switch a protection off by accident.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -35,14 +42,17 @@ impl Default for ServerConfig {
 
 impl ServerConfig {
     /// Checks what serde cannot; `section` names the config section in the message.
-    pub fn validate(&self, section: &str) -> Result<(), String> {
+    pub fn validate(&self, section: &str) -> Result<(), ConfigError> {
         for (name, value) in [
             ("header_read_timeout_ms", self.header_read_timeout_ms),
             ("body_read_timeout_ms", self.body_read_timeout_ms),
             ("max_connections", self.max_connections as u64),
         ] {
             if value == 0 {
-                return Err(format!("[{section}] {name} must be at least 1"));
+                return Err(ConfigError::NotPositive {
+                    section: section.to_owned(),
+                    name,
+                });
             }
         }
         Ok(())
@@ -72,10 +82,10 @@ mod tests {
             body_read_timeout_ms: 0,
             ..ServerConfig::default()
         };
-        let error = config.validate("gateway.limits").unwrap_err();
-        assert!(
-            error.contains("[gateway.limits] body_read_timeout_ms"),
-            "{error}"
+        let error = config.validate("gateway.limits").unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "[gateway.limits] body_read_timeout_ms must be at least 1"
         );
     }
 }

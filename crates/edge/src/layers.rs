@@ -11,6 +11,7 @@ use axum::extract::Request;
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
+use error_catalogue::{Code, Media, Refusal, negotiate};
 use futures::FutureExt;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
@@ -88,27 +89,25 @@ async fn expose_request_id(mut request: Request, next: Next) -> Response {
 /// rather than with tower-http's `CatchPanicLayer` because its handler never sees the request.
 async fn catch_panic(request: Request, next: Next) -> Response {
     let id = request_id(request.headers()).to_owned();
+    let media = negotiate(request.headers()).unwrap_or(Media::Json);
     match AssertUnwindSafe(next.run(request)).catch_unwind().await {
         Ok(response) => response,
-        Err(panic) => panic_response(&id, panic.as_ref()),
+        Err(panic) => panic_response(&id, panic.as_ref(), media),
     }
 }
 
-fn panic_response(request_id: &str, panic: &(dyn Any + Send)) -> Response {
+fn panic_response(request_id: &str, panic: &(dyn Any + Send), media: Media) -> Response {
     let detail = panic
         .downcast_ref::<String>()
         .map(String::as_str)
         .or_else(|| panic.downcast_ref::<&str>().copied())
         .unwrap_or("(no message)");
     tracing::error!(panic = detail, "a request handler panicked");
-    (
+    Refusal::new(
         StatusCode::INTERNAL_SERVER_ERROR,
-        axum::Json(serde_json::json!({"errors": [{
-            "message": format!(
-                "internal error; the log has the details under request id {request_id}"
-            ),
-            "extensions": {"code": "INTERNAL_SERVER_ERROR"}
-        }]})),
+        Code::InternalServerError,
+        format!("internal error; the log has the details under request id {request_id}"),
     )
-        .into_response()
+    .in_media(media)
+    .into_response()
 }

@@ -13,8 +13,7 @@ mod connections;
 mod layers;
 mod server;
 
-pub use body::BODY_TIMEOUT_CODE;
-pub use config::ServerConfig;
+pub use config::{ConfigError, ServerConfig};
 pub use connections::{connection_cap, open_file_limit};
 pub use layers::{REQUEST_ID_HEADER, RequestId, layers, request_id};
 pub use server::serve;

@@ -240,11 +240,20 @@ async fn head_timed_out<S>(parts: http1::Parts<TokioIo<TcpStream>, S>, timeout: 
         timeout_ms = timeout.as_millis() as u64,
         "request head too slow: answered 408 and closed"
     );
-    let body = serde_json::json!({"errors": [{
-        "message": format!("the request head did not arrive within {} ms", timeout.as_millis()),
-        "extensions": {"code": crate::body::BODY_TIMEOUT_CODE}
-    }]})
-    .to_string();
+    // Written by hand (there is no request to answer through axum), with the one error body.
+    let message = format!(
+        "the request head did not arrive within {} ms",
+        timeout.as_millis()
+    );
+    let body = serde_json::to_string(&error_catalogue::error_body(
+        error_catalogue::Code::RequestTimeout,
+        &message,
+        None,
+    ))
+    .unwrap_or_else(|error| {
+        tracing::error!(%error, "the 408 body could not be serialised");
+        String::new()
+    });
     let response = format!(
         "HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n\
          connection: close\r\ncontent-length: {}\r\n\r\n{body}",

@@ -22,7 +22,8 @@ use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use error_catalogue::{Media, Refusal, negotiate};
+use serde_json::Value;
 
 use crate::state::AppState;
 
@@ -46,12 +47,7 @@ pub fn schema_reader() -> Viewer {
 
 /// Whether the caller is a browser asking for the explorer page (served without a token).
 pub fn wants_html(request: &Request) -> bool {
-    request.method() == Method::GET
-        && request
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|accept| accept.contains("text/html"))
+    request.method() == Method::GET && error_catalogue::accepts_html(request.headers())
 }
 
 /// The middleware: `axum::middleware::from_fn_with_state(state, authn::require)`.
@@ -107,38 +103,18 @@ pub async fn require(State(state): State<AppState>, mut request: Request, next: 
 }
 
 /// The refusal: the error's status, its RFC 6750 challenge and a GraphQL-shaped body whose
-/// `extensions.code` is the error's stable code (e.g. `TOKEN_EXPIRED`).
+/// `extensions.code` is the error's code (e.g. `TOKEN_EXPIRED`), in the media type the
+/// caller negotiated (`application/json` when it accepts neither).
 pub fn refuse(request_headers: &HeaderMap, error: &AuthError) -> Response {
-    tracing::debug!(code = error.code(), "request to /graphql refused");
+    let code = error.code();
+    tracing::debug!(%code, "request to /graphql refused");
     let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::UNAUTHORIZED);
-    let body = json!({
-        "errors": [{
-            "message": error.to_string(),
-            "extensions": {"code": error.code()},
-        }]
-    });
-    // GraphQL over HTTP: answer in the media type the client asked for.
-    let content_type = if request_headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("application/graphql-response+json"))
-    {
-        "application/graphql-response+json"
-    } else {
-        "application/json"
-    };
-    let mut response = (status, body.to_string()).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(challenge) = HeaderValue::from_str(&error.www_authenticate()) {
-        headers.insert(header::WWW_AUTHENTICATE, challenge);
-    } else {
-        headers.insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer realm=\"licensedot\""),
-        );
-    }
-    response
+    let challenge = HeaderValue::from_str(&error.www_authenticate())
+        .unwrap_or_else(|_| HeaderValue::from_static("Bearer realm=\"licensedot\""));
+    Refusal::new(status, code, error.to_string())
+        .in_media(negotiate(request_headers).unwrap_or(Media::Json))
+        .with_header(header::WWW_AUTHENTICATE, challenge)
+        .into_response()
 }
 
 /// The parsed GraphQL documents of a request (one per operation of a batch), and the request

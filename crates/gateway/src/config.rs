@@ -2,9 +2,46 @@
 //! `LICENSEDOT_*` environment variables over them (docs/config.md lists them all).
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use database::redact_url;
 use serde::Deserialize;
+
+/// A configuration the gateway cannot start with, saying what to change.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("database_url must start with postgres://, postgresql:// or sqlite:, got `{0}`")]
+    DatabaseUrl(String),
+    #[error("[{section}] {name} must be at least 1")]
+    NotPositive {
+        section: &'static str,
+        name: &'static str,
+    },
+    #[error(transparent)]
+    Server(#[from] edge::ConfigError),
+    #[error(
+        "[gateway.limits.persisted_queries] apq_cache_size must be at least 1 (or set apq = false)"
+    )]
+    ApqCacheSize,
+    #[error("cannot read the persisted-query safelist {}: {source}", path.display())]
+    SafelistUnreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "the persisted-query safelist {} is not a manifest (an object of id to query, or \
+         {{\"operations\": [{{\"id\", \"body\"}}]}}): {source}",
+        path.display()
+    )]
+    SafelistMalformed {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("[gateway.cors] `{0}` is not a valid origin")]
+    CorsOrigin(String),
+    #[error("cannot build the version-service HTTP client: {0}")]
+    HttpClient(#[source] reqwest::Error),
+}
 
 /// Everything the gateway needs to start.
 #[derive(Clone, Debug, Deserialize)]
@@ -48,16 +85,15 @@ impl Default for Config {
 
 impl Config {
     /// Checks what serde cannot, with a message that says what to change.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if !(self.database_url.starts_with("postgres://")
             || self.database_url.starts_with("postgresql://")
             || self.database_url.starts_with("sqlite:"))
         {
-            return Err(format!(
-                "database_url must start with postgres://, postgresql:// or sqlite:, got `{}`",
-                redact_url(&self.database_url)
-            ));
+            return Err(ConfigError::DatabaseUrl(redact_url(&self.database_url)));
         }
+        self.limits.validate()?;
+        self.cors.layer()?;
         Ok(())
     }
 }
@@ -72,6 +108,8 @@ mod tests {
             database_url: "mysql://x".to_owned(),
             ..Config::default()
         };
-        assert!(config.validate().unwrap_err().contains("postgres://"));
+        let error = config.validate().unwrap_err();
+        assert!(matches!(error, ConfigError::DatabaseUrl(_)), "{error}");
+        assert!(error.to_string().contains("postgres://"), "{error}");
     }
 }

@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use error_catalogue::Code;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
     TextEncoder,
@@ -212,7 +213,7 @@ impl Metrics {
 
     /// One GraphQL operation answered: its name (None when anonymous), how long it took, and
     /// the `extensions.code` of each error in its response.
-    pub fn record_graphql(&self, operation: Option<&str>, duration: Duration, codes: &[&str]) {
+    pub fn record_graphql(&self, operation: Option<&str>, duration: Duration, codes: &[Code]) {
         let operation = self.operation_label(operation);
         let outcome = if codes.is_empty() { "ok" } else { "error" };
         self.0
@@ -227,9 +228,9 @@ impl Metrics {
     }
 
     /// Errors returned without an operation being run (refused requests).
-    pub fn record_errors(&self, codes: &[&str]) {
+    pub fn record_errors(&self, codes: &[Code]) {
         for code in codes {
-            self.0.errors.with_label_values(&[code]).inc();
+            self.0.errors.with_label_values(&[code.as_str()]).inc();
         }
     }
 

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+use crate::config::ConfigError;
 use crate::state::AppState;
 
 /// How long `/ready` waits for each dependency.
@@ -97,7 +98,7 @@ pub struct CorsConfig {
 
 impl CorsConfig {
     /// The layer, or `None` when no origin is allowed.
-    pub fn layer(&self) -> Result<Option<CorsLayer>, String> {
+    pub fn layer(&self) -> Result<Option<CorsLayer>, ConfigError> {
         if self.allowed_origins.is_empty() {
             return Ok(None);
         }
@@ -107,10 +108,7 @@ impl CorsConfig {
             let origins = self
                 .allowed_origins
                 .iter()
-                .map(|o| {
-                    HeaderValue::from_str(o)
-                        .map_err(|_| format!("[gateway.cors] `{o}` is not a valid origin"))
-                })
+                .map(|o| HeaderValue::from_str(o).map_err(|_| ConfigError::CorsOrigin(o.clone())))
                 .collect::<Result<Vec<_>, _>>()?;
             AllowOrigin::list(origins)
         };

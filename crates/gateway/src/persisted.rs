@@ -1,15 +1,20 @@
-//! Persisted queries: automatic persisted queries (the Apollo APQ protocol, through
-//! async-graphql's LRU-cached extension) and the safelist mode, where only the operations of a
-//! manifest file run.
+//! Persisted queries: automatic persisted queries (the Apollo APQ protocol, query texts in an
+//! LRU cache of `apq_cache_size` entries) and the safelist mode, where only the operations of
+//! a manifest file run. Every refusal is raised here with its code.
 
 use std::collections::HashMap;
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
+use std::sync::Mutex;
 
-use async_graphql::Request;
+use async_graphql::{Request, ServerError};
+use error_catalogue::Code;
+use lru::LruCache;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::limits::{coded, codes};
+use crate::config::ConfigError;
+use crate::graphql::errors::coded;
 
 /// `[gateway.limits.persisted_queries]`.
 #[derive(Clone, Debug, Deserialize)]
@@ -37,17 +42,14 @@ impl Default for PersistedQueriesConfig {
 
 impl PersistedQueriesConfig {
     /// Checks what serde cannot.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if self.apq && self.apq_cache_size == 0 {
-            return Err(
-                "[gateway.limits.persisted_queries] apq_cache_size must be at least 1 (or set apq = false)"
-                    .to_owned(),
-            );
+            return Err(ConfigError::ApqCacheSize);
         }
         Ok(())
     }
 
-    /// Whether async-graphql's APQ extension is installed.
+    /// Whether automatic persisted queries are registered (never in safelist mode).
     pub fn apq_enabled(&self) -> bool {
         self.apq && self.safelist.is_none()
     }
@@ -68,8 +70,25 @@ struct ManifestOperation {
 
 #[derive(Deserialize)]
 struct PersistedQueryExtension {
+    version: i32,
     #[serde(rename = "sha256Hash")]
     sha256_hash: String,
+}
+
+/// The hash of `extensions.persistedQuery` (version 1 only).
+fn persisted_hash(value: async_graphql::Value) -> Result<String, ServerError> {
+    let malformed = || {
+        coded(
+            "extensions.persistedQuery must be {\"version\": 1, \"sha256Hash\": \"...\"}",
+            Code::BadRequest,
+        )
+    };
+    let extension =
+        async_graphql::from_value::<PersistedQueryExtension>(value).map_err(|_| malformed())?;
+    if extension.version != 1 {
+        return Err(malformed());
+    }
+    Ok(extension.sha256_hash)
 }
 
 fn sha256(text: &str) -> String {
@@ -79,33 +98,37 @@ fn sha256(text: &str) -> String {
 /// The persisted-query rules of one gateway.
 #[derive(Debug, Default)]
 pub struct PersistedQueries {
-    apq: bool,
+    /// APQ: registered query texts by their SHA-256, least recently used dropped; `None` when
+    /// APQ is off.
+    apq: Option<Mutex<LruCache<String, String>>>,
     /// Safelist mode: the allowed documents by id, and by the SHA-256 of their text.
     safelist: Option<HashMap<String, String>>,
 }
 
 impl PersistedQueries {
     /// Loads the safelist manifest, when one is configured.
-    pub fn load(config: &PersistedQueriesConfig) -> Result<Self, String> {
+    pub fn load(config: &PersistedQueriesConfig) -> Result<Self, ConfigError> {
         let Some(path) = &config.safelist else {
+            let apq = config
+                .apq
+                .then(|| NonZeroUsize::new(config.apq_cache_size))
+                .map(|size| size.ok_or(ConfigError::ApqCacheSize))
+                .transpose()?;
             return Ok(Self {
-                apq: config.apq,
+                apq: apq.map(|size| Mutex::new(LruCache::new(size))),
                 safelist: None,
             });
         };
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            format!(
-                "cannot read the persisted-query safelist {}: {e}",
-                path.display()
-            )
-        })?;
-        let manifest: Manifest = serde_json::from_str(&text).map_err(|e| {
-            format!(
-                "the persisted-query safelist {} is not a manifest (an object of id to query, \
-                 or {{\"operations\": [{{\"id\", \"body\"}}]}}): {e}",
-                path.display()
-            )
-        })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::SafelistUnreadable {
+                path: path.clone(),
+                source,
+            })?;
+        let manifest: Manifest =
+            serde_json::from_str(&text).map_err(|source| ConfigError::SafelistMalformed {
+                path: path.clone(),
+                source,
+            })?;
         let entries: Vec<(String, String)> = match manifest {
             Manifest::Apollo { operations } => {
                 operations.into_iter().map(|op| (op.id, op.body)).collect()
@@ -123,7 +146,7 @@ impl PersistedQueries {
             "safelist mode: only registered operations run"
         );
         Ok(Self {
-            apq: false,
+            apq: None,
             safelist: Some(allowed),
         })
     }
@@ -133,44 +156,63 @@ impl PersistedQueries {
         self.safelist.is_some()
     }
 
-    /// Applies the safelist to `request`, or leaves it to the APQ extension.
-    pub fn resolve(&self, mut request: Request) -> Result<Request, async_graphql::ServerError> {
-        let Some(allowed) = &self.safelist else {
-            if !self.apq && request.extensions.contains_key("persistedQuery") {
-                return Err(coded("PersistedQueryNotSupported", codes::PQ_NOT_SUPPORTED));
-            }
+    /// Applies the safelist or APQ to `request`: the query text it runs, or the refusal.
+    pub fn resolve(&self, mut request: Request) -> Result<Request, ServerError> {
+        let persisted = request
+            .extensions
+            .remove("persistedQuery")
+            .map(persisted_hash)
+            .transpose()?;
+        if let Some(allowed) = &self.safelist {
+            return match persisted {
+                Some(id) if request.query.is_empty() => match allowed.get(&id) {
+                    Some(body) => {
+                        request.query = body.clone();
+                        Ok(request)
+                    }
+                    None => Err(coded(
+                        "this gateway runs registered operations only, and none has this id",
+                        Code::PersistedQueryNotInList,
+                    )),
+                },
+                _ if allowed.contains_key(&sha256(&request.query)) => Ok(request),
+                _ => Err(coded(
+                    "this gateway runs registered operations only: send the id of a registered \
+                     operation in extensions.persistedQuery.sha256Hash",
+                    Code::QueryNotInSafelist,
+                )),
+            };
+        }
+        let Some(hash) = persisted else {
             return Ok(request);
         };
-        let persisted = match request.extensions.remove("persistedQuery") {
-            Some(value) => Some(
-                async_graphql::from_value::<PersistedQueryExtension>(value)
-                    .map_err(|_| {
-                        coded(
-                            "extensions.persistedQuery must be {\"version\": 1, \"sha256Hash\": \"...\"}",
-                            codes::BAD_REQUEST,
-                        )
-                    })?
-                    .sha256_hash,
-            ),
-            None => None,
+        let Some(cache) = &self.apq else {
+            // The message is the one Apollo clients look for to stop sending hashes.
+            return Err(coded(
+                "PersistedQueryNotSupported",
+                Code::PersistedQueryNotSupported,
+            ));
         };
-        match persisted {
-            Some(id) if request.query.is_empty() => match allowed.get(&id) {
-                Some(body) => {
-                    request.query = body.clone();
-                    Ok(request)
-                }
-                None => Err(coded(
-                    "this gateway runs registered operations only, and none has this id",
-                    codes::PQ_NOT_IN_LIST,
-                )),
-            },
-            _ if allowed.contains_key(&sha256(&request.query)) => Ok(request),
-            _ => Err(coded(
-                "this gateway runs registered operations only: send the id of a registered \
-                 operation in extensions.persistedQuery.sha256Hash",
-                codes::NOT_IN_SAFELIST,
-            )),
+        let mut cache = cache.lock().map_err(|_| {
+            coded(
+                "the persisted-query cache is unusable",
+                Code::InternalServerError,
+            )
+        })?;
+        if request.query.is_empty() {
+            // The message is the one Apollo clients look for to send the query with its hash.
+            let query = cache
+                .get(&hash)
+                .ok_or_else(|| coded("PersistedQueryNotFound", Code::PersistedQueryNotFound))?;
+            request.query = query.clone();
+        } else if sha256(&request.query) != hash {
+            return Err(coded(
+                "provided sha does not match query",
+                Code::PersistedQueryHashMismatch,
+            ));
+        } else {
+            cache.put(hash, request.query.clone());
         }
+        Ok(request)
     }
 }

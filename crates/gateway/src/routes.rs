@@ -4,6 +4,7 @@
 use axum::Router;
 use axum::middleware::from_fn_with_state;
 use axum::routing::get;
+use error_catalogue::Refusal;
 
 use crate::state::AppState;
 use crate::{authn, endpoint, ops, pages};
@@ -24,6 +25,8 @@ pub fn app(state: AppState) -> Router {
         .route("/ready", get(ops::ready))
         .route("/metrics", get(ops::metrics))
         .merge(pages::routes())
+        .fallback(Refusal::not_found)
+        .method_not_allowed_fallback(Refusal::method_not_allowed)
         .with_state(state);
     ops::layers(router, &cors, body_read_timeout)
 }

@@ -6,7 +6,7 @@ use database::{StatementCounter, redact_url};
 use migration::MigratorTrait;
 use sea_orm::DatabaseConnection;
 
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::graphql::{GatewaySchema, build_schema_with};
 use crate::metrics::Metrics;
 use crate::persisted::PersistedQueries;
@@ -16,7 +16,7 @@ use crate::persisted::PersistedQueries;
 pub enum StartError {
     /// The configuration is not usable.
     #[error("invalid configuration: {0}")]
-    Config(String),
+    Config(#[from] ConfigError),
     /// The authentication settings are not usable, or the JWKS could not be loaded.
     #[error(transparent)]
     Auth(#[from] auth::ConfigError),
@@ -49,16 +49,13 @@ pub struct AppState {
 impl AppState {
     /// Validates `config`, connects to the license database and migrates it when configured.
     pub async fn start(config: Config) -> Result<Self, StartError> {
-        config.validate().map_err(StartError::Config)?;
-        config.limits.validate().map_err(StartError::Config)?;
-        config.cors.layer().map_err(StartError::Config)?;
+        config.validate()?;
         let metrics = Metrics::new();
-        let version = Arc::new(
-            crate::upstream::VersionClient::new(&config.version_service, metrics.clone())
-                .map_err(StartError::Config)?,
-        );
-        let persisted =
-            PersistedQueries::load(&config.limits.persisted_queries).map_err(StartError::Config)?;
+        let version = Arc::new(crate::upstream::VersionClient::new(
+            &config.version_service,
+            metrics.clone(),
+        )?);
+        let persisted = PersistedQueries::load(&config.limits.persisted_queries)?;
         let database_error = |source| StartError::Database {
             url: redact_url(&config.database_url),
             source,

@@ -115,6 +115,8 @@ impl LicenseRow {
             notes: self.notes.clone(),
             created_at: self.created_at,
             updated_at: self.updated_at,
+            // Every generated license is as issued: no change made through licensedot yet.
+            version: 1,
         })
     }
 }

@@ -1,15 +1,16 @@
-//! The crate's one error type; it knows which HTTP status each failure deserves.
+//! The crate's one error type; it knows which HTTP status and which code each failure
+//! deserves, and answers as the error catalogue's `Refusal` (a GraphQL-shaped body, like every
+//! error of both services).
 //!
 //! Client errors explain themselves (naming the field at fault); server errors answer a generic
 //! message with the request id, and their detail goes to the log under the same id.
 
 use axum::{
-    Json,
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
+use error_catalogue::{Code, Refusal};
 use sea_orm::DbErr;
-use serde_json::json;
 
 use crate::{limits::Scope, request_id};
 
@@ -86,6 +87,25 @@ impl Error {
         }
     }
 
+    /// Its code.
+    pub fn code(&self) -> Code {
+        match self {
+            Self::MalformedJson(_) => Code::BadRequest,
+            Self::InvalidPayload(_) => Code::InvalidUsagePing,
+            Self::UnsupportedMediaType(_) => Code::UnsupportedMediaType,
+            Self::Body { status, .. } => match *status {
+                StatusCode::PAYLOAD_TOO_LARGE => Code::RequestTooLarge,
+                StatusCode::REQUEST_TIMEOUT => Code::RequestTimeout,
+                _ => Code::BadRequest,
+            },
+            Self::RateLimited { .. } => Code::RateLimited,
+            Self::Busy { .. } => Code::ServiceOverloaded,
+            Self::Unauthorized => Code::Unauthenticated,
+            Self::NotReady(_) => Code::NotReady,
+            Self::Connect { .. } | Self::Migrate(_) | Self::Db(_) => Code::InternalServerError,
+        }
+    }
+
     /// What the caller may read: the error itself for client errors and load shedding, a
     /// generic sentence for failures of ours (their text can hold SQL, hosts, or paths).
     fn public_message(&self) -> String {
@@ -116,38 +136,23 @@ impl IntoResponse for Error {
         if status.is_server_error() && !matches!(self, Self::Busy { .. }) {
             tracing::error!(request_id = id, error = %self, "request failed");
         }
-        let message = self.public_message();
-        let mut response = if matches!(self, Self::Unauthorized) {
-            // /graphql's callers are GraphQL clients (the gateway): they read `errors`.
-            let body = json!({ "errors": [{
-                "message": message,
-                "extensions": { "code": "UNAUTHENTICATED", "requestId": request_id },
-            }]});
-            (status, Json(body)).into_response()
-        } else if status.is_server_error() {
-            let message = match &request_id {
-                Some(id) => format!("{message} (request id {id})"),
-                None => message,
-            };
-            (
-                status,
-                Json(json!({ "error": message, "request_id": request_id })),
-            )
-                .into_response()
-        } else {
-            (
-                status,
-                Json(json!({ "error": message, "request_id": request_id })),
-            )
-                .into_response()
-        };
-        let headers = response.headers_mut();
+        let mut message = self.public_message();
+        if status.is_server_error()
+            && let Some(id) = &request_id
+        {
+            message = format!("{message} (request id {id})");
+        }
+        let mut refusal = Refusal::new(status, self.code(), message);
+        if let Some(id) = request_id {
+            refusal = refusal.with_request_id(id);
+        }
         if matches!(self, Self::Unauthorized) {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            refusal =
+                refusal.with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         if let Some(secs) = self.retry_after() {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            refusal = refusal.with_header(header::RETRY_AFTER, HeaderValue::from(secs));
         }
-        response
+        refusal.into_response()
     }
 }

@@ -83,6 +83,8 @@ pub fn app(state: AppState) -> Router {
         .route("/health", get(routes::health))
         .route("/ready", get(routes::ready))
         .route("/metrics", get(routes::metrics))
+        .fallback(error_catalogue::Refusal::not_found)
+        .method_not_allowed_fallback(error_catalogue::Refusal::method_not_allowed)
         // Reads the id that the edge layers wrapped around the router assigned, for error
         // bodies.
         .layer(middleware::from_fn(request_id::scope));

@@ -1,25 +1,57 @@
 //! HTTP handlers: the subgraph endpoint, health, readiness and metrics (ingestion is in
 //! `usage_data`).
 
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql::ServerError;
 use axum::{
     Json,
     extract::{Request, State},
-    http::{HeaderMap, header},
+    http::{HeaderMap, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
+use error_catalogue::graphql::{code_of, coded};
+use error_catalogue::{Code, Media, respond};
 
 use crate::{AppState, Error, graphql::Loaders, store};
 
-/// `POST /graphql`: the subgraph, with fresh loaders for each request.
-pub async fn graphql(State(state): State<AppState>, request: GraphQLRequest) -> GraphQLResponse {
-    let request = request.into_inner();
+/// Largest `/graphql` request body, in bytes: an `_entities` call of the gateway's largest
+/// batch is a few hundred kilobytes.
+pub const MAX_GRAPHQL_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// `POST /graphql`: the subgraph, with fresh loaders for each request. A body that is not a
+/// GraphQL request is refused with a coded error; an error without a code in the answer is
+/// ours, logged and answered as `INTERNAL_SERVER_ERROR`.
+pub async fn graphql(State(state): State<AppState>, request: Request) -> Result<Response, Error> {
+    let body = axum::body::to_bytes(request.into_body(), MAX_GRAPHQL_BODY_BYTES)
+        .await
+        .map_err(|error| Error::Body {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            message: format!(
+                "the body could not be read within {MAX_GRAPHQL_BODY_BYTES} bytes: {error}"
+            ),
+        })?;
+    let request: async_graphql::Request = serde_json::from_slice(&body).map_err(|error| {
+        Error::MalformedJson(format!(
+            "the body is not a GraphQL request (a JSON object with `query`): {error}"
+        ))
+    })?;
     state
         .metrics
         .graphql_request(request.query.contains("_entities"));
     let request = request.data(Loaders::new(&state.db, state.config.max_counts_bytes));
-    state.schema.execute(request).await.into()
+    let mut response = state.schema.execute(request).await;
+    for error in response.errors.iter_mut().filter(|e| code_of(e).is_none()) {
+        tracing::error!(message = %error.message, path = ?error.path, "internal error in a subgraph answer");
+        *error = ServerError {
+            locations: std::mem::take(&mut error.locations),
+            path: std::mem::take(&mut error.path),
+            ..coded(
+                "internal error; see the version service's log",
+                Code::InternalServerError,
+            )
+        };
+    }
+    Ok(respond(StatusCode::OK, Media::Json, &response))
 }
 
 /// Guards `/graphql` with the service token when one is configured.

@@ -37,6 +37,9 @@ fn find_binary(env: &str, names: &[&str]) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
+/// Chromium's resolver rules that cut the browser off from every host but this machine.
+const OFFLINE_RESOLVER_RULES: &str = "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1";
+
 /// Headless Chromium under its own chromedriver and a fresh profile; both end with the value.
 struct Browser {
     client: Client,
@@ -90,6 +93,10 @@ impl Browser {
                     "--disable-background-networking", "--disable-component-update",
                     "--disable-sync", "--disable-extensions", "--disable-dev-shm-usage",
                     "--window-size=1280,1000", "--hide-scrollbars",
+                    // No network but this machine's: every host name but 127.0.0.1 fails to
+                    // resolve, so a page that needs a CDN (or anything else outside) breaks
+                    // here as it would on a network without internet.
+                    format!("--host-resolver-rules={OFFLINE_RESOLVER_RULES}"),
                     format!("--user-data-dir={}", profile.display()),
                 ],
             },
@@ -628,6 +635,15 @@ async fn the_explorer_runs_graphiql_offline_under_its_csp_with_the_session_token
     let client = &browser.client;
     let embedded = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/gateway/assets/explorer");
     let mirror = serve_directory(embedded).await;
+    // The browser really is offline: the CDN GraphiQL used to load from does not resolve.
+    let cdn = client
+        .goto("https://unpkg.com/graphiql@3.8.3/graphiql.min.js")
+        .await;
+    assert!(
+        cdn.as_ref()
+            .is_err_and(|e| e.to_string().contains("ERR_NAME_NOT_RESOLVED")),
+        "the browser reached the internet: {cdn:?}"
+    );
     for base in [None, Some(mirror)] {
         let gateway = Gateway::start_with(Backend::Sqlite, |config| {
             if let Some(base) = base.clone() {
@@ -673,6 +689,13 @@ async fn explorer_answers(client: &Client, gateway: &Gateway) {
     open_signed_in(client, gateway).await;
     client.goto(&gateway.url("/graphql")).await.unwrap();
     find(client, ".graphiql-container").await;
+    // GraphiQL rendered its editor (React and GraphiQL ran, not just the page's shell), with
+    // the default query in it.
+    let editor = find(client, ".graphiql-query-editor .CodeMirror").await;
+    assert!(
+        editor.text().await.unwrap().contains("customers"),
+        "the query editor holds the default query"
+    );
     find(client, ".graphiql-execute-button")
         .await
         .click()

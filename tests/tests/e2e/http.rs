@@ -1680,3 +1680,116 @@ async fn answers_keep_the_selection_set_order() {
         assert_eq!(text, expected, "{backend:?}");
     }
 }
+
+/// The gateway's log lines, captured in process: a `tracing` subscriber for the current
+/// thread, which is where a `#[tokio::test]` runtime runs the gateway's tasks too.
+#[derive(Clone, Default)]
+struct CapturedLog(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLog {
+    /// Captures everything at `INFO` and above until the guard is dropped.
+    fn start() -> (CapturedLog, tracing::subscriber::DefaultGuard) {
+        let log = CapturedLog::default();
+        let writer = log.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_max_level(tracing::Level::INFO)
+            .with_ansi(false)
+            .without_time()
+            .finish();
+        (log, tracing::subscriber::set_default(subscriber))
+    }
+
+    /// The lines logged at `ERROR` since `start` (or the last call), which are then forgotten.
+    fn take_errors(&self) -> Vec<String> {
+        let bytes = std::mem::take(&mut *self.0.lock().unwrap());
+        String::from_utf8_lossy(&bytes)
+            .lines()
+            .filter(|line| line.trim_start().starts_with("ERROR"))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+/// Request errors are the caller's: however malformed the request, the gateway never logs an
+/// `ERROR` line for one (an operator's alert on ERROR must mean something broke on our side).
+/// The capture itself is checked by a real internal error, which must log one.
+#[tokio::test]
+async fn request_errors_never_log_an_error_line() {
+    let (log, _guard) = CapturedLog::start();
+    let gateway = Gateway::start(Backend::Sqlite).await;
+    let by_id = "query Q($id: ID!) { customer(id: $id) { name } }";
+    let deep = deep_query(40);
+    let requests = [
+        json!({"query": "{ customers(search: "}),
+        json!({"query": "{ customers { nope } }"}),
+        json!({"query": by_id}),
+        json!({"query": by_id, "variables": {"id": null}}),
+        json!({"query": by_id, "variables": {"id": {"not": "an id"}}}),
+        json!({"query": "query Q($n: Int) { customers(first: $n) { totalCount } }", "variables": {"n": "ten"}}),
+        json!({"query": r#"{ licenses(filter: {issuedAfter: "not a date"}) { totalCount } }"#}),
+        json!({"query": "query A { __typename } query B { __typename }"}),
+        json!({"query": "{ __typename }", "operationName": "Missing"}),
+        json!({"query": deep}),
+        json!({"query": "{ customers(first: 1000) { totalCount } }"}),
+        json!({"query": r#"{ customer(id: "abc") { name } }"#}),
+        json!({"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "0".repeat(64)}}}),
+        json!({"query": "{ __typename }", "extensions": {"persistedQuery": {"version": 1, "sha256Hash": "0".repeat(64)}}}),
+        json!({"query": 42}),
+        json!([]),
+    ];
+    for accept in [Some(GQL), Some("application/json"), None] {
+        for request in &requests {
+            let response = post(&gateway, accept, request).await;
+            let status = response.status().as_u16();
+            let text = response.text().await.unwrap();
+            assert!(status < 500, "{request} answered {status}: {text}");
+            assert!(text.contains(r#""code":"#), "{request}: {text}");
+        }
+        for (content_type, body) in [
+            ("application/json", "{not json"),
+            ("text/plain", "{}"),
+            ("application/json", ""),
+        ] {
+            let response = post_raw(&gateway, content_type, accept, body).await;
+            assert!(response.status().is_client_error(), "{body}");
+        }
+        let response = get(&gateway, accept, &[("query", "mutation { __typename }")]).await;
+        assert!(response.status().is_client_error());
+        let response = gateway
+            .post_graphql(Some("Bearer not.a.token"), &json!({"query": QUERY}))
+            .await;
+        assert_eq!(response.status(), 401);
+    }
+    let errors = log.take_errors();
+    assert!(
+        errors.is_empty(),
+        "request errors logged ERROR:\n{}",
+        errors.join("\n")
+    );
+
+    // A failure of ours does log at ERROR (so the capture above could have seen one).
+    gateway
+        .state
+        .db
+        .execute_unprepared("ALTER TABLE customers RENAME TO customers_gone")
+        .await
+        .unwrap();
+    let response = post(&gateway, Some(GQL), &json!({"query": QUERY})).await;
+    assert_eq!(response.status(), 200);
+    assert!(
+        !log.take_errors().is_empty(),
+        "a database failure logs an ERROR line"
+    );
+}

@@ -15,6 +15,7 @@ use chrono::Utc;
 use e2e_tests::version::VersionService;
 use e2e_tests::{Backend, Gateway, backends, error_codes};
 use serde_json::{Value, json};
+use tokio::io::AsyncBufReadExt;
 
 const SERVICE_TOKEN: &str = "test-only-service-token";
 
@@ -538,18 +539,49 @@ async fn subgraph_sdl(url: &str, authorization: &str) -> String {
 /// they are not there yet, so the suite's one command is enough on a clean clone).
 fn composition_dir() -> std::path::PathBuf {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("composition");
-    if !dir
-        .join("node_modules/@apollo/composition/package.json")
-        .exists()
-    {
+    let installed = ["@apollo/composition", "@apollo/gateway", "@apollo/server"]
+        .iter()
+        .all(|package| {
+            dir.join("node_modules")
+                .join(package)
+                .join("package.json")
+                .exists()
+        });
+    if !installed {
         let status = std::process::Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund", "--prefer-offline"])
             .current_dir(&dir)
             .status()
-            .unwrap_or_else(|e| panic!("npm is needed to check composition: {e}"));
+            .unwrap_or_else(|e| {
+                panic!("npm (Node.js 20+) is needed for the Federation tests: {e}")
+            });
         assert!(status.success(), "npm ci in {} failed", dir.display());
     }
     dir
+}
+
+/// The live subgraph SDLs of `gateway` (as `licenses`) and `version` (as `versions`), written
+/// to files in a scratch directory that lives as long as the returned handle.
+struct SubgraphSdls {
+    scratch: tempfile::TempDir,
+    licenses: std::path::PathBuf,
+    versions: std::path::PathBuf,
+}
+
+async fn subgraph_sdls(gateway: &Gateway, version: &VersionService) -> SubgraphSdls {
+    let scratch = tempfile::tempdir().unwrap();
+    let licenses = scratch.path().join("licenses.graphql");
+    let versions = scratch.path().join("versions.graphql");
+    let gateway_sdl = subgraph_sdl(&gateway.url("/graphql"), &gateway.admin_authorization()).await;
+    let version_sdl =
+        subgraph_sdl(&version.graphql_url(), &format!("Bearer {SERVICE_TOKEN}")).await;
+    std::fs::write(&licenses, gateway_sdl).unwrap();
+    std::fs::write(&versions, version_sdl).unwrap();
+    SubgraphSdls {
+        scratch,
+        licenses,
+        versions,
+    }
 }
 
 /// The two subgraphs compose into one supergraph under Apollo Federation 2 composition
@@ -557,25 +589,15 @@ fn composition_dir() -> std::path::PathBuf {
 #[tokio::test]
 async fn the_gateway_and_the_version_service_compose_into_a_supergraph() {
     let (gateway, version) = pair(Backend::Sqlite).await;
-    let gateway_sdl = subgraph_sdl(&gateway.url("/graphql"), &gateway.admin_authorization()).await;
-    let version_sdl =
-        subgraph_sdl(&version.graphql_url(), &format!("Bearer {SERVICE_TOKEN}")).await;
-    let scratch = std::env::temp_dir().join(format!("compose-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&scratch).unwrap();
-    let gateway_file = scratch.join("gateway.graphql");
-    let version_file = scratch.join("version.graphql");
-    std::fs::write(&gateway_file, &gateway_sdl).unwrap();
-    std::fs::write(&version_file, &version_sdl).unwrap();
-
+    let sdls = subgraph_sdls(&gateway, &version).await;
     let dir = composition_dir();
     let output = std::process::Command::new("node")
         .arg(dir.join("compose.mjs"))
-        .arg(format!("licenses={}", gateway_file.display()))
-        .arg(format!("versions={}", version_file.display()))
+        .arg(format!("licenses={}", sdls.licenses.display()))
+        .arg(format!("versions={}", sdls.versions.display()))
         .current_dir(&dir)
         .output()
-        .unwrap_or_else(|e| panic!("node is needed to check composition: {e}"));
-    let _ = std::fs::remove_dir_all(&scratch);
+        .unwrap_or_else(|e| panic!("node (Node.js 20+) is needed to check composition: {e}"));
     assert!(
         output.status.success(),
         "{}",
@@ -592,6 +614,174 @@ async fn the_gateway_and_the_version_service_compose_into_a_supergraph() {
         "usersCount",
     ] {
         assert!(supergraph.contains(field), "{field} missing: {supergraph}");
+    }
+}
+
+/// A reference supergraph: `tests/composition/serve.mjs` (Apollo Gateway 2.14 in Apollo
+/// Server 5) composing the live SDLs and calling the live subgraphs. The Node process is
+/// killed when this is dropped, a failing test's unwinding included; it also exits by itself
+/// when its stdin closes, so it cannot outlive an aborted test process.
+struct ReferenceSupergraph {
+    child: tokio::process::Child,
+    url: String,
+    _sdls: SubgraphSdls,
+}
+
+impl ReferenceSupergraph {
+    /// Serves the supergraph of `gateway` and `version`: the gateway's subgraph gets the
+    /// client's `Authorization`, the version service its service token.
+    async fn start(gateway: &Gateway, version: &VersionService) -> ReferenceSupergraph {
+        let sdls = subgraph_sdls(gateway, version).await;
+        let config = sdls.scratch.path().join("supergraph.json");
+        let subgraphs = json!({"subgraphs": [
+            {"name": "licenses", "url": gateway.url("/graphql"), "sdlFile": sdls.licenses},
+            {"name": "versions", "url": version.graphql_url(), "sdlFile": sdls.versions,
+             "authorization": format!("Bearer {SERVICE_TOKEN}")},
+        ]});
+        std::fs::write(&config, subgraphs.to_string()).unwrap();
+        let dir = composition_dir();
+        let mut child = tokio::process::Command::new("node")
+            .arg(dir.join("serve.mjs"))
+            .arg(&config)
+            .current_dir(&dir)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("node (Node.js 20+) is needed to serve the reference supergraph: {e}")
+            });
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        let ready = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+            .await
+            .unwrap_or_else(|_| panic!("serve.mjs did not start within 60 s"))
+            .unwrap();
+        let Some(ready) = ready else {
+            let status = child.wait().await.unwrap();
+            panic!("serve.mjs exited ({status}) before serving; its stderr is above");
+        };
+        let ready: Value = serde_json::from_str(&ready).unwrap();
+        ReferenceSupergraph {
+            child,
+            url: ready["url"].as_str().unwrap().to_owned(),
+            _sdls: sdls,
+        }
+    }
+
+    /// POSTs `query` with `authorization`; the raw body.
+    async fn query(&self, authorization: &str, query: &str) -> String {
+        let response = reqwest::Client::new()
+            .post(&self.url)
+            .header("authorization", authorization)
+            .json(&json!({"query": query}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.text().await.unwrap()
+    }
+}
+
+impl Drop for ReferenceSupergraph {
+    fn drop(&mut self) {
+        // `kill_on_drop` also kills it; this does it now rather than when tokio next reaps.
+        let _ = self.child.start_kill();
+    }
+}
+
+/// The README's dashboard query ("Ask it") as a supergraph can serve it: all of it (every
+/// field the README asks for resolves in the composed graph).
+const README_DASHBOARD: &str = r#"{
+  customers(search: "acme", first: 5) {
+    totalCount
+    nodes {
+      name
+      activeLicense { id plan usersCount expiresAt }
+      licenses {
+        id plan trial status usersCount issuedAt startsAt expiresAt daysUntilExpiry
+        contact { name email }
+        licensee { name email company }
+        hostnames {
+          name
+          lastUsagePingAt
+          latestUsagePing { version edition activeUserCount historicalMaxUsers }
+        }
+        reportingHosts { name attached current lastUsagePingAt }
+        utilization { licensedUsers maxActiveUsers overLicensed }
+      }
+    }
+  }
+}"#;
+
+/// The supergraph answers like the gateway: the README's dashboard query over the demo data,
+/// asked of the gateway directly and of Apollo Gateway over the composed supergraph, gives
+/// byte-identical bodies (same data, same selection-set order, no errors); and a field only
+/// the version service serves comes through it with the same data.
+#[tokio::test]
+async fn the_composed_supergraph_answers_the_readme_query_like_the_gateway() {
+    for backend in backends() {
+        let (gateway, version) = pair(backend).await;
+        let options = seed::SeedOptions {
+            customers: 10,
+            seed: 7,
+            today: Utc::now().date_naive(),
+            include_demo_story: true,
+        };
+        seed::seed(&gateway.state.db, Some(&version.state.db), &options)
+            .await
+            .unwrap();
+        let supergraph = ReferenceSupergraph::start(&gateway, &version).await;
+        let authorization = format!("Bearer {}", gateway.token(&["sales"], &[]));
+
+        let direct = gateway
+            .post_graphql(Some(&authorization), &json!({"query": README_DASHBOARD}))
+            .await
+            .text()
+            .await
+            .unwrap();
+        let through = supergraph.query(&authorization, README_DASHBOARD).await;
+        let parsed: Value = serde_json::from_str(&direct).unwrap();
+        assert!(parsed["errors"].is_null(), "{backend:?}: {direct}");
+        let hosts = parsed["data"]["customers"]["nodes"][0]["licenses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|l| l["reportingHosts"].as_array().unwrap())
+            .count();
+        assert!(hosts > 0, "the demo story has reporting hosts: {direct}");
+        // Apollo Server ends its body with a newline; every other byte is the gateway's.
+        assert_eq!(
+            through.strip_suffix('\n'),
+            Some(direct.as_str()),
+            "{backend:?}: direct vs supergraph"
+        );
+
+        // A field only the version service has (`ReportingHost.hostname`, the gateway's is
+        // `name`) is planned through it: License by key from the gateway, then the version
+        // service's `_entities` with the `@requires` digests. Same hosts, same order.
+        let license = &parsed["data"]["customers"]["nodes"][0]["licenses"][0]["id"];
+        let hosts = |field: &str| {
+            format!(r#"{{ license(id: {license}) {{ id reportingHosts {{ {field} current lastUsagePingAt }} }} }}"#)
+        };
+        let direct = gateway
+            .post_graphql(Some(&authorization), &json!({"query": hosts("name")}))
+            .await
+            .text()
+            .await
+            .unwrap();
+        let calls = version.entities_calls();
+        let through = supergraph.query(&authorization, &hosts("hostname")).await;
+        assert!(
+            version.entities_calls() > calls,
+            "the supergraph asked the version service"
+        );
+        assert!(direct.contains(r#""name":"acmeinc.ninja""#), "{direct}");
+        assert_eq!(
+            through.strip_suffix('\n'),
+            Some(direct.replace(r#""name":"#, r#""hostname":"#).as_str()),
+            "{backend:?}: reporting hosts through the version service"
+        );
     }
 }
 

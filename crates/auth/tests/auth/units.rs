@@ -169,13 +169,13 @@ fn unreadable_jwks_file_is_a_config_error() {
 
 #[test]
 fn error_codes_statuses_and_challenges() {
-    assert_eq!(AuthError::Missing.code(), "UNAUTHENTICATED");
+    assert_eq!(AuthError::Missing.code().as_str(), "UNAUTHENTICATED");
     assert_eq!(AuthError::Missing.http_status(), 401);
     assert_eq!(
         AuthError::Missing.www_authenticate(),
         r#"Bearer realm="licensedot""#
     );
-    assert_eq!(AuthError::Expired.code(), "TOKEN_EXPIRED");
+    assert_eq!(AuthError::Expired.code().as_str(), "TOKEN_EXPIRED");
     assert_eq!(
         AuthError::Expired.www_authenticate(),
         r#"Bearer realm="licensedot", error="invalid_token", error_description="the token expired""#

@@ -10,23 +10,23 @@ use auth::Viewer;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode};
 use chrono::Utc;
+use error_catalogue::{Code, Refusal};
 use serde::Serialize;
-use serde_json::value::RawValue;
 use tokio::time::Instant as Deadline;
 
-use super::{Refused, http_codes};
 use crate::graphql::RequestContext;
 use crate::graphql::context::Caller;
+use crate::graphql::errors::{code_of, coded};
 use crate::graphql::loaders::Loaders;
-use crate::limits::{RequestFacts, code_of, coded, codes};
+use crate::limits::RequestFacts;
 use crate::state::AppState;
 
-/// One executed operation, serialised.
+/// One executed operation.
 pub(super) struct Outcome {
-    /// The JSON body, written straight from async-graphql's ordered maps: a detour through
+    /// The answer, written as async-graphql's ordered maps when serialised: a detour through
     /// `serde_json::Value` (a sorted map without serde_json's `preserve_order`) would put the
     /// fields in alphabetical order instead of the selection set's.
-    pub body: Box<RawValue>,
+    pub body: GraphqlBody,
     /// Every error was raised before execution (parse, validation, limits, persisted
     /// queries): `data` is left out, and `application/graphql-response+json` gets 400.
     pub before_execution: bool,
@@ -43,7 +43,7 @@ pub(super) async fn execute_all(
     parts: &Parts,
     started: Instant,
     deadline: Deadline,
-) -> Result<Vec<Outcome>, Refused> {
+) -> Result<Vec<Outcome>, Refusal> {
     let request_id = request_id(&parts.headers);
     let is_get = parts.method == Method::GET;
     let context = context_for(viewer);
@@ -74,9 +74,9 @@ pub(super) async fn execute_all(
                 timeout_ms = limits.request_timeout_ms,
                 "request timed out while executing"
             );
-            Err(Refused::new(
+            Err(Refusal::new(
                 StatusCode::GATEWAY_TIMEOUT,
-                http_codes::TIMEOUT,
+                Code::RequestTimeout,
                 format!(
                     "the request took longer than {} ms",
                     limits.request_timeout_ms
@@ -131,43 +131,35 @@ async fn execute(
     for error in &mut response.errors {
         ensure_code(error, request_id);
     }
-    let codes: Vec<String> = response.errors.iter().filter_map(code_of).collect();
+    let codes: Vec<Code> = response.errors.iter().filter_map(code_of).collect();
     // A request that never started executing (parse, validation, limits, variables,
     // persisted queries) is a request error.
     let before_execution = !response.errors.is_empty() && !facts.was_executed();
-    let method_not_allowed = codes.iter().any(|c| c == codes::METHOD_NOT_ALLOWED);
-    let code_refs: Vec<&str> = codes.iter().map(String::as_str).collect();
+    let method_not_allowed = codes.contains(&Code::MethodNotAllowed);
     let operation = facts.operation();
     state
         .metrics
-        .record_graphql(operation.as_deref(), started.elapsed(), &code_refs);
+        .record_graphql(operation.as_deref(), started.elapsed(), &codes);
 
-    let body = serialize(&response, before_execution);
     Outcome {
-        body,
+        body: GraphqlBody {
+            response,
+            before_execution,
+        },
         before_execution,
         method_not_allowed,
     }
 }
 
-/// Gives an error without a code one: argument coercion errors are the caller's; anything
-/// else is ours, logged in full and answered generically.
+/// An error without a code is ours (every error raised for the caller's request carries its
+/// code where it is raised): logged in full and answered generically, naming the request id.
+/// A coded internal error names the request id too, so an operator finds the logged cause
+/// from what the caller reports.
 fn ensure_code(error: &mut ServerError, request_id: &str) {
     if let Some(code) = code_of(error) {
-        // Coded internal errors (a database failure) name the request id too, so an operator
-        // finds the logged cause from what the caller reports.
-        if code == http_codes::INTERNAL && !error.message.contains(request_id) {
+        if code == Code::InternalServerError && !error.message.contains(request_id) {
             error.message = format!("{} (request id {request_id})", error.message);
         }
-        return;
-    }
-    if error.message.starts_with("Failed to parse")
-        || error.message.starts_with("Invalid value for argument")
-    {
-        *error = ServerError {
-            extensions: coded("", http_codes::BAD_USER_INPUT).extensions,
-            ..error.clone()
-        };
         return;
     }
     tracing::error!(
@@ -178,34 +170,46 @@ fn ensure_code(error: &mut ServerError, request_id: &str) {
     );
     let generic = coded(
         format!("internal error; the gateway log has the details under request id {request_id}"),
-        http_codes::INTERNAL,
+        Code::InternalServerError,
     );
     error.message = generic.message;
     error.extensions = generic.extensions;
     error.source = None;
 }
 
-/// The response body as the spec shapes it: `data` (left out when the request failed before
+/// A GraphQL response as the spec shapes it: `data` (left out when the request failed before
 /// execution), then `errors` and `extensions` when there are any.
-#[derive(Serialize)]
-struct Body<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    data: Option<&'a async_graphql::Value>,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    errors: &'a [ServerError],
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    extensions: &'a BTreeMap<String, async_graphql::Value>,
+pub(super) struct GraphqlBody {
+    pub response: async_graphql::Response,
+    pub before_execution: bool,
 }
 
-fn serialize(response: &async_graphql::Response, before_execution: bool) -> Box<RawValue> {
-    let body = Body {
-        data: (!before_execution).then_some(&response.data),
-        errors: &response.errors,
-        extensions: &response.extensions,
-    };
-    serde_json::value::to_raw_value(&body).unwrap_or_else(|error| {
-        // Not expected (every key is a string); answered as `null` rather than a panic.
-        tracing::error!(%error, "a GraphQL response could not be serialised");
-        RawValue::NULL.to_owned()
-    })
+impl GraphqlBody {
+    /// An answer with `data: null` and one error, `code`.
+    pub fn failed(message: impl Into<String>, code: Code) -> Self {
+        Self {
+            response: async_graphql::Response::from_errors(vec![coded(message, code)]),
+            before_execution: false,
+        }
+    }
+}
+
+impl Serialize for GraphqlBody {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            data: Option<&'a async_graphql::Value>,
+            #[serde(skip_serializing_if = "<[_]>::is_empty")]
+            errors: &'a [ServerError],
+            #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+            extensions: &'a BTreeMap<String, async_graphql::Value>,
+        }
+        Body {
+            data: (!self.before_execution).then_some(&self.response.data),
+            errors: &self.response.errors,
+            extensions: &self.response.extensions,
+        }
+        .serialize(serializer)
+    }
 }

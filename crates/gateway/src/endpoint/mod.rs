@@ -10,8 +10,9 @@
 //! - Malformed JSON or a body that is not a GraphQL request: 400. Too large: 413. Over the
 //!   concurrency limit: 503 with `Retry-After`. Over the time limit: 504.
 //!
-//! Every error carries `extensions.code`; errors without one are internal: logged in full under
-//! the request id and answered with a generic message.
+//! Every error carries `extensions.code` (`error_catalogue::Code`); errors without one are
+//! internal: logged in full under the request id and answered with a generic message. A
+//! refusal is an `error_catalogue::Refusal`, answered in the negotiated media type.
 //!
 //! Written here rather than taken from `async-graphql-axum`, whose handler cannot do the above:
 //! it answers `application/graphql-response+json` with 200 whatever went wrong before
@@ -19,7 +20,6 @@
 
 mod execute;
 mod get_request;
-mod negotiate;
 mod read;
 
 use std::time::{Duration, Instant};
@@ -29,28 +29,15 @@ use axum::Extension;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use error_catalogue::{Code, Media, Refusal, negotiate, respond};
 use tokio::time::Instant as Deadline;
 
-use self::execute::{Outcome, execute_all};
-use self::negotiate::{refusal, respond};
+use self::execute::{GraphqlBody, Outcome, execute_all};
 use self::read::read_operations;
-use crate::limits::codes;
 use crate::state::AppState;
 use crate::{authn, pages};
 
 pub use self::execute::IDEMPOTENCY_KEY;
-pub use self::negotiate::{GRAPHQL_RESPONSE_JSON, Media, negotiate};
-
-/// Codes of refusals that happen before a GraphQL request is even read.
-pub mod http_codes {
-    pub const NOT_ACCEPTABLE: &str = "NOT_ACCEPTABLE";
-    pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
-    pub const BATCH_TOO_LARGE: &str = "BATCH_TOO_LARGE";
-    pub const OVERLOADED: &str = "SERVICE_OVERLOADED";
-    pub const TIMEOUT: &str = "REQUEST_TIMEOUT";
-    pub const INTERNAL: &str = "INTERNAL_SERVER_ERROR";
-    pub const BAD_USER_INPUT: &str = crate::limits::codes::BAD_USER_INPUT;
-}
 
 /// `POST /graphql`. The caller's [`Viewer`] was put in by `authn::require`.
 pub async fn post(
@@ -89,7 +76,7 @@ async fn handle_inner(state: &AppState, viewer: Option<Viewer>, request: Request
     let deadline = Deadline::now() + Duration::from_millis(limits.request_timeout_ms);
     let (parts, body) = request.into_parts();
     let Some(media) = negotiate(&parts.headers) else {
-        return not_acceptable(state);
+        return answer_refusal(state, not_acceptable(), Media::Json);
     };
     let Some(viewer) = viewer else {
         return authn::refuse(&parts.headers, &auth::AuthError::Missing);
@@ -102,7 +89,8 @@ async fn handle_inner(state: &AppState, viewer: Option<Viewer>, request: Request
         // Shed load instead of queueing without bound; the permit lives until the response
         // is built.
         let Ok(_permit) = state.limiter.clone().try_acquire_owned() else {
-            return Ok::<Response, Refused>(overloaded(state, media));
+            state.metrics.record_shed();
+            return Err(overloaded(state));
         };
         let outcomes = execute_all(
             state,
@@ -118,41 +106,22 @@ async fn handle_inner(state: &AppState, viewer: Option<Viewer>, request: Request
     };
     answered
         .await
-        .unwrap_or_else(|refused| refused.respond(state, media))
+        .unwrap_or_else(|refusal| answer_refusal(state, refusal, media))
 }
 
-/// A request refused before a GraphQL response could be given: the status, the stable code
-/// and the message of its one error.
-struct Refused {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
-}
-
-impl Refused {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-        }
-    }
-
-    /// Counts the refusal's code in the metrics and answers it in the negotiated type.
-    fn respond(self, state: &AppState, media: Media) -> Response {
-        state.metrics.record_errors(&[self.code]);
-        refusal(self.status, media, self.code, &self.message)
-    }
+/// Counts the refusal's code in the metrics and answers it in `media`.
+fn answer_refusal(state: &AppState, refusal: Refusal, media: Media) -> Response {
+    state.metrics.record_errors(&[refusal.code()]);
+    refusal.in_media(media).into_response()
 }
 
 /// 406: no media type we can answer in, so the refusal itself is plain `application/json`.
-fn not_acceptable(state: &AppState) -> Response {
-    Refused::new(
+fn not_acceptable() -> Refusal {
+    Refusal::new(
         StatusCode::NOT_ACCEPTABLE,
-        http_codes::NOT_ACCEPTABLE,
+        Code::NotAcceptable,
         "Accept must allow application/graphql-response+json or application/json",
     )
-    .respond(state, Media::Json)
 }
 
 /// The response, or a `RESPONSE_TOO_LARGE` error in its place when its body is larger than
@@ -168,39 +137,28 @@ fn capped(state: &AppState, response: Response, media: Media) -> Response {
                 limit,
                 "response larger than max_response_bytes: refused"
             );
-            state.metrics.record_errors(&[codes::RESPONSE_TOO_LARGE]);
-            respond(
-                StatusCode::OK,
-                media,
-                serde_json::json!({
-                    "data": null,
-                    "errors": [{
-                        "message": format!(
-                            "the answer is larger than {limit} bytes; ask for fewer items or fields"
-                        ),
-                        "extensions": {"code": codes::RESPONSE_TOO_LARGE}
-                    }]
-                }),
-            )
+            state.metrics.record_errors(&[Code::ResponseTooLarge]);
+            let body = GraphqlBody::failed(
+                format!("the answer is larger than {limit} bytes; ask for fewer items or fields"),
+                Code::ResponseTooLarge,
+            );
+            respond(StatusCode::OK, media, &body)
         }
         _ => response,
     }
 }
 
 /// 503 with `Retry-After`: the gateway is at `max_concurrent_requests`.
-fn overloaded(state: &AppState, media: Media) -> Response {
-    state.metrics.record_shed();
-    let mut response = Refused::new(
+fn overloaded(state: &AppState) -> Refusal {
+    Refusal::new(
         StatusCode::SERVICE_UNAVAILABLE,
-        http_codes::OVERLOADED,
+        Code::ServiceOverloaded,
         "the gateway is at its concurrency limit; retry shortly",
     )
-    .respond(state, media);
-    let retry_after = state.config.limits.retry_after_secs.to_string();
-    if let Ok(value) = HeaderValue::from_str(&retry_after) {
-        response.headers_mut().insert(header::RETRY_AFTER, value);
-    }
-    response
+    .with_header(
+        header::RETRY_AFTER,
+        HeaderValue::from(state.config.limits.retry_after_secs),
+    )
 }
 
 /// A batch answers 200 with an array; a single operation answers 405 for a mutation by GET,
@@ -209,20 +167,20 @@ fn shape_response(
     outcomes: Vec<Outcome>,
     is_batch: bool,
     media: Media,
-) -> Result<Response, Refused> {
+) -> Result<Response, Refusal> {
     if is_batch {
         let bodies: Vec<_> = outcomes.into_iter().map(|o| o.body).collect();
-        return Ok(respond(StatusCode::OK, media, bodies));
+        return Ok(respond(StatusCode::OK, media, &bodies));
     }
     let Some(outcome) = outcomes.into_iter().next() else {
-        return Err(Refused::new(
+        return Err(Refusal::new(
             StatusCode::BAD_REQUEST,
-            codes::BAD_REQUEST,
+            Code::BadRequest,
             "empty request",
         ));
     };
     if outcome.method_not_allowed {
-        let mut response = respond(StatusCode::METHOD_NOT_ALLOWED, media, outcome.body);
+        let mut response = respond(StatusCode::METHOD_NOT_ALLOWED, media, &outcome.body);
         response
             .headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
@@ -233,5 +191,5 @@ fn shape_response(
     } else {
         StatusCode::OK
     };
-    Ok(respond(status, media, outcome.body))
+    Ok(respond(status, media, &outcome.body))
 }

@@ -4,13 +4,12 @@
 use async_graphql::BatchRequest;
 use axum::body::Body;
 use axum::http::request::Parts;
-use axum::http::{Method, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use error_catalogue::{Code, Refusal};
 use tokio::time::Instant as Deadline;
 
 use super::get_request::get_request;
-use super::negotiate::is_json_body;
-use super::{Refused, http_codes};
-use crate::limits::{LimitsConfig, codes};
+use crate::limits::LimitsConfig;
 
 /// The GraphQL requests of one HTTP request, checked for size and for a query to run.
 pub(super) struct Operations {
@@ -25,12 +24,12 @@ pub(super) async fn read_operations(
     body: Body,
     limits: &LimitsConfig,
     deadline: Deadline,
-) -> Result<Operations, Refused> {
+) -> Result<Operations, Refusal> {
     let batch = if parts.method == Method::GET {
         let request = get_request(&parts.uri).map_err(|error| {
-            Refused::new(
+            Refusal::new(
                 StatusCode::BAD_REQUEST,
-                codes::BAD_REQUEST,
+                Code::BadRequest,
                 format!("not a GraphQL request: {error}"),
             )
         })?;
@@ -52,17 +51,27 @@ pub(super) async fn read_operations(
     Ok(operations)
 }
 
+/// Whether the body is declared `application/json` (parameters such as `charset` allowed).
+/// Only JSON is taken so that no "simple" cross-site request can reach the endpoint.
+fn is_json_body(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<mime::Mime>().ok())
+        .is_some_and(|m| m.essence_str() == "application/json")
+}
+
 /// A POST body: JSON only, no larger than `max_body_bytes`, arrived before the deadline.
 async fn read_post_body(
     parts: &Parts,
     body: Body,
     limits: &LimitsConfig,
     deadline: Deadline,
-) -> Result<BatchRequest, Refused> {
+) -> Result<BatchRequest, Refusal> {
     if !is_json_body(&parts.headers) {
-        return Err(Refused::new(
+        return Err(Refusal::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            http_codes::UNSUPPORTED_MEDIA_TYPE,
+            Code::UnsupportedMediaType,
             "POST /graphql takes Content-Type: application/json",
         ));
     }
@@ -71,25 +80,25 @@ async fn read_post_body(
             .await
         {
             Err(_) => {
-                return Err(Refused::new(
+                return Err(Refusal::new(
                     StatusCode::REQUEST_TIMEOUT,
-                    http_codes::TIMEOUT,
+                    Code::RequestTimeout,
                     "the request body did not arrive in time",
                 ));
             }
             // The edge's body deadline passed (it turns this into 408 and closes), or the
             // client went away.
             Ok(Err(error)) if !is_length_limit(&error) => {
-                return Err(Refused::new(
+                return Err(Refusal::new(
                     StatusCode::REQUEST_TIMEOUT,
-                    http_codes::TIMEOUT,
+                    Code::RequestTimeout,
                     format!("the request body could not be read: {error}"),
                 ));
             }
             Ok(Err(_)) => {
-                return Err(Refused::new(
+                return Err(Refusal::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
-                    codes::TOO_LARGE,
+                    Code::RequestTooLarge,
                     format!(
                         "the request body is larger than {} bytes",
                         limits.max_body_bytes
@@ -99,9 +108,9 @@ async fn read_post_body(
             Ok(Ok(bytes)) => bytes,
         };
     serde_json::from_slice::<BatchRequest>(&bytes).map_err(|error| {
-        Refused::new(
+        Refusal::new(
             StatusCode::BAD_REQUEST,
-            codes::BAD_REQUEST,
+            Code::BadRequest,
             format!(
                 "the body is not a GraphQL request (a JSON object with `query`, or an \
                  array of them): {error}"
@@ -123,12 +132,12 @@ fn is_length_limit(error: &axum::Error) -> bool {
 }
 
 /// A batch within `max_batch_size`, and every request with a query (or a persisted one).
-fn check(operations: &Operations, limits: &LimitsConfig) -> Result<(), Refused> {
+fn check(operations: &Operations, limits: &LimitsConfig) -> Result<(), Refusal> {
     let requests = &operations.requests;
     if operations.is_batch && requests.len() > limits.max_batch_size {
-        return Err(Refused::new(
+        return Err(Refusal::new(
             StatusCode::BAD_REQUEST,
-            http_codes::BATCH_TOO_LARGE,
+            Code::BatchTooLarge,
             format!(
                 "a batch may hold at most {} operations, this one has {}",
                 limits.max_batch_size,
@@ -140,9 +149,9 @@ fn check(operations: &Operations, limits: &LimitsConfig) -> Result<(), Refused> 
         .iter()
         .any(|r| r.query.is_empty() && !r.extensions.contains_key("persistedQuery"))
     {
-        return Err(Refused::new(
+        return Err(Refusal::new(
             StatusCode::BAD_REQUEST,
-            codes::BAD_REQUEST,
+            Code::BadRequest,
             "not a GraphQL request: `query` (or extensions.persistedQuery) is missing",
         ));
     }

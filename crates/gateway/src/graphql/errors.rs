@@ -1,8 +1,12 @@
-//! The errors a GraphQL caller can see, each with a stable `extensions.code`.
+//! The errors a GraphQL caller can see, each with its `extensions.code` from the catalogue
+//! (`error_catalogue::Code`), attached where the error is raised: [`coded`] for request
+//! errors, [`code_error`] and [`ApiError`] for field errors; [`code_of`] reads it back.
 
 use std::sync::Arc;
 
 use async_graphql::{ErrorExtensions, FieldError};
+use error_catalogue::Code;
+pub use error_catalogue::graphql::{code_error, code_of, coded};
 
 /// An error in a GraphQL response. Internal causes are logged, never shown.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -32,27 +36,28 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    /// The stable machine-readable code.
-    pub fn code(&self) -> &'static str {
+    /// Its code.
+    pub fn code(&self) -> Code {
         match self {
-            ApiError::BadUserInput(_) => "BAD_USER_INPUT",
-            ApiError::InvalidCursor(_) => "INVALID_CURSOR",
-            ApiError::PageTooLarge(_) => "PAGE_TOO_LARGE",
-            ApiError::Forbidden(_) => "FORBIDDEN",
-            ApiError::Conflict { .. } => "CONFLICT",
-            ApiError::Internal => "INTERNAL_SERVER_ERROR",
+            ApiError::BadUserInput(_) => Code::BadUserInput,
+            ApiError::InvalidCursor(_) => Code::InvalidCursor,
+            ApiError::PageTooLarge(_) => Code::PageTooLarge,
+            ApiError::Forbidden(_) => Code::Forbidden,
+            ApiError::Conflict { .. } => Code::Conflict,
+            ApiError::Internal => Code::InternalServerError,
         }
     }
 }
 
 impl ErrorExtensions for ApiError {
     fn extend(&self) -> FieldError {
-        self.extend_with(|_, extensions| {
-            extensions.set("code", self.code());
-            if let ApiError::Conflict { current, .. } = self {
-                extensions.set("current", current.clone());
+        let error = code_error(self.to_string(), self.code());
+        match self {
+            ApiError::Conflict { current, .. } => {
+                error.extend_with(|_, extensions| extensions.set("current", current.clone()))
             }
-        })
+            _ => error,
+        }
     }
 }
 

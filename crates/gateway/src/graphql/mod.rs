@@ -14,12 +14,9 @@ pub mod usage;
 
 use std::sync::Arc;
 
-use async_graphql::extensions::apollo_persisted_queries::{
-    ApolloPersistedQueries, LruCacheStorage,
-};
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 
-use crate::limits::{Guard, LimitsConfig};
+use crate::limits::{Guard, LimitsConfig, MAX_NESTING};
 use crate::persisted::PersistedQueries;
 
 pub use context::RequestContext;
@@ -42,25 +39,19 @@ fn builder() -> SchemaBuilder<query::Query, mutation::Mutation, EmptySubscriptio
     )
     .enable_federation()
     // Every execution, with or without the limits: failed fields answer `null` per the
-    // spec, maps keep the selection order.
+    // spec, maps keep the selection order; parse and validation errors have their codes.
     .extension(field_errors::FieldErrors)
+    .extension(error_catalogue::graphql::RequestErrorCodes)
 }
 
-/// The schema as served: [`build_schema`] plus the request limits, the error codes of
-/// refused requests and persisted queries (see `limits` and `persisted`).
+/// The schema as served: [`build_schema`] plus the request limits, the codes of refused
+/// requests and persisted queries (see `limits` and `persisted`). Depth and complexity are
+/// measured by async-graphql's validation and refused by the guard, with their codes.
 pub fn build_schema_with(limits: &LimitsConfig, persisted: Arc<PersistedQueries>) -> GatewaySchema {
-    let apq = limits.persisted_queries.apq_enabled() && !persisted.safelist_mode();
-    let mut builder = builder()
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        // Registered first, so it wraps the APQ extension and codes its errors.
-        .extension(Guard::new(limits.clone(), persisted));
-    if apq {
-        builder = builder.extension(ApolloPersistedQueries::new(LruCacheStorage::new(
-            limits.persisted_queries.apq_cache_size.max(1),
-        )));
-    }
-    builder.finish()
+    builder()
+        .limit_recursive_depth(MAX_NESTING)
+        .extension(Guard::new(limits.clone(), persisted))
+        .finish()
 }
 
 /// The public SDL, as committed in `schema.graphql`.

@@ -9,7 +9,9 @@ use async_graphql::parser::types::{
     SelectionSet,
 };
 
-use super::{coded, codes};
+use error_catalogue::Code;
+
+use crate::graphql::errors::coded;
 
 /// Picks the operation `operation_name` names, or the only one: its type, name and definition.
 pub(crate) fn select_operation<'a>(
@@ -17,7 +19,10 @@ pub(crate) fn select_operation<'a>(
     operation_name: Option<&str>,
 ) -> Result<(OperationType, Option<String>, &'a OperationDefinition), ServerError> {
     let operation = match (&document.operations, operation_name) {
-        (DocumentOperations::Single(op), _) => Some((op, None)),
+        (DocumentOperations::Single(op), None) => Some((op, None)),
+        // One anonymous operation: a name names none (async-graphql refuses it the same way,
+        // later and without a code).
+        (DocumentOperations::Single(_), Some(_)) => None,
         (DocumentOperations::Multiple(ops), Some(name)) => {
             ops.get(name).map(|op| (op, Some(name.to_owned())))
         }
@@ -28,7 +33,7 @@ pub(crate) fn select_operation<'a>(
         (DocumentOperations::Multiple(_), None) => {
             return Err(coded(
                 "the document has several operations: operationName must name one",
-                codes::OPERATION_RESOLUTION,
+                Code::OperationResolutionFailure,
             ));
         }
     };
@@ -38,7 +43,7 @@ pub(crate) fn select_operation<'a>(
                 "unknown operation named `{}`",
                 operation_name.unwrap_or_default()
             ),
-            codes::OPERATION_RESOLUTION,
+            Code::OperationResolutionFailure,
         ));
     };
     Ok((op.node.ty, name, &op.node))
@@ -100,7 +105,7 @@ pub(super) fn aliases(document: &ExecutableDocument) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::limits::code_of;
+    use crate::graphql::errors::code_of;
 
     fn parse(query: &str) -> ExecutableDocument {
         async_graphql::parser::parse_query(query).unwrap()
@@ -122,12 +127,13 @@ mod tests {
     fn several_operations_need_a_name() {
         let doc = parse("query A { __typename } mutation B { x }");
         let error = select_operation(&doc, None).unwrap_err();
-        assert_eq!(
-            code_of(&error).as_deref(),
-            Some(codes::OPERATION_RESOLUTION)
-        );
+        assert_eq!(code_of(&error), Some(Code::OperationResolutionFailure));
         let (ty, name, _) = select_operation(&doc, Some("B")).unwrap();
         assert_eq!((ty, name.as_deref()), (OperationType::Mutation, Some("B")));
         assert!(select_operation(&doc, Some("C")).is_err());
+        let anonymous = parse("{ __typename }");
+        assert!(select_operation(&anonymous, None).is_ok());
+        let error = select_operation(&anonymous, Some("Missing")).unwrap_err();
+        assert_eq!(code_of(&error), Some(Code::OperationResolutionFailure));
     }
 }

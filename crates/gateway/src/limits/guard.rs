@@ -1,6 +1,9 @@
-//! The schema extension that enforces the document limits and gives every error raised
-//! before execution a stable `extensions.code`, and the request facts it shares with the
-//! endpoint.
+//! The schema extension that enforces the document limits and raises every error before
+//! execution with its code, and the request facts it shares with the endpoint.
+//!
+//! It parses the document itself (`prepare_request`), so a parse error is known by its type,
+//! and reads depth and complexity from validation's result, so no error is recognised by
+//! async-graphql's wording.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,39 +15,13 @@ use async_graphql::extensions::{
 };
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::{Request, Response, ServerError, ServerResult, ValidationResult, Variables};
+use error_catalogue::Code;
 
+use super::LimitsConfig;
 use super::document::{aliases, root_fields, select_operation};
 use super::variables::check_variables;
-use super::{LimitsConfig, codes};
+use crate::graphql::errors::coded;
 use crate::persisted::PersistedQueries;
-
-/// A [`ServerError`] carrying `extensions.code`.
-pub fn coded(message: impl Into<String>, code: &str) -> ServerError {
-    let mut error = ServerError::new(message, None);
-    error
-        .extensions
-        .get_or_insert_with(Default::default)
-        .set("code", code);
-    error
-}
-
-/// The `extensions.code` of an error, if it has one.
-pub fn code_of(error: &ServerError) -> Option<String> {
-    match error.extensions.as_ref()?.get("code")? {
-        async_graphql::Value::String(code) => Some(code.clone()),
-        _ => None,
-    }
-}
-
-fn with_code(mut error: ServerError, code: &str) -> ServerError {
-    if code_of(&error).is_none() {
-        error
-            .extensions
-            .get_or_insert_with(Default::default)
-            .set("code", code);
-    }
-    error
-}
 
 /// A parse error's message on one line. The parser answers with pest's multi-line diagnostic
 /// (an arrow, the source line, a caret, then `= expected ...`); where it points is already in
@@ -65,6 +42,23 @@ fn one_line(message: &str) -> String {
                 |line| format!("Syntax error: {line}"),
             ),
     }
+}
+
+/// Parses `query`, each failure with its code: the parser's own nesting limit is
+/// `QUERY_TOO_DEEP`, anything else `GRAPHQL_PARSE_FAILED` (one line, the place in
+/// `locations`).
+fn parse(query: &str) -> Result<ExecutableDocument, ServerError> {
+    async_graphql::parser::parse_query(query).map_err(|error| {
+        let mut refused = match &error {
+            async_graphql::parser::Error::RecursionLimitExceeded => coded(
+                "the query is nested too deep to be parsed",
+                Code::QueryTooDeep,
+            ),
+            _ => coded(one_line(&error.to_string()), Code::GraphqlParseFailed),
+        };
+        refused.locations = error.positions().collect();
+        refused
+    })
 }
 
 /// What the endpoint and the extension tell each other about one request, put in as request
@@ -98,8 +92,12 @@ impl RequestFacts {
     }
 }
 
-/// The schema extension: persisted queries, the document limits, GET-only-queries and the
-/// codes of parse and validation errors.
+/// How deep selection sets may nest (fragments included) before async-graphql refuses the
+/// document; above `max_depth`'s reach, it bounds the work of walking a hostile document.
+pub const MAX_NESTING: usize = 32;
+
+/// The schema extension: persisted queries, parsing (with its codes), the document limits
+/// and GET-only-queries.
 pub struct Guard {
     limits: LimitsConfig,
     persisted: Arc<PersistedQueries>,
@@ -134,16 +132,10 @@ impl Extension for GuardExtension {
         request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
-        let request = self.persisted.resolve(request)?;
-        // The APQ extension (registered after this one) answers in messages only.
-        next.run(ctx, request).await.map_err(|error| {
-            let code = match error.message.as_str() {
-                "PersistedQueryNotFound" => codes::PQ_NOT_FOUND,
-                "provided sha does not match query" => codes::PQ_HASH_MISMATCH,
-                _ => codes::BAD_REQUEST,
-            };
-            with_code(error, code)
-        })
+        let mut request = self.persisted.resolve(request)?;
+        let document = parse(&request.query)?;
+        request.set_parsed_query(document);
+        next.run(ctx, request).await
     }
 
     async fn parse_query(
@@ -153,17 +145,19 @@ impl Extension for GuardExtension {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await.map_err(|error| {
-            if error.message.contains("recursion depth") {
-                coded(
-                    format!("the query is nested too deep: {}", error.message),
-                    codes::TOO_DEEP,
+        // The document was parsed in `prepare_request`; what async-graphql still checks here
+        // is how deep its selection sets nest (`limit_recursive_depth`), so that is the one
+        // way this can fail.
+        let document = next
+            .run(ctx, query, variables)
+            .await
+            .map_err(|error| ServerError {
+                locations: error.locations,
+                ..coded(
+                    format!("the query's selection sets nest deeper than {MAX_NESTING} levels"),
+                    Code::QueryTooDeep,
                 )
-            } else {
-                let message = one_line(&error.message);
-                with_code(ServerError { message, ..error }, codes::PARSE_FAILED)
-            }
-        })?;
+            })?;
         let facts = ctx.data_opt::<Arc<RequestFacts>>();
         let (ty, name, operation) =
             select_operation(&document, facts.and_then(|f| f.operation_name.as_deref()))?;
@@ -175,7 +169,7 @@ impl Extension for GuardExtension {
             if facts.is_get && ty != OperationType::Query {
                 return Err(coded(
                     format!("a {ty} cannot be sent with GET: use POST"),
-                    codes::METHOD_NOT_ALLOWED,
+                    Code::MethodNotAllowed,
                 ));
             }
             if let Ok(mut selected) = facts.selected.lock() {
@@ -187,7 +181,7 @@ impl Extension for GuardExtension {
         if roots > max_roots {
             return Err(coded(
                 format!("the operation has {roots} root fields; at most {max_roots} are allowed"),
-                codes::TOO_MANY_ROOT_FIELDS,
+                Code::TooManyRootFields,
             ));
         }
         let max_aliases = self.limits.max_aliases;
@@ -195,7 +189,7 @@ impl Extension for GuardExtension {
         if count > max_aliases {
             return Err(coded(
                 format!("the document has {count} aliases; at most {max_aliases} are allowed"),
-                codes::TOO_MANY_ALIASES,
+                Code::TooManyAliases,
             ));
         }
         Ok(document)
@@ -206,29 +200,28 @@ impl Extension for GuardExtension {
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|error| match error.message.as_str() {
-                    "Query is too complex." => coded(
-                        format!(
-                            "the query is too complex: its estimated cost is above {} \
-                             (lists count `first`/`last` items each)",
-                            self.limits.max_complexity
-                        ),
-                        codes::TOO_COMPLEX,
-                    ),
-                    "Query is nested too deep." => coded(
-                        format!(
-                            "the query is nested too deep: at most {} levels are allowed",
-                            self.limits.max_depth
-                        ),
-                        codes::TOO_DEEP,
-                    ),
-                    _ => with_code(error, codes::VALIDATION_FAILED),
-                })
-                .collect()
-        })
+        // Validation errors are coded by `RequestErrorCodes`; the limits are checked here.
+        let result = next.run(ctx).await?;
+        if result.depth > self.limits.max_depth {
+            return Err(vec![coded(
+                format!(
+                    "the query is nested too deep: at most {} levels are allowed",
+                    self.limits.max_depth
+                ),
+                Code::QueryTooDeep,
+            )]);
+        }
+        if result.complexity > self.limits.max_complexity {
+            return Err(vec![coded(
+                format!(
+                    "the query is too complex: its estimated cost is above {} \
+                     (lists count `first`/`last` items each)",
+                    self.limits.max_complexity
+                ),
+                Code::QueryTooComplex,
+            )]);
+        }
+        Ok(result)
     }
 
     async fn execute(

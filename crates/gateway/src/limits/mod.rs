@@ -1,10 +1,11 @@
 //! Limits on what one request may ask for, and the schema extension that enforces the
-//! document limits and gives every error raised before execution a stable `extensions.code`.
+//! document limits and raises every error before execution with its code.
 //!
 //! Everything here runs before any resolver, so a refused query costs no database work.
 //!
-//! This file holds the codes and `[gateway.limits]`; `document` measures a parsed document,
-//! `guard` is the schema extension.
+//! This file holds `[gateway.limits]`; `document` measures a parsed document, `guard` is the
+//! schema extension. A request refused here has no `data`, and gets 400 under
+//! `application/graphql-response+json` (the endpoint knows from `RequestFacts::executed`).
 
 mod document;
 mod guard;
@@ -12,35 +13,11 @@ mod variables;
 
 use serde::Deserialize;
 
+use crate::config::ConfigError;
 use crate::persisted::PersistedQueriesConfig;
 
 pub(crate) use self::document::select_operation;
-pub use self::guard::{Guard, RequestFacts, code_of, coded};
-
-/// Stable codes of errors raised before execution (and `BAD_USER_INPUT`, also a field error).
-/// A request refused before execution has no `data`, and gets 400 under
-/// `application/graphql-response+json` (the endpoint knows from `RequestFacts::executed`).
-pub mod codes {
-    pub const PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
-    pub const VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
-    pub const OPERATION_RESOLUTION: &str = "OPERATION_RESOLUTION_FAILURE";
-    pub const TOO_DEEP: &str = "QUERY_TOO_DEEP";
-    pub const TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
-    pub const TOO_MANY_ALIASES: &str = "TOO_MANY_ALIASES";
-    pub const TOO_MANY_ROOT_FIELDS: &str = "TOO_MANY_ROOT_FIELDS";
-    pub const TOO_LARGE: &str = "REQUEST_TOO_LARGE";
-    pub const BAD_REQUEST: &str = "BAD_REQUEST";
-    /// A value the caller can fix: a missing variable here, a bad argument during execution.
-    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
-    pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
-    pub const PQ_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
-    pub const PQ_NOT_SUPPORTED: &str = "PERSISTED_QUERY_NOT_SUPPORTED";
-    pub const PQ_HASH_MISMATCH: &str = "PERSISTED_QUERY_HASH_MISMATCH";
-    pub const PQ_NOT_IN_LIST: &str = "PERSISTED_QUERY_NOT_IN_LIST";
-    pub const NOT_IN_SAFELIST: &str = "QUERY_NOT_IN_SAFELIST";
-    /// The answer is larger than `max_response_bytes` (after execution).
-    pub const RESPONSE_TOO_LARGE: &str = "RESPONSE_TOO_LARGE";
-}
+pub use self::guard::{Guard, MAX_NESTING, RequestFacts};
 
 /// `[gateway.limits]`. Every limit has a default that lets the dashboard and the explorer
 /// (introspection included) through and stops the careless or hostile query.
@@ -108,7 +85,7 @@ impl Default for LimitsConfig {
 
 impl LimitsConfig {
     /// Checks what serde cannot.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         let positive = [
             ("max_body_bytes", self.max_body_bytes),
             ("max_depth", self.max_depth),
@@ -116,14 +93,13 @@ impl LimitsConfig {
             ("max_root_fields", self.max_root_fields),
             ("max_concurrent_requests", self.max_concurrent_requests),
             ("max_response_bytes", self.max_response_bytes),
+            ("request_timeout_ms", self.request_timeout_ms as usize),
         ];
-        for (name, value) in positive {
-            if value == 0 {
-                return Err(format!("[gateway.limits] {name} must be at least 1"));
-            }
-        }
-        if self.request_timeout_ms == 0 {
-            return Err("[gateway.limits] request_timeout_ms must be at least 1".to_owned());
+        if let Some((name, _)) = positive.into_iter().find(|(_, value)| *value == 0) {
+            return Err(ConfigError::NotPositive {
+                section: "gateway.limits",
+                name,
+            });
         }
         self.server().validate("gateway.limits")?;
         self.persisted_queries.validate()

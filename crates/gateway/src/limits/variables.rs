@@ -7,7 +7,9 @@
 use async_graphql::parser::types::OperationDefinition;
 use async_graphql::{ServerError, Value, Variables};
 
-use super::{coded, codes};
+use error_catalogue::Code;
+
+use crate::graphql::errors::coded;
 
 /// Refuses the request when a non-null variable without a default is missing or `null`.
 pub(super) fn check_variables(
@@ -28,7 +30,7 @@ pub(super) fn check_variables(
         };
         let mut error = coded(
             format!("Variable \"${name}\" of required type \"{ty}\" {problem}."),
-            codes::BAD_USER_INPUT,
+            Code::BadUserInput,
         );
         error.locations = vec![definition.name.pos];
         return Err(error);

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::breaker::{self, Admission, Breaker, Phase, Settings};
 use super::{UpstreamConfig, UpstreamError};
+use crate::config::ConfigError;
 use crate::metrics::Metrics;
 
 /// One result per representation sent: the entity (null for an unknown key) or why it is missing.
@@ -40,7 +41,7 @@ fn jitter() -> f64 {
 
 impl VersionClient {
     /// A client for `config`; fails only when the HTTP client cannot be built.
-    pub fn new(config: &UpstreamConfig, metrics: Metrics) -> Result<Self, String> {
+    pub fn new(config: &UpstreamConfig, metrics: Metrics) -> Result<Self, ConfigError> {
         let timeout = Duration::from_millis(config.timeout_ms.max(1));
         let http = reqwest::Client::builder()
             .timeout(timeout)
@@ -49,7 +50,7 @@ impl VersionClient {
             // connection is dropped here before the server closes it under a request.
             .pool_idle_timeout(Duration::from_secs(5))
             .build()
-            .map_err(|e| format!("cannot build the version-service HTTP client: {e}"))?;
+            .map_err(ConfigError::HttpClient)?;
         Ok(Self {
             http,
             url: config.url.clone(),

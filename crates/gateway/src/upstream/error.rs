@@ -1,5 +1,7 @@
 //! How a call to the version service can fail, each with the code callers see.
 
+use error_catalogue::Code;
+
 /// Why usage data is missing. Cloned into every field the failure affects.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum UpstreamError {
@@ -24,14 +26,14 @@ pub enum UpstreamError {
 }
 
 impl UpstreamError {
-    /// The stable `extensions.code`.
-    pub fn code(&self) -> &'static str {
+    /// Its code.
+    pub fn code(&self) -> Code {
         match self {
-            UpstreamError::Unavailable(_) => "UPSTREAM_UNAVAILABLE",
-            UpstreamError::Timeout(_) => "UPSTREAM_TIMEOUT",
-            UpstreamError::CircuitOpen => "UPSTREAM_CIRCUIT_OPEN",
-            UpstreamError::BadResponse(_) | UpstreamError::TooLarge(_) => "UPSTREAM_BAD_RESPONSE",
-            UpstreamError::Remote(_) => "UPSTREAM_ERROR",
+            UpstreamError::Unavailable(_) => Code::UpstreamUnavailable,
+            UpstreamError::Timeout(_) => Code::UpstreamTimeout,
+            UpstreamError::CircuitOpen => Code::UpstreamCircuitOpen,
+            UpstreamError::BadResponse(_) | UpstreamError::TooLarge(_) => Code::UpstreamBadResponse,
+            UpstreamError::Remote(_) => Code::UpstreamError,
         }
     }
 

@@ -65,6 +65,7 @@ pub fn schema() -> VersionSchema {
     Schema::build(Query, EmptyMutation, EmptySubscription)
         .enable_federation()
         .limit_depth(16)
+        .extension(error_catalogue::graphql::RequestErrorCodes)
         .finish()
 }
 

@@ -1,8 +1,10 @@
 //! The subgraph's types: the usage fields of the gateway's `Hostname` and `License`.
 
-use async_graphql::{ComplexObject, Context, ErrorExtensions, ID, Json, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, Json, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::usage_ping;
+use error_catalogue::Code;
+use error_catalogue::graphql::code_error;
 
 use super::loaders::{LoadError, Loaders, PingsKey};
 use crate::store::{CountsRow, LicenseKey, PingSummary, Report, host};
@@ -46,9 +48,8 @@ impl Hostname {
         )]
         last: i32,
     ) -> async_graphql::Result<Vec<UsagePing>> {
-        let last = usage_ping::history::length(Some(last)).map_err(|message| {
-            async_graphql::Error::new(message).extend_with(|_, e| e.set("code", "BAD_USER_INPUT"))
-        })?;
+        let last = usage_ping::history::length(Some(last))
+            .map_err(|message| code_error(message, Code::BadUserInput))?;
         let key = PingsKey {
             host_id: self.host.id,
             last,
@@ -237,12 +238,14 @@ impl UsagePing {
         {
             Some(CountsRow::Read(counts)) => Ok(counts.map(Json)),
             None => Ok(None),
-            Some(CountsRow::OverBudget) => Err(async_graphql::Error::new(format!(
-                "counts left out: this answer already carries the most usage counters one answer \
-                 may ({} bytes); ask for fewer pings",
-                loaders.counts_limit
-            ))
-            .extend_with(|_, e| e.set("code", "ANSWER_TOO_LARGE"))),
+            Some(CountsRow::OverBudget) => Err(code_error(
+                format!(
+                    "counts left out: this answer already carries the most usage counters one \
+                     answer may ({} bytes); ask for fewer pings",
+                    loaders.counts_limit
+                ),
+                Code::AnswerTooLarge,
+            )),
         }
     }
 }
@@ -269,6 +272,8 @@ pub(crate) fn loaders<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Loader
 /// A database failure, shown to clients without its SQL but with a stable code.
 pub(crate) fn load_error(err: LoadError) -> async_graphql::Error {
     tracing::error!(error = %err, "loading usage data failed");
-    async_graphql::Error::new("the version database could not answer")
-        .extend_with(|_, e| e.set("code", "INTERNAL_SERVER_ERROR"))
+    code_error(
+        "the version database could not answer",
+        Code::InternalServerError,
+    )
 }

@@ -58,7 +58,11 @@ async fn ready_is_503_when_the_database_does_not_answer() {
         .unwrap();
     assert_eq!(response.status(), 503);
     let json: serde_json::Value = response.json().await.unwrap();
-    let error = json["error"].as_str().unwrap();
+    assert_eq!(
+        json["errors"][0]["extensions"]["code"], "NOT_READY",
+        "{json}"
+    );
+    let error = json["errors"][0]["message"].as_str().unwrap();
     assert!(
         error.starts_with("database not ready (request id "),
         "{json}"
@@ -110,19 +114,25 @@ async fn server_errors_are_generic_and_name_the_request_id() {
     assert_eq!(response.status(), 500);
     let json: serde_json::Value = response.json().await.unwrap();
     assert_eq!(
-        json["error"], "internal error (request id req-5xx-check)",
-        "{json}"
+        json,
+        serde_json::json!({"errors": [{
+            "message": "internal error (request id req-5xx-check)",
+            "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": "req-5xx-check"}
+        }]})
     );
-    assert!(!json.to_string().contains("usage_pings"), "{json}");
-    assert_eq!(json["request_id"], "req-5xx-check");
 
     // Without an id from the caller (no id layer in front), one is made up for body and log.
     let response = app.post_ping(fixture().to_string()).await;
     assert_eq!(response.status(), 500);
     let json: serde_json::Value = response.json().await.unwrap();
-    let id = json["request_id"].as_str().unwrap();
+    let id = json["errors"][0]["extensions"]["requestId"]
+        .as_str()
+        .unwrap();
     assert_eq!(id.len(), 36, "{json}");
-    assert_eq!(json["error"], format!("internal error (request id {id})"));
+    assert_eq!(
+        json["errors"][0]["message"],
+        format!("internal error (request id {id})")
+    );
     app.stop().await;
 }
 

@@ -156,11 +156,17 @@ async fn invalid_payloads_are_refused_with_a_reason_and_nothing_stored() {
             let response = app.post_ping(body).await;
             assert_eq!(response.status(), status, "{} {message}", db.backend);
             let json: serde_json::Value = response.json().await.unwrap();
-            let error = json["error"].as_str().unwrap();
+            let error = json["errors"][0]["message"].as_str().unwrap();
             assert!(
                 error.contains(message),
                 "{error:?} should contain {message:?}"
             );
+            let code = if status == 400 {
+                "BAD_REQUEST"
+            } else {
+                "INVALID_USAGE_PING"
+            };
+            assert_eq!(json["errors"][0]["extensions"]["code"], code, "{json}");
         }
         assert_eq!(ping_count(&app).await, 0);
         app.stop().await;
@@ -207,11 +213,12 @@ async fn refuses_oversized_payloads_with_413() {
         assert_eq!(response.status(), 413, "{}", db.backend);
         let json: serde_json::Value = response.json().await.unwrap();
         assert!(
-            json["error"]
+            json["errors"][0]["message"]
                 .as_str()
                 .unwrap()
                 .contains("larger than the limit")
         );
+        assert_eq!(json["errors"][0]["extensions"]["code"], "REQUEST_TOO_LARGE");
         assert_eq!(ping_count(&app).await, 0);
         app.stop().await;
 
@@ -263,11 +270,15 @@ async fn free_edition_pings_have_no_license_fields() {
     .await;
 }
 
-/// The `error` of a refusal, asserting its status first.
+/// The message of a refusal, asserting its status and its GraphQL shape first.
 async fn refusal(response: reqwest::Response, status: u16) -> String {
     assert_eq!(response.status(), status);
     let json: serde_json::Value = response.json().await.unwrap();
-    json["error"].as_str().unwrap().to_owned()
+    assert!(
+        json["errors"][0]["extensions"]["code"].is_string(),
+        "{json}"
+    );
+    json["errors"][0]["message"].as_str().unwrap().to_owned()
 }
 
 /// A ping recorded `minutes_ago` (distinct pings need distinct timestamps).

@@ -3,11 +3,12 @@
 
 use std::sync::Arc;
 
-use async_graphql::{ErrorExtensions, ID, Json, SimpleObject};
+use async_graphql::{ID, Json, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::graphql::errors::code_error;
 use crate::upstream::UpstreamError;
 
 /// One usage ping: what a server reported about itself at one moment (sent weekly).
@@ -151,8 +152,7 @@ impl Utilization {
 
 /// The GraphQL error for a usage field the version service could not answer.
 pub fn usage_error(error: &UpstreamError) -> async_graphql::Error {
-    async_graphql::Error::new(error.to_string())
-        .extend_with(|_, extensions| extensions.set("code", error.code()))
+    code_error(error.to_string(), error.code())
 }
 
 /// Reads field `name` of an entity the subgraph returned.
