@@ -86,7 +86,7 @@ pub async fn write_licenses(db: &DatabaseConnection, batch: &LicenseBatch) -> Re
 pub async fn write_usage(db: &DatabaseConnection, batch: &VersionBatch) -> Result<(), DbErr> {
     let txn = db.begin().await?;
     insert::<host::Entity, _, _>(&txn, &batch.hosts, |r| r.to_model()).await?;
-    insert::<usage_ping::Entity, _, _>(&txn, &batch.pings, |r| r.to_model()).await?;
+    insert::<usage_ping::Entity, _, _>(&txn, &batch.pings, same).await?;
     // Bulk inserts bypass ingestion, so derive its read models here, for this batch's hosts.
     let host_ids = batch.pings.iter().map(|p| p.host_id);
     if let (Some(first), Some(last)) = (host_ids.clone().min(), host_ids.max()) {

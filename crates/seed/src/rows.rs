@@ -18,6 +18,8 @@ pub type CustomerRow = customer::Model;
 pub type ContactRow = contact::Model;
 pub type HostnameRow = hostname::Model;
 pub type LicenseHostnameRow = license_hostname::Model;
+/// A ping as generated is the stored row; its payload carries the counters.
+pub type PingRow = usage_ping::Model;
 
 /// A license as generated: its plan and type as the strings the generator draws from (and
 /// writes into license files and pings); [`LicenseRow::to_model`] makes the entity of it.
@@ -58,36 +60,6 @@ pub struct HostRow {
     pub uuid: String,
     pub first_seen_at: DateTime<Utc>,
     pub last_ping_at: DateTime<Utc>,
-}
-
-/// The license fields a ping carries; absent for a server without a license (free edition).
-pub struct PingLicense {
-    pub id: i64,
-    pub md5: String,
-    pub sha256: String,
-    pub user_count: i64,
-    pub plan: &'static str,
-    pub trial: bool,
-    pub starts_at: NaiveDate,
-    pub expires_at: Option<NaiveDate>,
-    pub subscription_id: Option<String>,
-}
-
-pub struct PingRow {
-    pub id: i64,
-    pub host_id: i64,
-    pub uuid: String,
-    pub hostname: String,
-    pub recorded_at: DateTime<Utc>,
-    pub received_at: DateTime<Utc>,
-    pub version: &'static str,
-    pub edition: &'static str,
-    pub installation_type: &'static str,
-    pub active_user_count: i64,
-    pub historical_max_users: i64,
-    pub license: Option<PingLicense>,
-    /// The body as a server would send it; its counters stay in it.
-    pub payload: String,
 }
 
 impl LicenseRow {
@@ -141,35 +113,6 @@ impl HostRow {
             first_seen_at: self.first_seen_at,
             last_ping_at: self.last_ping_at,
             latest_ping_id: None,
-        })
-    }
-}
-
-impl PingRow {
-    pub fn to_model(&self) -> Result<usage_ping::Model, DbErr> {
-        let license = self.license.as_ref();
-        Ok(usage_ping::Model {
-            id: self.id,
-            host_id: self.host_id,
-            uuid: self.uuid.clone(),
-            hostname: self.hostname.clone(),
-            recorded_at: self.recorded_at,
-            received_at: self.received_at,
-            version: Some(self.version.to_owned()),
-            edition: Some(self.edition.to_owned()),
-            installation_type: Some(self.installation_type.to_owned()),
-            active_user_count: Some(self.active_user_count),
-            historical_max_users: Some(self.historical_max_users),
-            license_id: license.map(|l| l.id),
-            license_md5: license.map(|l| l.md5.clone()),
-            license_sha256: license.map(|l| l.sha256.clone()),
-            license_user_count: license.map(|l| l.user_count),
-            license_plan: license.map(|l| l.plan.to_owned()),
-            license_trial: license.map(|l| l.trial),
-            license_starts_at: license.map(|l| l.starts_at),
-            license_expires_at: license.and_then(|l| l.expires_at),
-            license_subscription_id: license.and_then(|l| l.subscription_id.clone()),
-            payload: self.payload.clone(),
         })
     }
 }

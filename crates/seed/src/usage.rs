@@ -6,6 +6,7 @@
 //! one does.
 
 use chrono::{DateTime, Duration, Utc};
+use entity::usage_ping;
 use rand::Rng;
 use rand::seq::IndexedRandom;
 use serde_json::json;
@@ -13,7 +14,7 @@ use serde_json::json;
 use crate::license_data::HostPlan;
 use crate::license_file::{Ctx, midnight};
 use crate::names;
-use crate::rows::{HostRow, Ids, LicenseRow, PingLicense, PingRow, VersionBatch, next};
+use crate::rows::{HostRow, Ids, LicenseRow, VersionBatch, next};
 
 /// Versions in release order; servers upgrade now and then between pings.
 const VERSIONS: &[&str] = &[
@@ -152,17 +153,6 @@ pub fn host_pings<R: Rng>(
             "users_created": historical_max + rng.random_range(0..20),
         });
         let edition = license.map_or("EE Free", |l| edition(l.plan));
-        let license_fields = license.map(|l| PingLicense {
-            id: l.id,
-            md5: l.license_md5.clone(),
-            sha256: l.license_sha256.clone(),
-            user_count: i64::from(l.users_count),
-            plan: l.plan,
-            trial: l.trial,
-            starts_at: l.starts_at,
-            expires_at: l.expires_at,
-            subscription_id: l.zuora_subscription_id.clone(),
-        });
         let payload = payload(
             &uuid,
             &plan.hostname,
@@ -177,19 +167,27 @@ pub fn host_pings<R: Rng>(
         );
         first_seen.get_or_insert(received_at);
         last_seen = received_at;
-        out.pings.push(PingRow {
+        out.pings.push(usage_ping::Model {
             id: next(&mut ids.ping),
             host_id,
             uuid: uuid.clone(),
             hostname: plan.hostname.clone(),
             recorded_at,
             received_at,
-            version: VERSIONS[version],
-            edition,
-            installation_type,
-            active_user_count: active,
-            historical_max_users: historical_max,
-            license: license_fields,
+            version: Some(VERSIONS[version].to_owned()),
+            edition: Some(edition.to_owned()),
+            installation_type: Some(installation_type.to_owned()),
+            active_user_count: Some(active),
+            historical_max_users: Some(historical_max),
+            license_id: license.map(|l| l.id),
+            license_md5: license.map(|l| l.license_md5.clone()),
+            license_sha256: license.map(|l| l.license_sha256.clone()),
+            license_user_count: license.map(|l| i64::from(l.users_count)),
+            license_plan: license.map(|l| l.plan.to_owned()),
+            license_trial: license.map(|l| l.trial),
+            license_starts_at: license.map(|l| l.starts_at),
+            license_expires_at: license.and_then(|l| l.expires_at),
+            license_subscription_id: license.and_then(|l| l.zuora_subscription_id.clone()),
             payload,
         });
     }
