@@ -762,7 +762,9 @@ async fn the_composed_supergraph_answers_the_readme_query_like_the_gateway() {
         // service's `_entities` with the `@requires` digests. Same hosts, same order.
         let license = &parsed["data"]["customers"]["nodes"][0]["licenses"][0]["id"];
         let hosts = |field: &str| {
-            format!(r#"{{ license(id: {license}) {{ id reportingHosts {{ {field} current lastUsagePingAt }} }} }}"#)
+            format!(
+                r#"{{ license(id: {license}) {{ id reportingHosts {{ {field} current lastUsagePingAt }} }} }}"#
+            )
         };
         let direct = gateway
             .post_graphql(Some(&authorization), &json!({"query": hosts("name")}))
