@@ -537,19 +537,7 @@ async fn subgraph_sdl(url: &str, authorization: &str) -> String {
 /// `tests/composition`, with its pinned packages installed (`npm ci` from the lockfile when
 /// they are not there yet, so the suite's one command is enough on a clean clone).
 fn composition_dir() -> std::path::PathBuf {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("composition");
-    if !dir
-        .join("node_modules/@apollo/composition/package.json")
-        .exists()
-    {
-        let status = std::process::Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--prefer-offline"])
-            .current_dir(&dir)
-            .status()
-            .unwrap_or_else(|e| panic!("npm is needed to check composition: {e}"));
-        assert!(status.success(), "npm ci in {} failed", dir.display());
-    }
-    dir
+    e2e_tests::npm_tool("composition", "@apollo/composition")
 }
 
 /// The two subgraphs compose into one supergraph under Apollo Federation 2 composition

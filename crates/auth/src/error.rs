@@ -53,6 +53,15 @@ pub enum AuthError {
     /// Minting a development token failed (bad secret, or the signer refused).
     #[error("could not mint the token: {0}")]
     Signing(String),
+    /// The browser's session cookie names no live session (signed out, idle or too old).
+    #[error("the sign-in session has ended; sign in again")]
+    SessionEnded,
+    /// A request authenticated by the session cookie came from another site (CSRF).
+    #[error("a request from another site may not use this site's sign-in session")]
+    CrossSite,
+    /// The session store (database or Redis) did not answer.
+    #[error("sessions are unavailable; try again later")]
+    SessionStoreUnavailable,
 }
 
 impl AuthError {
@@ -73,6 +82,9 @@ impl AuthError {
             AuthError::NoRole => "FORBIDDEN_NO_ROLE",
             AuthError::JwksUnavailable => "AUTH_UNAVAILABLE",
             AuthError::Signing(_) => "TOKEN_SIGNING_FAILED",
+            AuthError::SessionEnded => "SESSION_ENDED",
+            AuthError::CrossSite => "CROSS_SITE_REQUEST",
+            AuthError::SessionStoreUnavailable => "AUTH_UNAVAILABLE",
         }
     }
 
@@ -82,8 +94,8 @@ impl AuthError {
     /// role, 503 when our key source is down (the client is not at fault), 500 for minting.
     pub fn http_status(&self) -> u16 {
         match self {
-            AuthError::NoRole => 403,
-            AuthError::JwksUnavailable => 503,
+            AuthError::NoRole | AuthError::CrossSite => 403,
+            AuthError::JwksUnavailable | AuthError::SessionStoreUnavailable => 503,
             AuthError::Signing(_) => 500,
             _ => 401,
         }
@@ -93,7 +105,12 @@ impl AuthError {
     /// a request without credentials gets a bare challenge, no error code.
     fn rfc6750_error(&self) -> Option<&'static str> {
         match self {
-            AuthError::Missing | AuthError::JwksUnavailable | AuthError::Signing(_) => None,
+            AuthError::Missing
+            | AuthError::JwksUnavailable
+            | AuthError::Signing(_)
+            | AuthError::SessionEnded
+            | AuthError::CrossSite
+            | AuthError::SessionStoreUnavailable => None,
             AuthError::NoRole => Some("insufficient_scope"),
             _ => Some("invalid_token"),
         }

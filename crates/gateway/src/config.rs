@@ -27,6 +27,13 @@ pub struct Config {
     pub explorer: crate::pages::ExplorerConfig,
     /// `[gateway.cors]`: browser origins allowed to call the gateway (none by default).
     pub cors: crate::ops::CorsConfig,
+    /// Where browsers reach the gateway, e.g. `https://licensedot.example.com`: the base of the
+    /// sign-in callback, and `https://` makes the session cookie `Secure` and `__Host-`.
+    pub public_url: Option<String>,
+    /// `[gateway.sessions]`: browser sessions (store, lifetimes).
+    pub sessions: crate::sso::SessionsConfig,
+    /// `[gateway.sso]`: sign-in with an OpenID Connect provider (off by default).
+    pub sso: crate::sso::SsoConfig,
 }
 
 impl Default for Config {
@@ -41,6 +48,9 @@ impl Default for Config {
             limits: crate::limits::LimitsConfig::default(),
             explorer: crate::pages::ExplorerConfig::default(),
             cors: crate::ops::CorsConfig::default(),
+            public_url: None,
+            sessions: crate::sso::SessionsConfig::default(),
+            sso: crate::sso::SsoConfig::default(),
         }
     }
 }
@@ -55,6 +65,13 @@ impl Config {
             return Err(format!(
                 "database_url must start with postgres://, postgresql:// or sqlite:, got `{}`",
                 redact_url(&self.database_url)
+            ));
+        }
+        if let Some(url) = &self.public_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return Err(format!(
+                "public_url must start with https:// or http://, got `{url}`"
             ));
         }
         Ok(())

@@ -1,12 +1,12 @@
 //! The gateway's routes, assembled in one place: each handler lives in the module of its
-//! concern (`endpoint`, `ops`, `pages`).
+//! concern (`endpoint`, `ops`, `pages`, `sso`).
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;
 use axum::routing::get;
 
 use crate::state::AppState;
-use crate::{authn, endpoint, ops, pages};
+use crate::{authn, endpoint, ops, pages, sso};
 
 /// The gateway's router: the seam tests drive, in process or on port 0.
 pub fn app(state: AppState) -> Router {
@@ -24,6 +24,7 @@ pub fn app(state: AppState) -> Router {
         .route("/ready", get(ops::ready))
         .route("/metrics", get(ops::metrics))
         .merge(pages::routes())
+        .merge(sso::routes())
         .with_state(state);
     ops::layers(router, &cors, body_read_timeout)
 }

@@ -44,6 +44,8 @@ pub struct AppState {
     pub limiter: Arc<tokio::sync::Semaphore>,
     /// Checks the bearer tokens of `/graphql` requests (see `authn`).
     pub authenticator: auth::Authenticator,
+    /// Browser sessions and sign-in (see `sso`).
+    pub sso: crate::sso::Sso,
 }
 
 impl AppState {
@@ -75,6 +77,9 @@ impl AppState {
         // After the database, so that a database error is reported as such even when the
         // configuration has no key yet; a JWKS URL is fetched here (fails fast).
         let authenticator = auth::Authenticator::start(config.auth.clone()).await?;
+        let sso = crate::sso::Sso::start(&config, &db)
+            .await
+            .map_err(StartError::Config)?;
         Ok(Self {
             db,
             statements,
@@ -86,6 +91,7 @@ impl AppState {
             )),
             config: Arc::new(config),
             authenticator,
+            sso,
         })
     }
 }
