@@ -11,6 +11,7 @@ mod m20261127_000002_license_search_indexes;
 mod m20261127_100001_create_version_tables;
 mod m20261130_000003_search_documents;
 mod m20261130_100002_usage_read_models;
+mod m20261201_000001_sessions;
 mod m20261201_000002_license_audit;
 mod search_documents;
 pub mod usage_read_models;
@@ -26,6 +27,7 @@ impl MigratorTrait for LicenseMigrator {
             Box::new(m20261127_000001_create_license_tables::Migration),
             Box::new(m20261127_000002_license_search_indexes::Migration),
             Box::new(m20261130_000003_search_documents::Migration),
+            Box::new(m20261201_000001_sessions::Migration),
             Box::new(m20261201_000002_license_audit::Migration),
         ]
     }

@@ -2,6 +2,8 @@
 //! (`test-support`) on SQLite and (with `TEST_DATABASE_URL`) PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod browser;
+pub mod oidc;
 pub mod version;
 
 pub use test_support::{Backend, TestDb, backends};
@@ -36,6 +38,17 @@ impl Gateway {
         backend: Backend,
         configure: impl FnOnce(&mut gateway::Config),
     ) -> Gateway {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_on(listener, backend, configure).await
+    }
+
+    /// [`Gateway::start_with`] on a listener the test bound itself, for configurations that
+    /// must name the gateway's own address (an OpenID provider's redirect URI).
+    pub async fn start_on(
+        listener: tokio::net::TcpListener,
+        backend: Backend,
+        configure: impl FnOnce(&mut gateway::Config),
+    ) -> Gateway {
         let db = TestDb::fresh(backend, "gateway").await;
         let mut config = gateway::Config {
             database_url: db.url.clone(),
@@ -45,7 +58,6 @@ impl Gateway {
         config.auth.hs256_secret = Some(TEST_JWT_SECRET.to_owned());
         configure(&mut config);
         let state = gateway::AppState::start(config).await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(gateway::serve(listener, state.clone(), async move {
@@ -161,4 +173,25 @@ pub fn error_codes(response: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// `tests/<dir>`, a Node tool pinned by its `package-lock.json`, with its packages installed
+/// (`npm ci` from the lockfile when `package` is missing, so the suite's one command is enough
+/// on a clean clone; `.ci/run` installs them up front).
+pub fn npm_tool(dir: &str, package: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    if !dir
+        .join("node_modules")
+        .join(package)
+        .join("package.json")
+        .exists()
+    {
+        let status = std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--prefer-offline"])
+            .current_dir(&dir)
+            .status()
+            .unwrap_or_else(|e| panic!("npm is needed for {}: {e}", dir.display()));
+        assert!(status.success(), "npm ci in {} failed", dir.display());
+    }
+    dir
 }

@@ -54,6 +54,15 @@ pub enum AuthError {
     /// Minting a development token failed (bad secret, or the signer refused).
     #[error("could not mint the token: {0}")]
     Signing(String),
+    /// The browser's session cookie names no live session (signed out, idle or too old).
+    #[error("the sign-in session has ended; sign in again")]
+    SessionEnded,
+    /// A request authenticated by the session cookie came from another site (CSRF).
+    #[error("a request from another site may not use this site's sign-in session")]
+    CrossSite,
+    /// The session store (database or Redis) did not answer.
+    #[error("sessions are unavailable; try again later")]
+    SessionStoreUnavailable,
 }
 
 impl AuthError {
@@ -74,6 +83,9 @@ impl AuthError {
             AuthError::NoRole => Code::ForbiddenNoRole,
             AuthError::JwksUnavailable => Code::AuthUnavailable,
             AuthError::Signing(_) => Code::TokenSigningFailed,
+            AuthError::SessionEnded => Code::SessionEnded,
+            AuthError::CrossSite => Code::CrossSiteRequest,
+            AuthError::SessionStoreUnavailable => Code::AuthUnavailable,
         }
     }
 
@@ -83,8 +95,8 @@ impl AuthError {
     /// role, 503 when our key source is down (the client is not at fault), 500 for minting.
     pub fn http_status(&self) -> u16 {
         match self {
-            AuthError::NoRole => 403,
-            AuthError::JwksUnavailable => 503,
+            AuthError::NoRole | AuthError::CrossSite => 403,
+            AuthError::JwksUnavailable | AuthError::SessionStoreUnavailable => 503,
             AuthError::Signing(_) => 500,
             _ => 401,
         }
@@ -94,7 +106,12 @@ impl AuthError {
     /// a request without credentials gets a bare challenge, no error code.
     fn rfc6750_error(&self) -> Option<&'static str> {
         match self {
-            AuthError::Missing | AuthError::JwksUnavailable | AuthError::Signing(_) => None,
+            AuthError::Missing
+            | AuthError::JwksUnavailable
+            | AuthError::Signing(_)
+            | AuthError::SessionEnded
+            | AuthError::CrossSite
+            | AuthError::SessionStoreUnavailable => None,
             AuthError::NoRole => Some("insufficient_scope"),
             _ => Some("invalid_token"),
         }

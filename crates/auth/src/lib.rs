@@ -23,4 +23,4 @@ pub use config::{AuthConfig, JWT_SECRET_ENV, MIN_HS256_SECRET_BYTES};
 pub use error::{AuthError, ConfigError, REALM};
 pub use jsonwebtoken::Algorithm;
 pub use mint::{MintClaims, TtlError, mint_hs256, mint_hs256_for, parse_ttl};
-pub use viewer::{Role, Viewer, mask_email, mask_name};
+pub use viewer::{Role, Viewer, find_claim, mask_email, mask_name};

@@ -176,7 +176,7 @@ pub(crate) fn viewer_from_claims(
 
 /// A claim by exact name first (Auth0-style names such as `https://x.example/roles` contain
 /// dots), then as a dotted path into nested objects (Keycloak's `realm_access.roles`).
-fn find_claim<'a>(claims: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+pub fn find_claim<'a>(claims: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     if let Some(v) = claims.get(name) {
         return Some(v);
     }

@@ -268,6 +268,50 @@ async fn demo_starts_both_services_with_data_and_a_working_token() {
         "usage came from the version service: {text}"
     );
 
+    // The printed sign-in link opens a `sales` session once: the cookie it sets reads Acme's
+    // contacts unmasked, and the link does not work a second time.
+    let link = lines
+        .iter()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("sign in as sales:")
+                .map(|u| u.trim().to_owned())
+        })
+        .unwrap_or_else(|| panic!("no sign-in link in {lines:?}"));
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let opened = browser.get(&link).send().await.unwrap();
+    assert_eq!(opened.status(), 303);
+    assert_eq!(opened.headers()["location"], "/");
+    let cookie = opened.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.starts_with("licensedot_session=") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    let session = cookie.split(';').next().unwrap().to_owned();
+    let signed_in: serde_json::Value = browser
+        .post(&url)
+        .header("cookie", &session)
+        .json(&serde_json::json!({"query": r#"{ customers(search: "Acme Inc") { nodes { licenses { licensee { email } } } } }"#}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let emails = signed_in["data"]["customers"]["nodes"][0].to_string();
+    assert!(
+        emails.contains('@') && !emails.contains("***"),
+        "{signed_in}"
+    );
+    assert_eq!(
+        browser.get(&link).send().await.unwrap().status(),
+        400,
+        "one-time"
+    );
+
     // The databases hold customers' data: readable by their owner only.
     #[cfg(unix)]
     for file in ["licenses.sqlite", "version.sqlite", "version.sqlite-wal"] {

@@ -103,7 +103,12 @@ pub enum Code {
     TokenInvalidClaim,
     /// A genuine token without any licensedot role (403).
     ForbiddenNoRole,
-    /// The signing keys cannot be fetched right now (503).
+    /// The session cookie names a session that ended (signed out, idle or too old): sign in
+    /// again.
+    SessionEnded,
+    /// A request authenticated by the session cookie came from another site (CSRF).
+    CrossSiteRequest,
+    /// The signing keys (or the session store) cannot be reached right now (503).
     AuthUnavailable,
     /// Minting a development token failed.
     TokenSigningFailed,

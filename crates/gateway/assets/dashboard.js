@@ -152,6 +152,7 @@
     TOKEN_EXPIRED: "Your token has expired. Paste a new one.",
     TOKEN_NOT_YET_VALID: "Your token is not valid yet (check the clock). Paste another one.",
     FORBIDDEN_NO_ROLE: "Your token is valid but carries no role this gateway knows. Ask for a token with a role.",
+    SESSION_ENDED: "Your sign-in session has ended. Sign in again.",
   };
 
   let retryAfterSignIn = null;
@@ -159,6 +160,7 @@
   function showSignIn(error, retry) {
     const hadToken = sessionStorage.getItem(TOKEN_KEY) !== null;
     sessionStorage.removeItem(TOKEN_KEY);
+    session = { signedIn: false, sso: session.sso };
     updateSignOut();
     retryAfterSignIn = retry;
     const reason = (hadToken && error.code === "UNAUTHENTICATED" ? null : AUTH_REASONS[error.code])
@@ -172,8 +174,69 @@
     $("token").focus();
   }
 
+  // The browser's sign-in session (a cookie the page cannot read), as /auth/session tells it:
+  // {signedIn, subject, email, role, sso}. A token in this tab takes precedence over it.
+  let session = { signedIn: false, sso: false };
+
+  async function loadSession() {
+    try {
+      const response = await fetch("/auth/session", { credentials: "same-origin" });
+      if (response.ok) session = await response.json();
+    } catch (e) {
+      session = { signedIn: false, sso: false };
+    }
+    updateSignOut();
+  }
+
+  // Sign-in with the identity provider comes back to where the person was.
+  function ssoHref() {
+    return `/auth/login?return_to=${encodeURIComponent(location.pathname + location.hash)}`;
+  }
+
   function updateSignOut() {
-    $("sign-out").hidden = !sessionStorage.getItem(TOKEN_KEY);
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    $("sign-out").hidden = !token && !session.signedIn;
+    const who = $("signed-in-as");
+    who.hidden = !session.signedIn || Boolean(token);
+    who.textContent = session.signedIn
+      ? `Signed in as ${session.email || session.subject} (${session.role})` : "";
+    $("sso-sign-in").hidden = !session.sso || session.signedIn || Boolean(token);
+    $("sso-sign-in").href = ssoHref();
+    $("sso-sign-in-box").hidden = !session.sso;
+    $("sso-sign-in-button").href = ssoHref();
+  }
+
+  async function signOut() {
+    const hadToken = sessionStorage.getItem(TOKEN_KEY) !== null;
+    sessionStorage.removeItem(TOKEN_KEY);
+    let providerLogout = null;
+    if (session.signedIn) {
+      try {
+        const response = await fetch("/auth/logout", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: "{}",
+          credentials: "same-origin",
+        });
+        const body = await response.json();
+        providerLogout = body.providerLogout || null;
+      } catch (e) {
+        showMessage("Signing out failed: the gateway cannot be reached. Try again.");
+        return;
+      }
+      session = { signedIn: false, sso: session.sso };
+    }
+    updateSignOut();
+    location.hash = "#/";
+    $("customer-view").replaceChildren();
+    // The identity provider's own session ends on its page, which comes back here.
+    if (providerLogout) {
+      location.href = providerLogout;
+      return;
+    }
+    showMessage(hadToken
+      ? "You are signed out. The token was removed from this tab."
+      : "You are signed out.");
   }
 
   // ---- Messages ----------------------------------------------------------------------------
@@ -753,13 +816,7 @@
       else route();
       if (!currentCustomerId) $("search").focus();
     });
-    $("sign-out").addEventListener("click", () => {
-      sessionStorage.removeItem(TOKEN_KEY);
-      updateSignOut();
-      location.hash = "#/";
-      $("customer-view").replaceChildren();
-      showMessage("You are signed out. The token was removed from this tab.");
-    });
+    $("sign-out").addEventListener("click", signOut);
     $("server-close").addEventListener("click", closeServer);
     $("owner-close").addEventListener("click", closeOwner);
     $("owner-cancel").addEventListener("click", closeOwner);
@@ -782,10 +839,15 @@
       serverSeq++; // an answer still on its way is for a dialog no longer shown
       if (serverOpener && serverOpener.focus) serverOpener.focus();
     });
-    window.addEventListener("hashchange", route);
+    window.addEventListener("hashchange", () => {
+      updateSignOut();
+      route();
+    });
     updateSignOut();
-    route();
-    if (!currentCustomerId) $("search").focus();
+    loadSession().then(() => {
+      route();
+      if (!currentCustomerId) $("search").focus();
+    });
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

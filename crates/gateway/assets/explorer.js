@@ -1,6 +1,8 @@
 // Starts GraphiQL (loaded just before this script, pinned by version and integrity hash) against
-// this gateway. The Authorization header is set in GraphiQL's "Headers" tab; when the dashboard
-// holds a token in this tab's session storage, it is filled in. Headers are never persisted.
+// this gateway. A browser signed in on the dashboard sends its session cookie (same origin);
+// API users set the Authorization header in GraphiQL's "Headers" tab instead, and when the
+// dashboard holds a token in this tab's session storage, it is filled in. Headers are never
+// persisted.
 "use strict";
 
 (function () {
@@ -34,7 +36,7 @@
   const headers = token ? JSON.stringify({ Authorization: `Bearer ${token}` }, null, 2) : undefined;
   const fetcher = window.GraphiQL.createFetcher({ url: endpoint });
   const defaultQuery = `# licensedot: licenses and usage in one graph.
-# Answered 401? Put your token in "Headers" below:
+# Answered 401? Sign in on the dashboard (/), or put a token in "Headers" below:
 #   { "Authorization": "Bearer <token>" }
 # (licensedot token --role support mints one)
 

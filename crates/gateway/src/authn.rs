@@ -1,5 +1,6 @@
-//! Authentication of `/graphql`: an axum middleware that turns the `Authorization` header into
-//! an [`auth::Viewer`] in the request's extensions, or answers 401/403/503 itself with a
+//! Authentication of `/graphql`: an axum middleware that turns the `Authorization` header (or,
+//! without one, the browser's session cookie: `sso`) into an [`auth::Viewer`] in the request's
+//! extensions, or answers 401/403/503 itself with a
 //! `WWW-Authenticate` challenge and a GraphQL-shaped error body.
 //!
 //! Open without a token: the explorer page (`GET /graphql` asking for HTML) and every other
@@ -69,6 +70,17 @@ pub async fn require(State(state): State<AppState>, mut request: Request, next: 
             }
         },
     };
+    // A browser signed in with a session cookie (see `sso`): the same viewer as a token.
+    if header_value.is_none() {
+        match state.sso.authenticate(request.headers()).await {
+            Ok(Some(viewer)) => {
+                request.extensions_mut().insert(viewer);
+                return next.run(request).await;
+            }
+            Ok(None) => {}
+            Err(error) => return refuse(request.headers(), &error),
+        }
+    }
     let introspection_public = !state.config.auth.introspection_requires_token;
     match state
         .authenticator

@@ -39,6 +39,8 @@ pub enum ConfigError {
     },
     #[error("[gateway.cors] `{0}` is not a valid origin")]
     CorsOrigin(String),
+    #[error("public_url must start with https:// or http://, got `{0}`")]
+    PublicUrl(String),
     #[error("cannot build the version-service HTTP client: {0}")]
     HttpClient(#[source] reqwest::Error),
 }
@@ -65,6 +67,13 @@ pub struct Config {
     pub explorer: crate::pages::ExplorerConfig,
     /// `[gateway.cors]`: browser origins allowed to call the gateway (none by default).
     pub cors: crate::ops::CorsConfig,
+    /// Where browsers reach the gateway, e.g. `https://licensedot.example.com`: the base of the
+    /// sign-in callback, and `https://` makes the session cookie `Secure` and `__Host-`.
+    pub public_url: Option<String>,
+    /// `[gateway.sessions]`: browser sessions (store, lifetimes).
+    pub sessions: crate::sso::SessionsConfig,
+    /// `[gateway.sso]`: sign-in with an OpenID Connect provider (off by default).
+    pub sso: crate::sso::SsoConfig,
 }
 
 impl Default for Config {
@@ -79,6 +88,9 @@ impl Default for Config {
             limits: crate::limits::LimitsConfig::default(),
             explorer: crate::pages::ExplorerConfig::default(),
             cors: crate::ops::CorsConfig::default(),
+            public_url: None,
+            sessions: crate::sso::SessionsConfig::default(),
+            sso: crate::sso::SsoConfig::default(),
         }
     }
 }
@@ -91,6 +103,11 @@ impl Config {
             || self.database_url.starts_with("sqlite:"))
         {
             return Err(ConfigError::DatabaseUrl(redact_url(&self.database_url)));
+        }
+        if let Some(url) = &self.public_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return Err(ConfigError::PublicUrl(url.clone()));
         }
         self.limits.validate()?;
         self.cors.layer()?;

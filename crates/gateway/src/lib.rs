@@ -11,6 +11,7 @@ pub mod ops;
 pub mod pages;
 pub mod persisted;
 pub mod routes;
+pub mod sso;
 pub mod state;
 pub mod upstream;
 

@@ -49,7 +49,7 @@ const EMBEDDED_EXPLORER_ASSETS: [(&str, &str, &[u8]); 4] = [
 ];
 
 /// Only our own origin, for scripts, styles, images and requests alike.
-const DASHBOARD_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+pub(crate) const DASHBOARD_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
      img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; \
      frame-ancestors 'none'";
 
@@ -274,8 +274,8 @@ fn explorer_page(config: &ExplorerConfig) -> Html<String> {
     ))
 }
 
-/// Escapes text for an HTML attribute value.
-fn escape(text: &str) -> String {
+/// Escapes text for HTML text and attribute values.
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('"', "&quot;")
         .replace('<', "&lt;")

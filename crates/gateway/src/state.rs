@@ -20,6 +20,9 @@ pub enum StartError {
     /// The authentication settings are not usable, or the JWKS could not be loaded.
     #[error(transparent)]
     Auth(#[from] auth::ConfigError),
+    /// Sign-in is configured but not usable (its settings, or the provider's discovery).
+    #[error("sign-in is not usable: {0}")]
+    SignIn(String),
     /// The license database did not answer or could not be migrated.
     #[error("license database at {url} is not usable: {source}")]
     Database { url: String, source: sea_orm::DbErr },
@@ -44,6 +47,8 @@ pub struct AppState {
     pub limiter: Arc<tokio::sync::Semaphore>,
     /// Checks the bearer tokens of `/graphql` requests (see `authn`).
     pub authenticator: auth::Authenticator,
+    /// Browser sessions and sign-in (see `sso`).
+    pub sso: crate::sso::Sso,
 }
 
 impl AppState {
@@ -72,6 +77,9 @@ impl AppState {
         // After the database, so that a database error is reported as such even when the
         // configuration has no key yet; a JWKS URL is fetched here (fails fast).
         let authenticator = auth::Authenticator::start(config.auth.clone()).await?;
+        let sso = crate::sso::Sso::start(&config, &db)
+            .await
+            .map_err(StartError::SignIn)?;
         Ok(Self {
             db,
             statements,
@@ -83,6 +91,7 @@ impl AppState {
             )),
             config: Arc::new(config),
             authenticator,
+            sso,
         })
     }
 }

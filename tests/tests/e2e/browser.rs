@@ -9,154 +9,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
+use e2e_tests::browser::{Browser, WAIT, find, free_port};
 use e2e_tests::version::VersionService;
 use e2e_tests::{Backend, Gateway};
-use fantoccini::elements::Element;
 use fantoccini::key::Key;
-use fantoccini::{Client, ClientBuilder, Locator};
-use serde_json::{Value, json};
-
-const WAIT: Duration = Duration::from_secs(20);
-
-// ---- The browser ------------------------------------------------------------------------------
-
-/// A binary from `env` or the usual places; `None` when absent.
-fn find_binary(env: &str, names: &[&str]) -> Option<PathBuf> {
-    if let Ok(path) = std::env::var(env) {
-        return Some(PathBuf::from(path));
-    }
-    let dirs: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect())
-        .unwrap_or_default();
-    names
-        .iter()
-        .flat_map(|name| dirs.iter().map(move |dir| dir.join(name)))
-        .find(|candidate| candidate.is_file())
-}
-
-/// Chromium's resolver rules that cut the browser off from every host but this machine.
-const OFFLINE_RESOLVER_RULES: &str = "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1";
-
-/// Headless Chromium under its own chromedriver and a fresh profile; both end with the value.
-struct Browser {
-    client: Client,
-    _driver: tokio::process::Child,
-    profile: PathBuf,
-}
-
-impl Browser {
-    /// Starts the browser, or returns `None` (after saying why) when the binaries are missing
-    /// and skipping was asked for outside CI. Otherwise a missing browser fails the test.
-    async fn start() -> Option<Browser> {
-        let chromium = find_binary(
-            "CHROMIUM",
-            &["chromium", "chromium-browser", "google-chrome"],
-        );
-        let chromedriver = find_binary("CHROMEDRIVER", &["chromedriver"]);
-        let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
-            let why = "chromium and chromedriver are needed for the browser tests \
-                       (Debian: apt-get install -y chromium chromium-driver)";
-            let in_ci = std::env::var_os("CI").is_some();
-            if !in_ci && std::env::var("LICENSEDOT_SKIP_BROWSER_TESTS").is_ok_and(|v| v == "1") {
-                eprintln!("SKIPPED: {why}; LICENSEDOT_SKIP_BROWSER_TESTS=1");
-                return None;
-            }
-            panic!("{why}");
-        };
-
-        let port = free_port();
-        let driver = tokio::process::Command::new(&chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromedriver.display()));
-        let webdriver = format!("http://127.0.0.1:{port}");
-        wait_until_ready(&webdriver).await;
-
-        let profile = std::env::temp_dir().join(format!(
-            "licensedot-chromium-{}",
-            uuid::Uuid::new_v4().simple()
-        ));
-        std::fs::create_dir_all(&profile).unwrap();
-        let capabilities = json!({
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": chromium,
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                    "--no-first-run", "--no-default-browser-check",
-                    "--disable-background-networking", "--disable-component-update",
-                    "--disable-sync", "--disable-extensions", "--disable-dev-shm-usage",
-                    "--window-size=1280,1000", "--hide-scrollbars",
-                    // No network but this machine's: every host name but 127.0.0.1 fails to
-                    // resolve, so a page that needs a CDN (or anything else outside) breaks
-                    // here as it would on a network without internet.
-                    format!("--host-resolver-rules={OFFLINE_RESOLVER_RULES}"),
-                    format!("--user-data-dir={}", profile.display()),
-                ],
-            },
-        });
-        let Value::Object(capabilities) = capabilities else {
-            unreachable!()
-        };
-        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(capabilities)
-            .connect(&webdriver)
-            .await
-            .unwrap_or_else(|e| panic!("chromedriver could not start {}: {e}", chromium.display()));
-        Some(Browser {
-            client,
-            _driver: driver,
-            profile,
-        })
-    }
-
-    async fn close(self) {
-        let _ = self.client.clone().close().await;
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.profile);
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn wait_until_ready(webdriver: &str) {
-    let client = reqwest::Client::new();
-    for _ in 0..100 {
-        if let Ok(response) = client.get(format!("{webdriver}/status")).send().await
-            && let Ok(status) = response.json::<Value>().await
-            && status["value"]["ready"] == true
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("chromedriver did not become ready at {webdriver}");
-}
+use fantoccini::{Client, Locator};
+use serde_json::json;
 
 /// Where screenshots go: `$CARGO_TARGET_TMPDIR/browser/NAME.png`.
 async fn save_screenshot(client: &Client, name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{name}.png"));
-    std::fs::write(&path, client.screenshot().await.unwrap()).unwrap();
-    eprintln!("screenshot: {}", path.display());
-    path
+    e2e_tests::browser::save_screenshot(client, Path::new(env!("CARGO_TARGET_TMPDIR")), name).await
 }
 
 // ---- The servers ------------------------------------------------------------------------------
@@ -202,15 +66,6 @@ async fn open_signed_in(client: &Client, gateway: &Gateway) {
 }
 
 // ---- Page helpers -----------------------------------------------------------------------------
-
-async fn find(client: &Client, css: &str) -> Element {
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no `{css}` on the page: {e}"))
-}
 
 async fn texts(client: &Client, css: &str) -> Vec<String> {
     let mut out = Vec::new();

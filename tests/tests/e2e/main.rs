@@ -8,4 +8,5 @@ mod browser;
 mod http;
 mod license_graph;
 mod owner_change;
+mod sso;
 mod usage;

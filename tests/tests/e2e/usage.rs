@@ -538,26 +538,8 @@ async fn subgraph_sdl(url: &str, authorization: &str) -> String {
 /// `tests/composition`, with its pinned packages installed (`npm ci` from the lockfile when
 /// they are not there yet, so the suite's one command is enough on a clean clone).
 fn composition_dir() -> std::path::PathBuf {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("composition");
-    let installed = ["@apollo/composition", "@apollo/gateway", "@apollo/server"]
-        .iter()
-        .all(|package| {
-            dir.join("node_modules")
-                .join(package)
-                .join("package.json")
-                .exists()
-        });
-    if !installed {
-        let status = std::process::Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--prefer-offline"])
-            .current_dir(&dir)
-            .status()
-            .unwrap_or_else(|e| {
-                panic!("npm (Node.js 20+) is needed for the Federation tests: {e}")
-            });
-        assert!(status.success(), "npm ci in {} failed", dir.display());
-    }
-    dir
+    // The lockfile's newest addition: an install from an older lockfile lacks it.
+    e2e_tests::npm_tool("composition", "@apollo/server")
 }
 
 /// The live subgraph SDLs of `gateway` (as `licenses`) and `version` (as `versions`), written

@@ -85,6 +85,23 @@ impl DemoSecrets {
     }
 }
 
+/// A one-time sign-in link (a path) that opens the dashboard signed in as `sales`, so that a
+/// newcomer never handles a token.
+async fn sign_in_link(gateway: &gateway::AppState) -> anyhow::Result<String> {
+    let viewer = auth::Viewer {
+        subject: "demo-sales".to_owned(),
+        email: None,
+        role: auth::Role::Sales,
+        roles: vec![auth::Role::Sales],
+        customer_ids: Vec::new(),
+    };
+    gateway
+        .sso
+        .sign_in_link(&viewer)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot create the sign-in link: {e}"))
+}
+
 /// The URL of the demo's SQLite database `file` in `dir`, which is created (or narrowed) to
 /// mode 0600 first: it holds customers' names, contacts and usage. SQLite gives its `-wal` and
 /// `-shm` files the database file's mode.
@@ -168,6 +185,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     gateway_config.version_service.url = format!("http://{version_address}/graphql");
     gateway_config.auth.hs256_secret = Some(secrets.jwt_secret.clone());
     gateway_config.version_service.service_token = Some(secrets.service_token.clone());
+    gateway_config.public_url = Some(format!("http://{gateway_address}"));
     let gateway_state = gateway::AppState::start(gateway_config).await?;
 
     if entity::customer::Entity::find()
@@ -191,6 +209,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!(
         "licensedot demo is running (data in {})",
         args.data_dir.display()
+    );
+    let link = sign_in_link(&gateway_state).await?;
+    println!("  sign in as sales: http://{gateway_address}{link}");
+    println!(
+        "                    (opens the dashboard signed in; works once, within {} minutes)",
+        gateway_state.config.sessions.login_timeout_secs / 60
     );
     println!("  dashboard:        http://{gateway_address}/");
     println!("  GraphQL explorer: http://{gateway_address}/graphql");

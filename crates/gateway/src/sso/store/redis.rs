@@ -1,0 +1,155 @@
+//! Sign-in state in Redis, shared by every gateway replica. Each record is one key,
+//! `licensedot:<kind>:<sha256 of the secret>`, holding its data and lifetimes as JSON and
+//! expiring with its idle end; pending logins are also listed in a sorted set by expiry, so
+//! that they can be counted.
+
+use std::time::Duration;
+
+use redis::AsyncCommands;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use serde::{Deserialize, Serialize};
+
+use super::{Expiry, Kind, StoreError};
+
+/// How long one connection attempt or one command may wait for Redis: a request that needs
+/// its session fails with 503 rather than hang.
+const REDIS_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The sorted set of pending logins' keys, scored by their expiry.
+const LOGINS: &str = "licensedot:pending-logins";
+
+/// See `database.rs`: a session is written back at most this often.
+const TOUCH_EVERY_SECS: i64 = 60;
+
+#[derive(Clone)]
+pub struct RedisStore {
+    connection: ConnectionManager,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Record {
+    data: String,
+    expires_at: i64,
+    idle_expires_at: i64,
+}
+
+fn failed(error: redis::RedisError) -> StoreError {
+    StoreError(error.to_string())
+}
+
+fn redis_key(kind: Kind, key: &str) -> String {
+    format!("licensedot:{}:{key}", kind.as_str())
+}
+
+impl RedisStore {
+    pub async fn connect(url: &str) -> Result<Self, String> {
+        let client = redis::Client::open(url)
+            .map_err(|e| format!("[gateway.sessions] redis_url is not usable: {e}"))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(REDIS_TIMEOUT))
+            .set_response_timeout(Some(REDIS_TIMEOUT));
+        // Checked at start, as the license database is; the manager reconnects by itself later.
+        let connection = ConnectionManager::new_with_config(client, config)
+            .await
+            .map_err(|e| format!("Redis (sessions) is not reachable: {e}"))?;
+        Ok(Self { connection })
+    }
+
+    async fn write(
+        &self,
+        kind: Kind,
+        key: &str,
+        record: &Record,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let value = serde_json::to_string(record).map_err(|e| StoreError(e.to_string()))?;
+        let ttl = u64::try_from(record.idle_expires_at.min(record.expires_at) - now).unwrap_or(0);
+        let mut connection = self.connection.clone();
+        let () = connection
+            .set_ex(redis_key(kind, key), value, ttl.max(1))
+            .await
+            .map_err(failed)?;
+        Ok(())
+    }
+
+    pub async fn put(
+        &self,
+        kind: Kind,
+        key: &str,
+        data: &str,
+        expiry: Expiry,
+    ) -> Result<(), StoreError> {
+        let now = super::now();
+        let record = Record {
+            data: data.to_owned(),
+            expires_at: expiry.at,
+            idle_expires_at: expiry.idle_at.min(expiry.at),
+        };
+        self.write(kind, key, &record, now).await?;
+        if kind == Kind::Login {
+            let mut connection = self.connection.clone();
+            let _: i64 = connection
+                .zadd(LOGINS, key, expiry.at)
+                .await
+                .map_err(failed)?;
+        }
+        Ok(())
+    }
+
+    pub async fn take(
+        &self,
+        kind: Kind,
+        key: &str,
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        let mut connection = self.connection.clone();
+        // GETDEL: the record goes to one caller only.
+        let value: Option<String> = redis::cmd("GETDEL")
+            .arg(redis_key(kind, key))
+            .query_async(&mut connection)
+            .await
+            .map_err(failed)?;
+        if kind == Kind::Login {
+            let _: i64 = connection.zrem(LOGINS, key).await.map_err(failed)?;
+        }
+        Ok(value
+            .and_then(|v| serde_json::from_str::<Record>(&v).ok())
+            .filter(|r| r.expires_at > now && r.idle_expires_at > now)
+            .map(|r| r.data))
+    }
+
+    pub async fn use_session(
+        &self,
+        key: &str,
+        now: i64,
+        idle_secs: i64,
+    ) -> Result<Option<String>, StoreError> {
+        let mut connection = self.connection.clone();
+        let value: Option<String> = connection
+            .get(redis_key(Kind::Session, key))
+            .await
+            .map_err(failed)?;
+        let Some(mut record) = value
+            .and_then(|v| serde_json::from_str::<Record>(&v).ok())
+            .filter(|r| r.expires_at > now && r.idle_expires_at > now)
+        else {
+            return Ok(None);
+        };
+        let pushed = (now + idle_secs).min(record.expires_at);
+        if pushed - record.idle_expires_at >= TOUCH_EVERY_SECS {
+            record.idle_expires_at = pushed;
+            self.write(Kind::Session, key, &record, now).await?;
+        }
+        Ok(Some(record.data))
+    }
+
+    pub async fn pending_logins(&self, now: i64, limit: u64) -> Result<u64, StoreError> {
+        let mut connection = self.connection.clone();
+        let _: i64 = connection
+            .zrembyscore(LOGINS, "-inf", now)
+            .await
+            .map_err(failed)?;
+        let count: u64 = connection.zcard(LOGINS).await.map_err(failed)?;
+        Ok(count.min(limit))
+    }
+}
