@@ -166,16 +166,35 @@ async fn explorer_asset(Path(file): Path<String>) -> Response {
 
 /// `GET /`: the dashboard.
 pub async fn dashboard() -> Response {
-    let mut response = Html(DASHBOARD_HTML).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
+    html_page(
+        StatusCode::OK,
+        DASHBOARD_HTML.to_owned(),
         HeaderValue::from_static(DASHBOARD_CSP),
+        "no-cache",
+        "same-origin",
+    )
+}
+
+/// Every HTML page the gateway serves, with its Content-Security-Policy (each page's own, all
+/// with `frame-ancestors 'none'`), caching and referrer policy: the one place those headers
+/// are set.
+pub(crate) fn html_page(
+    status: StatusCode,
+    html: String,
+    csp: HeaderValue,
+    cache_control: &'static str,
+    referrer_policy: &'static str,
+) -> Response {
+    let mut response = (status, Html(html)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache_control),
     );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
+        HeaderValue::from_static(referrer_policy),
     );
     response
 }
@@ -203,18 +222,22 @@ async fn asset(content_type: &'static str, body: &'static str) -> Response {
 /// The GraphiQL explorer page with its Content-Security-Policy: scripts and styles from this
 /// origin and the asset host only, requests to this origin only, no inline script.
 pub fn explorer(config: &ExplorerConfig) -> Response {
-    let mut response = explorer_page(config).into_response();
-    let headers = response.headers_mut();
-    if let Ok(csp) = HeaderValue::from_str(&explorer_csp(config)) {
-        headers.insert(header::CONTENT_SECURITY_POLICY, csp);
-    }
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    response
+    // An asset origin that cannot stand in a header (configuration checks it is a URL) gets
+    // the policy without it: the page then loads nothing from there, rather than anything.
+    let csp = HeaderValue::from_str(&explorer_csp(config))
+        .unwrap_or_else(|_| HeaderValue::from_static(EXPLORER_CSP_SELF_ONLY));
+    html_page(
+        StatusCode::OK,
+        explorer_page(config).0,
+        csp,
+        "no-cache",
+        "same-origin",
+    )
 }
+
+const EXPLORER_CSP_SELF_ONLY: &str = "default-src 'none'; script-src 'self'; \
+     style-src 'self' 'unsafe-inline'; font-src 'self' data:; img-src 'self' data:; \
+     connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// The explorer's policy. GraphiQL sets `style` attributes as it lays out its panes (hence
 /// `'unsafe-inline'` for styles only); its fonts and icons are `data:` URLs in its stylesheet.

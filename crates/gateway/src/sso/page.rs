@@ -1,10 +1,10 @@
 //! The page a browser gets when a sign-in is refused: what happened, in words, and where to go
 //! next. Same policy as the dashboard: nothing but this origin's stylesheet.
 
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
 
-use crate::pages::{DASHBOARD_CSP, escape};
+use crate::pages::{DASHBOARD_CSP, escape, html_page};
 
 /// A refusal page with `status`, a `title` and the `reason`; `retry` offers a new sign-in.
 pub fn refusal(status: StatusCode, title: &str, reason: &str, retry: bool) -> Response {
@@ -35,16 +35,11 @@ pub fn refusal(status: StatusCode, title: &str, reason: &str, retry: bool) -> Re
         title = escape(title),
         reason = escape(reason),
     );
-    let mut response = (status, Html(body)).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
+    html_page(
+        status,
+        body,
         HeaderValue::from_static(DASHBOARD_CSP),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    response
+        "no-store",
+        "no-referrer",
+    )
 }
