@@ -7,15 +7,11 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
-use super::{Expiry, Kind, StoreError};
+use super::{Expiry, Kind, StoreError, idle_end_to_write};
 
 /// Expired rows are deleted at most this often (seconds): the purge is one statement, run when
 /// a record is written, so a burst of sign-ins does not repeat it.
 const PURGE_EVERY_SECS: i64 = 60;
-
-/// A session is written back (its idle end pushed) at most this often (seconds): reading a
-/// session on every request must not mean a write on every request.
-const TOUCH_EVERY_SECS: i64 = 60;
 
 #[derive(Clone)]
 pub struct DatabaseStore {
@@ -113,8 +109,7 @@ impl DatabaseStore {
         };
         let expires_at: i64 = row.try_get("", "expires_at").map_err(failed)?;
         let idle_expires_at: i64 = row.try_get("", "idle_expires_at").map_err(failed)?;
-        let pushed = std::cmp::min(now + idle_secs, expires_at);
-        if pushed - idle_expires_at >= TOUCH_EVERY_SECS {
+        if let Some(pushed) = idle_end_to_write(now, idle_secs, expires_at, idle_expires_at) {
             let update = Query::update()
                 .table(table())
                 .value(Alias::new("idle_expires_at"), pushed)

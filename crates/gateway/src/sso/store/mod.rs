@@ -58,6 +58,23 @@ pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
+/// A session is written back (its idle end pushed) at most this often (seconds): reading a
+/// session on every request must not mean a write on every request.
+const TOUCH_EVERY_SECS: i64 = 60;
+
+/// Both lifetimes, for every store: a session used at `now` lives `idle_secs` more, never past
+/// its absolute end `expires_at`. The new idle end, when it moved far enough from the stored
+/// `idle_expires_at` to be written back.
+fn idle_end_to_write(
+    now: i64,
+    idle_secs: i64,
+    expires_at: i64,
+    idle_expires_at: i64,
+) -> Option<i64> {
+    let pushed = (now + idle_secs).min(expires_at);
+    (pushed - idle_expires_at >= TOUCH_EVERY_SECS).then_some(pushed)
+}
+
 /// The key a secret is stored under: its SHA-256, so that the store never holds the secret.
 pub fn key_of(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
@@ -130,5 +147,22 @@ impl Store {
             Store::Database(store) => store.pending_logins(now, limit).await,
             Store::Redis(store) => store.pending_logins(now, limit).await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::idle_end_to_write;
+
+    #[test]
+    fn a_used_session_lives_its_idle_time_more_but_never_past_its_absolute_end() {
+        // Stored: absolute end 10,000, idle end 1,000; idle timeout 600.
+        assert_eq!(idle_end_to_write(900, 600, 10_000, 1_000), Some(1_500));
+        // Near the absolute end the idle end stops there.
+        assert_eq!(idle_end_to_write(9_700, 600, 10_000, 9_000), Some(10_000));
+        // Moved by less than a minute: not written back.
+        assert_eq!(idle_end_to_write(430, 600, 10_000, 1_000), None);
+        assert_eq!(idle_end_to_write(459, 600, 10_000, 1_000), None);
+        assert_eq!(idle_end_to_write(460, 600, 10_000, 1_000), Some(1_060));
     }
 }

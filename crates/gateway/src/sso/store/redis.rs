@@ -9,7 +9,7 @@ use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde::{Deserialize, Serialize};
 
-use super::{Expiry, Kind, StoreError};
+use super::{Expiry, Kind, StoreError, idle_end_to_write};
 
 /// How long one connection attempt or one command may wait for Redis: a request that needs
 /// its session fails with 503 rather than hang.
@@ -17,9 +17,6 @@ const REDIS_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The sorted set of pending logins' keys, scored by their expiry.
 const LOGINS: &str = "licensedot:pending-logins";
-
-/// See `database.rs`: a session is written back at most this often.
-const TOUCH_EVERY_SECS: i64 = 60;
 
 #[derive(Clone)]
 pub struct RedisStore {
@@ -135,8 +132,9 @@ impl RedisStore {
         else {
             return Ok(None);
         };
-        let pushed = (now + idle_secs).min(record.expires_at);
-        if pushed - record.idle_expires_at >= TOUCH_EVERY_SECS {
+        if let Some(pushed) =
+            idle_end_to_write(now, idle_secs, record.expires_at, record.idle_expires_at)
+        {
             record.idle_expires_at = pushed;
             self.write(Kind::Session, key, &record, now).await?;
         }
