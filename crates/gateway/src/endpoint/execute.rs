@@ -62,7 +62,6 @@ pub(super) async fn execute_all(
             context.clone(),
             caller.clone(),
             is_get,
-            &request_id,
             started,
         )
     });
@@ -104,9 +103,9 @@ async fn execute(
     context: RequestContext,
     caller: Caller,
     is_get: bool,
-    request_id: &str,
     started: Instant,
 ) -> Outcome {
+    let request_id = caller.request_id.clone();
     let facts = Arc::new(RequestFacts {
         is_get,
         operation_name: request.operation_name.clone(),
@@ -116,7 +115,7 @@ async fn execute(
         state.db.clone(),
         context.scope.clone(),
         state.version.clone(),
-        Some(request_id.to_owned()),
+        Some(request_id.clone()),
         state.metrics.clone(),
     );
     let request = request
@@ -129,7 +128,7 @@ async fn execute(
     let mut response = state.schema.execute(request).await;
 
     for error in &mut response.errors {
-        ensure_code(error, request_id);
+        ensure_code(error, &request_id);
     }
     let codes: Vec<Code> = response.errors.iter().filter_map(code_of).collect();
     // A request that never started executing (parse, validation, limits, variables,
