@@ -3,32 +3,74 @@
 
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-#[sea_orm(table_name = "usage_pings")]
-pub struct Model {
-    #[sea_orm(primary_key)]
-    pub id: i64,
-    pub host_id: i64,
-    pub uuid: String,
-    pub hostname: String,
-    pub recorded_at: DateTimeUtc,
-    pub received_at: DateTimeUtc,
-    pub version: Option<String>,
-    pub edition: Option<String>,
-    pub installation_type: Option<String>,
-    pub active_user_count: Option<i64>,
-    pub historical_max_users: Option<i64>,
-    pub license_id: Option<i64>,
-    pub license_md5: Option<String>,
-    pub license_sha256: Option<String>,
-    pub license_user_count: Option<i64>,
-    pub license_plan: Option<String>,
-    pub license_trial: Option<bool>,
-    pub license_starts_at: Option<Date>,
-    pub license_expires_at: Option<Date>,
-    pub license_subscription_id: Option<String>,
-    #[sea_orm(column_type = "Text")]
-    pub payload: String,
+/// Declares one shape of a ping row: the columns a ping gives about itself, listed here once,
+/// between the columns the shape adds before and after them. Every shape below is checked
+/// against the table's columns by its sea-orm derive, so a column added here reaches all three.
+macro_rules! ping_row {
+    ($(#[$attr:meta])* $name:ident { $($before:tt)* } { $($after:tt)* }) => {
+        $(#[$attr])*
+        pub struct $name {
+            $($before)*
+            pub uuid: String,
+            /// Normalised (trimmed, lower case, no trailing dot): the join key with the
+            /// license database's hostnames.
+            pub hostname: String,
+            pub recorded_at: DateTimeUtc,
+            pub version: Option<String>,
+            pub edition: Option<String>,
+            pub installation_type: Option<String>,
+            pub active_user_count: Option<i64>,
+            pub historical_max_users: Option<i64>,
+            pub license_id: Option<i64>,
+            pub license_md5: Option<String>,
+            pub license_sha256: Option<String>,
+            pub license_user_count: Option<i64>,
+            pub license_plan: Option<String>,
+            pub license_trial: Option<bool>,
+            pub license_starts_at: Option<Date>,
+            pub license_expires_at: Option<Date>,
+            pub license_subscription_id: Option<String>,
+            $($after)*
+        }
+    };
+}
+
+ping_row! {
+    /// A stored ping.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "usage_pings")]
+    Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub host_id: i64,
+        pub received_at: DateTimeUtc,
+    } {
+        #[sea_orm(column_type = "Text")]
+        pub payload: String,
+    }
+}
+
+ping_row! {
+    /// A validated ping, ready to store: what the ping itself gives. The store adds its host,
+    /// the time it was received and its id.
+    #[derive(Clone, Debug, PartialEq, DeriveIntoActiveModel)]
+    #[sea_orm(active_model = "ActiveModel")]
+    NewPing {} {
+        /// The body exactly as sent; the usage counters are read from it when asked for.
+        pub payload: String,
+    }
+}
+
+ping_row! {
+    /// A stored ping without its payload: what the graph shows of it. The counters, which live
+    /// in the (large) payload, are read separately and only when asked for.
+    #[derive(Clone, Debug, PartialEq, DerivePartialModel)]
+    #[sea_orm(entity = "Entity")]
+    Summary {
+        pub id: i64,
+        pub host_id: i64,
+        pub received_at: DateTimeUtc,
+    } {}
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Utc};
 use serde_json::{Map, Value};
 
-use crate::{Error, config::IngestConfig, store::NewPing};
+use crate::{Error, config::IngestConfig, store::usage_ping::NewPing};
 
 /// The one normalisation of hostnames, shared with the license side: it is the join key.
 pub use entity::hostname::normalise as normalize_hostname;

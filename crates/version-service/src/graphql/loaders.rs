@@ -13,7 +13,7 @@ use tokio::sync::OnceCell;
 
 use crate::{
     Error,
-    store::{self, CountsRow, LicenseKey, PingSummary, Report, ReportingHostRow, host},
+    store::{self, CountsRow, LicenseKey, Report, ReportingHostRow, host, usage_ping},
 };
 
 /// Loader errors are shared by every key of the failed batch.
@@ -86,7 +86,7 @@ impl Loader<String> for HostByName {
 pub struct PingById(DatabaseConnection);
 
 impl Loader<i64> for PingById {
-    type Value = PingSummary;
+    type Value = usage_ping::Summary;
     type Error = LoadError;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
@@ -106,7 +106,7 @@ pub struct PingsKey {
 pub struct PingsByHostId(DatabaseConnection);
 
 impl Loader<PingsKey> for PingsByHostId {
-    type Value = Vec<PingSummary>;
+    type Value = Vec<usage_ping::Summary>;
     type Error = LoadError;
 
     async fn load(&self, keys: &[PingsKey]) -> Result<HashMap<PingsKey, Self::Value>, Self::Error> {
@@ -116,7 +116,7 @@ impl Loader<PingsKey> for PingsByHostId {
         host_ids.dedup();
         let rows = store::recent_pings(&self.0, host_ids, last).await?;
         // Rows come ordered by host, newest first.
-        let mut by_host: HashMap<i64, Vec<PingSummary>> = HashMap::new();
+        let mut by_host: HashMap<i64, Vec<usage_ping::Summary>> = HashMap::new();
         for row in rows {
             by_host.entry(row.host_id).or_default().push(row);
         }

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 
 use crate::{
     ingest::normalize_hostname,
-    store::{LicenseKey, PingSummary, host},
+    store::{LicenseKey, host},
 };
 
 /// Representations of the current `_entities` call with this `__typename`.
@@ -176,7 +176,7 @@ async fn prime_recent(
     selected: &Lookahead<'_>,
     loader: &CachedLoader<PingsByHostId>,
     host_ids: &[i64],
-) -> async_graphql::Result<Vec<Vec<PingSummary>>> {
+) -> async_graphql::Result<Vec<Vec<usage_ping::Summary>>> {
     if host_ids.is_empty() {
         return Ok(Vec::new());
     }

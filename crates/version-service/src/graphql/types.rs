@@ -7,7 +7,7 @@ use error_catalogue::Code;
 use error_catalogue::graphql::code_error;
 
 use super::loaders::{LoadError, Loaders, PingsKey};
-use crate::store::{CountsRow, LicenseKey, PingSummary, Report, host};
+use crate::store::{CountsRow, LicenseKey, Report, host};
 
 pub struct Hostname {
     pub(crate) name: String,
@@ -143,7 +143,7 @@ impl ReportingHost {
 }
 
 /// One usage ping: what a self-managed server reported about itself at one time.
-pub struct UsagePing(PingSummary);
+pub struct UsagePing(usage_ping::Summary);
 
 /// One usage ping: what a self-managed server reported about itself at one time.
 // Shareable: the license subgraph (the gateway) serves the same type, filled from here.

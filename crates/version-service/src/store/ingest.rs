@@ -1,43 +1,15 @@
 //! Storing one usage ping and keeping the read models (see `migration::usage_read_models`) up to
 //! date with it, in one transaction.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
+use entity::usage_ping::NewPing;
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    DeriveIntoActiveModel, EntityTrait, IntoActiveModel, Statement, TransactionTrait,
-    TryInsertResult, Value,
+    ActiveValue::Set, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, Statement, TransactionTrait, TryInsertResult, Value,
 };
 
 use super::{LicenseKey, bind::placeholder, usage_ping};
 use crate::Error;
-
-/// A validated usage ping, ready to store: the columns of a [`usage_ping`] row that the ping
-/// itself gives (checked against the entity at compile time). The store adds its host, the time
-/// it was received and its id.
-#[derive(Clone, Debug, PartialEq, DeriveIntoActiveModel)]
-#[sea_orm(active_model = "usage_ping::ActiveModel")]
-pub struct NewPing {
-    pub uuid: String,
-    /// Already normalised (trimmed, lower case, no trailing dot).
-    pub hostname: String,
-    pub recorded_at: DateTime<Utc>,
-    pub version: Option<String>,
-    pub edition: Option<String>,
-    pub installation_type: Option<String>,
-    pub active_user_count: Option<i64>,
-    pub historical_max_users: Option<i64>,
-    pub license_id: Option<i64>,
-    pub license_md5: Option<String>,
-    pub license_sha256: Option<String>,
-    pub license_user_count: Option<i64>,
-    pub license_plan: Option<String>,
-    pub license_trial: Option<bool>,
-    pub license_starts_at: Option<NaiveDate>,
-    pub license_expires_at: Option<NaiveDate>,
-    pub license_subscription_id: Option<String>,
-    /// The body exactly as sent; the usage counters are read from it when asked for.
-    pub payload: String,
-}
 
 /// Whether [`store_ping`] stored a new row or found the same ping already stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

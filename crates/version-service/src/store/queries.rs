@@ -2,11 +2,11 @@
 //! models and indexed rows: no statement scans the ping history, and none grows with the
 //! number of keys (they are bound as one list, see `bind`).
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, DerivePartialModel, FromQueryResult,
-    IdenStatic, Iterable, Statement,
+    ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, IdenStatic, Iterable,
+    Statement,
 };
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -18,35 +18,7 @@ use super::{
 };
 use crate::Error;
 
-/// A usage ping without its payload: what the graph shows of it. The counters, which live in
-/// the (large) payload, are read separately and only when asked for ([`counts_by_ping_id`]).
-/// A partial model of [`usage_ping`], so each field is checked against the entity's columns.
-#[derive(Clone, Debug, PartialEq, DerivePartialModel)]
-#[sea_orm(entity = "usage_ping::Entity")]
-pub struct PingSummary {
-    pub id: i64,
-    pub host_id: i64,
-    pub uuid: String,
-    pub hostname: String,
-    pub recorded_at: DateTime<Utc>,
-    pub received_at: DateTime<Utc>,
-    pub version: Option<String>,
-    pub edition: Option<String>,
-    pub installation_type: Option<String>,
-    pub active_user_count: Option<i64>,
-    pub historical_max_users: Option<i64>,
-    pub license_id: Option<i64>,
-    pub license_md5: Option<String>,
-    pub license_sha256: Option<String>,
-    pub license_user_count: Option<i64>,
-    pub license_plan: Option<String>,
-    pub license_trial: Option<bool>,
-    pub license_starts_at: Option<NaiveDate>,
-    pub license_expires_at: Option<NaiveDate>,
-    pub license_subscription_id: Option<String>,
-}
-
-/// The columns of [`PingSummary`] (every column of the entity but its payload), qualified by
+/// The columns of [`usage_ping::Summary`] (every column of the entity but its payload), qualified by
 /// `alias`, as sea-orm selects a partial model, for the hand-written reads below (their plans
 /// are tuned; see each).
 fn ping_columns(alias: &str) -> String {
@@ -132,7 +104,7 @@ pub async fn hosts_by_name(
 pub async fn pings_by_id(
     db: &DatabaseConnection,
     ids: Vec<i64>,
-) -> Result<Vec<PingSummary>, Error> {
+) -> Result<Vec<usage_ping::Summary>, Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -143,7 +115,7 @@ pub async fn pings_by_id(
         in_list(backend, "p.id", 1)
     );
     let stmt = Statement::from_sql_and_values(backend, sql, [list(backend, ids)]);
-    Ok(PingSummary::find_by_statement(stmt).all(db).await?)
+    Ok(usage_ping::Summary::find_by_statement(stmt).all(db).await?)
 }
 
 /// Up to `last` newest pings of each of these hosts, newest first within a host.
@@ -155,7 +127,7 @@ pub async fn recent_pings(
     db: &DatabaseConnection,
     host_ids: Vec<i64>,
     last: u32,
-) -> Result<Vec<PingSummary>, Error> {
+) -> Result<Vec<usage_ping::Summary>, Error> {
     if host_ids.is_empty() || last == 0 {
         return Ok(Vec::new());
     }
@@ -179,7 +151,7 @@ pub async fn recent_pings(
     };
     let values = [list(backend, host_ids), i64::from(last).into()];
     let stmt = Statement::from_sql_and_values(backend, sql, values);
-    Ok(PingSummary::find_by_statement(stmt).all(db).await?)
+    Ok(usage_ping::Summary::find_by_statement(stmt).all(db).await?)
 }
 
 /// The hosts that reported any of these licenses, from the `host_licenses` read model: one
@@ -310,7 +282,7 @@ mod tests {
 
     #[test]
     fn the_column_list_is_the_summary_model() {
-        let by_model = PingSummary::select_cols(usage_ping::Entity::find().select_only())
+        let by_model = usage_ping::Summary::select_cols(usage_ping::Entity::find().select_only())
             .build(DbBackend::Sqlite)
             .to_string()
             .replace('"', "");
