@@ -4,6 +4,7 @@
 //! an expired license and Initech with one that has not started yet, so every status shows.
 
 use chrono::Duration;
+use entity::{LicenseType, Plan};
 use rand::Rng;
 
 use crate::generator::Generator;
@@ -107,7 +108,7 @@ pub fn add(g: &mut Generator) {
         LicenseSpec {
             customer_id: acme,
             contact: 0,
-            plan: "ultimate",
+            plan: Plan::Ultimate,
             users_count: 100,
             previous_users_count: None,
             trueup_quantity: 0,
@@ -115,7 +116,7 @@ pub fn add(g: &mut Generator) {
             issued_at: midnight(trial_starts) - Duration::hours(15),
             starts_at: trial_starts,
             expires_at: Some(trial_starts + Duration::days(30)),
-            license_type: "online_cloud",
+            license_type: LicenseType::OnlineCloud,
             subscription: None,
             notes: Some("Evaluation requested at a conference booth".into()),
         },
@@ -129,7 +130,7 @@ pub fn add(g: &mut Generator) {
         LicenseSpec {
             customer_id: acme,
             contact: 0,
-            plan: "premium",
+            plan: Plan::Premium,
             users_count: 100,
             previous_users_count: None,
             trueup_quantity: 0,
@@ -137,7 +138,7 @@ pub fn add(g: &mut Generator) {
             issued_at: midnight(paid_starts) - Duration::days(3) + Duration::hours(14),
             starts_at: paid_starts,
             expires_at: Some(add_months(paid_starts, 12)),
-            license_type: "online_cloud",
+            license_type: LicenseType::OnlineCloud,
             subscription: Some((
                 "2c92a0ff5e09bd69015e0a93e3f00c8a".into(),
                 "A-S00012345".into(),
@@ -177,7 +178,7 @@ pub fn add(g: &mut Generator) {
         LicenseSpec {
             customer_id: globex,
             contact: 0,
-            plan: "premium",
+            plan: Plan::Premium,
             users_count: 250,
             previous_users_count: None,
             trueup_quantity: 0,
@@ -185,7 +186,7 @@ pub fn add(g: &mut Generator) {
             issued_at: midnight(starts) - Duration::days(2),
             starts_at: starts,
             expires_at: Some(add_months(starts, 12)),
-            license_type: "offline_cloud",
+            license_type: LicenseType::OfflineCloud,
             subscription: Some((
                 "2c92a0fe6c8d1e2f3a4b5c6d7e8f9a0b".into(),
                 "A-S00023456".into(),
@@ -219,7 +220,7 @@ pub fn add(g: &mut Generator) {
         LicenseSpec {
             customer_id: initech,
             contact: 1,
-            plan: "ultimate",
+            plan: Plan::Ultimate,
             users_count: 50,
             previous_users_count: None,
             trueup_quantity: 0,
@@ -227,7 +228,7 @@ pub fn add(g: &mut Generator) {
             issued_at: midnight(trial_starts) - Duration::hours(6),
             starts_at: trial_starts,
             expires_at: Some(trial_starts + Duration::days(30)),
-            license_type: "online_cloud",
+            license_type: LicenseType::OnlineCloud,
             subscription: None,
             notes: None,
         },
@@ -242,7 +243,7 @@ pub fn add(g: &mut Generator) {
         LicenseSpec {
             customer_id: initech,
             contact: 0,
-            plan: "ultimate",
+            plan: Plan::Ultimate,
             users_count: 50,
             previous_users_count: None,
             trueup_quantity: 0,
@@ -250,7 +251,7 @@ pub fn add(g: &mut Generator) {
             issued_at: g.ctx.now - Duration::hours(20),
             starts_at: starts,
             expires_at: Some(add_months(starts, 12)),
-            license_type: "online_cloud",
+            license_type: LicenseType::OnlineCloud,
             subscription: Some((
                 "2c92a0fd7a1b2c3d4e5f60718293a4b5".into(),
                 "A-S00034567".into(),

@@ -75,7 +75,7 @@ pub async fn write_licenses(db: &DatabaseConnection, batch: &LicenseBatch) -> Re
     let txn = db.begin().await?;
     insert::<customer::Entity, _, _>(&txn, &batch.customers, same).await?;
     insert::<contact::Entity, _, _>(&txn, &batch.contacts, same).await?;
-    insert::<license::Entity, _, _>(&txn, &batch.licenses, |r| r.to_model()).await?;
+    insert::<license::Entity, _, _>(&txn, &batch.licenses, same).await?;
     insert::<hostname::Entity, _, _>(&txn, &batch.hostnames, same).await?;
     insert::<license_hostname::Entity, _, _>(&txn, &batch.license_hostnames, same).await?;
     insert::<license_add_on::Entity, _, _>(&txn, &batch.license_add_ons, |r| r.to_model()).await?;

@@ -5,6 +5,7 @@
 //! same rows.
 
 use chrono::{Duration, NaiveDate};
+use entity::{LicenseType, Plan};
 use rand::Rng;
 use rand::seq::IndexedRandom;
 
@@ -283,9 +284,9 @@ impl<R: Rng> LicenseGen<'_, R> {
         let issued_at = issued_before(self.rng, self.ctx, starts);
         let users = *[10, 25, 50, 100, 100].choose(self.rng).unwrap_or(&100);
         let license_type = if starts < NaiveDate::from_ymd_opt(2023, 1, 1).unwrap_or(starts) {
-            "legacy_license"
+            LicenseType::LegacyLicense
         } else {
-            "online_cloud"
+            LicenseType::OnlineCloud
         };
         let index = push_license(
             self.batch,
@@ -296,7 +297,7 @@ impl<R: Rng> LicenseGen<'_, R> {
             LicenseSpec {
                 customer_id: self.customer_id,
                 contact: 0,
-                plan: "ultimate",
+                plan: Plan::Ultimate,
                 users_count: users,
                 previous_users_count: None,
                 trueup_quantity: 0,
@@ -323,9 +324,15 @@ impl<R: Rng> LicenseGen<'_, R> {
     fn paid_chain(&mut self, first_start: NaiveDate, length: u32) {
         let subscription_id = format!("2c92a0{}", names::hex(self.rng, 26));
         let subscription_name = format!("A-S000{:05}", self.rng.random_range(0..100_000));
-        let mut plan = *["starter", "premium", "premium", "ultimate", "ultimate"]
-            .choose(self.rng)
-            .unwrap_or(&"premium");
+        let mut plan = *[
+            Plan::Starter,
+            Plan::Premium,
+            Plan::Premium,
+            Plan::Ultimate,
+            Plan::Ultimate,
+        ]
+        .choose(self.rng)
+        .unwrap_or(&Plan::Premium);
         let mut users = seats(self.rng);
         let mut previous: Option<i32> = None;
         let contact = if self.rng.random_bool(0.8) {
@@ -365,10 +372,10 @@ impl<R: Rng> LicenseGen<'_, R> {
                     trueup = self.rng.random_range(1..=(prev / 5).max(1));
                 }
                 if self.rng.random_bool(0.1) {
-                    plan = if plan == "starter" {
-                        "premium"
+                    plan = if plan == Plan::Starter {
+                        Plan::Premium
                     } else {
-                        "ultimate"
+                        Plan::Ultimate
                     };
                 }
                 // Renewals usually stay on the same servers; sometimes one is added or replaced.

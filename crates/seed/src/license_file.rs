@@ -3,9 +3,11 @@
 //! customers and the demo story.
 
 use chrono::{DateTime, Duration, Months, NaiveDate, Utc};
+use entity::{LicenseType, Plan};
 use md5::{Digest as _, Md5};
 use rand::Rng;
 use rand::seq::IndexedRandom;
+use sea_orm::ActiveEnum;
 use sha2::Sha256;
 
 use crate::rows::{Ids, LicenseBatch, LicenseHostnameRow, LicenseRow, next};
@@ -69,7 +71,7 @@ pub fn add_months(date: NaiveDate, months: i64) -> NaiveDate {
 pub struct LicenseSpec {
     pub customer_id: i64,
     pub contact: usize,
-    pub plan: &'static str,
+    pub plan: Plan,
     pub users_count: i32,
     pub previous_users_count: Option<i32>,
     pub trueup_quantity: i32,
@@ -77,7 +79,7 @@ pub struct LicenseSpec {
     pub issued_at: DateTime<Utc>,
     pub starts_at: NaiveDate,
     pub expires_at: Option<NaiveDate>,
-    pub license_type: &'static str,
+    pub license_type: LicenseType,
     pub subscription: Option<(String, String)>,
     pub notes: Option<String>,
 }
@@ -102,7 +104,7 @@ pub fn push_license(
     let text = format!(
         "id={id}\nseed={}\nlicensee={name} <{email}> {company}\nplan={}\nusers={}\ntrial={}\nstarts={}\nexpires={expires}\nissued={}\n",
         ctx.seed,
-        spec.plan,
+        spec.plan.to_value(),
         spec.users_count,
         spec.trial,
         spec.starts_at,
@@ -134,6 +136,8 @@ pub fn push_license(
         notes: spec.notes,
         created_at: spec.issued_at,
         updated_at: spec.issued_at,
+        // Every generated license is as issued: no change made through licensedot yet.
+        version: 1,
     });
     batch.licenses.len() - 1
 }
@@ -164,21 +168,21 @@ pub fn seats<R: Rng>(rng: &mut R) -> i32 {
     (5.0 * 1000f64.powf(x * x * x)).round() as i32
 }
 
-pub fn license_type<R: Rng>(rng: &mut R, starts: NaiveDate) -> &'static str {
+pub fn license_type<R: Rng>(rng: &mut R, starts: NaiveDate) -> LicenseType {
     use chrono::Datelike;
     if starts.year() < 2022 {
-        return "legacy_license";
+        return LicenseType::LegacyLicense;
     }
     [
-        "online_cloud",
-        "online_cloud",
-        "online_cloud",
-        "offline_cloud",
-        "legacy_license",
+        LicenseType::OnlineCloud,
+        LicenseType::OnlineCloud,
+        LicenseType::OnlineCloud,
+        LicenseType::OfflineCloud,
+        LicenseType::LegacyLicense,
     ]
     .choose(rng)
     .copied()
-    .unwrap_or("online_cloud")
+    .unwrap_or(LicenseType::OnlineCloud)
 }
 
 pub fn issued_before<R: Rng>(rng: &mut R, ctx: &Ctx, starts: NaiveDate) -> DateTime<Utc> {

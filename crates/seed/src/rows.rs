@@ -6,47 +6,20 @@
 //! with multi-row statements; nothing else is kept, so memory stays flat however many customers
 //! are generated.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use entity::{
-    LicenseType, Plan, contact, customer, host, hostname, license, license_add_on,
-    license_hostname, usage_ping,
+    contact, customer, host, hostname, license, license_add_on, license_hostname, usage_ping,
 };
-use sea_orm::{ActiveEnum, DbErr};
+use sea_orm::DbErr;
 
 // Rows the generator builds exactly as the entity has them.
 pub type CustomerRow = customer::Model;
 pub type ContactRow = contact::Model;
 pub type HostnameRow = hostname::Model;
 pub type LicenseHostnameRow = license_hostname::Model;
+pub type LicenseRow = license::Model;
 /// A ping as generated is the stored row; its payload carries the counters.
 pub type PingRow = usage_ping::Model;
-
-/// A license as generated: its plan and type as the strings the generator draws from (and
-/// writes into license files and pings); [`LicenseRow::to_model`] makes the entity of it.
-pub struct LicenseRow {
-    pub id: i64,
-    pub customer_id: i64,
-    pub contact_id: i64,
-    pub licensee_name: String,
-    pub licensee_email: String,
-    pub licensee_company: String,
-    pub plan: &'static str,
-    pub users_count: i32,
-    pub previous_users_count: Option<i32>,
-    pub trueup_quantity: i32,
-    pub trial: bool,
-    pub issued_at: DateTime<Utc>,
-    pub starts_at: NaiveDate,
-    pub expires_at: Option<NaiveDate>,
-    pub license_type: &'static str,
-    pub zuora_subscription_id: Option<String>,
-    pub zuora_subscription_name: Option<String>,
-    pub license_md5: String,
-    pub license_sha256: String,
-    pub notes: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
 
 pub struct LicenseAddOnRow {
     pub license_id: i64,
@@ -60,37 +33,6 @@ pub struct HostRow {
     pub uuid: String,
     pub first_seen_at: DateTime<Utc>,
     pub last_ping_at: DateTime<Utc>,
-}
-
-impl LicenseRow {
-    pub fn to_model(&self) -> Result<license::Model, DbErr> {
-        Ok(license::Model {
-            id: self.id,
-            customer_id: self.customer_id,
-            contact_id: self.contact_id,
-            licensee_name: self.licensee_name.clone(),
-            licensee_email: self.licensee_email.clone(),
-            licensee_company: self.licensee_company.clone(),
-            plan: Plan::try_from_value(&self.plan.to_owned())?,
-            users_count: self.users_count,
-            previous_users_count: self.previous_users_count,
-            trueup_quantity: self.trueup_quantity,
-            trial: self.trial,
-            issued_at: self.issued_at,
-            starts_at: self.starts_at,
-            expires_at: self.expires_at,
-            license_type: LicenseType::try_from_value(&self.license_type.to_owned())?,
-            zuora_subscription_id: self.zuora_subscription_id.clone(),
-            zuora_subscription_name: self.zuora_subscription_name.clone(),
-            license_md5: self.license_md5.clone(),
-            license_sha256: self.license_sha256.clone(),
-            notes: self.notes.clone(),
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-            // Every generated license is as issued: no change made through licensedot yet.
-            version: 1,
-        })
-    }
 }
 
 impl LicenseAddOnRow {

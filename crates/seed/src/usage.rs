@@ -6,9 +6,10 @@
 //! one does.
 
 use chrono::{DateTime, Duration, Utc};
-use entity::usage_ping;
+use entity::{Plan, usage_ping};
 use rand::Rng;
 use rand::seq::IndexedRandom;
+use sea_orm::ActiveEnum;
 use serde_json::json;
 
 use crate::license_data::HostPlan;
@@ -43,12 +44,11 @@ const INSTALLATION_TYPES: &[&str] = &[
 ];
 
 /// The edition a licensed server reports for its plan.
-pub fn edition(plan: &str) -> &'static str {
+pub fn edition(plan: Plan) -> &'static str {
     match plan {
-        "starter" => "EES",
-        "premium" => "EEP",
-        "ultimate" => "EEU",
-        _ => "EE",
+        Plan::Starter => "EES",
+        Plan::Premium => "EEP",
+        Plan::Ultimate => "EEU",
     }
 }
 
@@ -183,7 +183,7 @@ pub fn host_pings<R: Rng>(
             license_md5: license.map(|l| l.license_md5.clone()),
             license_sha256: license.map(|l| l.license_sha256.clone()),
             license_user_count: license.map(|l| i64::from(l.users_count)),
-            license_plan: license.map(|l| l.plan.to_owned()),
+            license_plan: license.map(|l| l.plan.to_value()),
             license_trial: license.map(|l| l.trial),
             license_starts_at: license.map(|l| l.starts_at),
             license_expires_at: license.and_then(|l| l.expires_at),
@@ -241,7 +241,7 @@ fn payload(
             "license_expires_at".into(),
             json!(l.expires_at.map(|d| d.to_string())),
         );
-        map.insert("license_plan".into(), json!(l.plan));
+        map.insert("license_plan".into(), json!(l.plan.to_value()));
         map.insert("license_trial".into(), json!(l.trial));
         map.insert(
             "license_subscription_id".into(),
