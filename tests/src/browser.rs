@@ -40,7 +40,8 @@ const OFFLINE_RESOLVER_RULES: &str = "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1";
 pub struct Browser {
     pub client: Client,
     _driver: tokio::process::Child,
-    profile: PathBuf,
+    /// Chromium's profile directory, deleted when the browser is dropped.
+    _profile: tempfile::TempDir,
 }
 
 impl Browser {
@@ -74,11 +75,7 @@ impl Browser {
         let webdriver = format!("http://127.0.0.1:{port}");
         wait_until_ready(&webdriver).await;
 
-        let profile = std::env::temp_dir().join(format!(
-            "licensedot-chromium-{}",
-            uuid::Uuid::new_v4().simple()
-        ));
-        std::fs::create_dir_all(&profile).unwrap();
+        let profile = test_support::scratch_dir("chromium");
         let capabilities = json!({
             "browserName": "chrome",
             "goog:chromeOptions": {
@@ -90,7 +87,7 @@ impl Browser {
                     "--disable-sync", "--disable-extensions", "--disable-dev-shm-usage",
                     "--window-size=1280,1000", "--hide-scrollbars",
                     format!("--host-resolver-rules={OFFLINE_RESOLVER_RULES}"),
-                    format!("--user-data-dir={}", profile.display()),
+                    format!("--user-data-dir={}", profile.path().display()),
                 ],
             },
         });
@@ -105,18 +102,12 @@ impl Browser {
         Some(Browser {
             client,
             _driver: driver,
-            profile,
+            _profile: profile,
         })
     }
 
     pub async fn close(self) {
         let _ = self.client.clone().close().await;
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
 

@@ -24,6 +24,8 @@ pub struct Gateway {
     /// An `admin` token, sent by [`Gateway::query`]; `None` when the test configured no HS256
     /// secret.
     admin_token: Option<String>,
+    /// Scratch files the configuration names, deleted with the gateway (see [`Gateway::holding`]).
+    scratch: Vec<tempfile::TempPath>,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -31,6 +33,13 @@ impl Gateway {
     /// Starts a gateway over a fresh, migrated, empty database on `backend`.
     pub async fn start(backend: Backend) -> Gateway {
         Self::start_with(backend, |_| {}).await
+    }
+
+    /// Keeps `file` (named in the configuration, and read again while the gateway runs) until
+    /// the gateway is dropped, then deletes it.
+    pub fn holding(mut self, file: tempfile::TempPath) -> Gateway {
+        self.scratch.push(file);
+        self
     }
 
     /// Starts a gateway after letting `configure` adjust its configuration.
@@ -75,6 +84,7 @@ impl Gateway {
             db,
             client: reqwest::Client::new(),
             admin_token,
+            scratch: Vec::new(),
             _stop: stop,
         }
     }

@@ -49,7 +49,7 @@ fn b64(value: &Value) -> String {
 }
 
 /// A JWKS file with the RSA key as `rsa-1` and the EC key as `ec-1`.
-fn jwks_file() -> std::path::PathBuf {
+fn jwks_file() -> tempfile::TempPath {
     let jwk = |key: &EncodingKey, alg, kid: &str| {
         let mut jwk = Jwk::from_encoding_key(key, alg).unwrap();
         jwk.common.key_id = Some(kid.to_owned());
@@ -61,23 +61,21 @@ fn jwks_file() -> std::path::PathBuf {
             jwk(&ec_key(), Algorithm::ES256, "ec-1"),
         ],
     };
-    let dir = std::env::temp_dir().join("licensedot-tests");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("jwks-{}.json", uuid::Uuid::new_v4().simple()));
-    std::fs::write(&path, serde_json::to_string(&set).unwrap()).unwrap();
-    path
+    test_support::scratch_file("jwks", &serde_json::to_string(&set).unwrap())
 }
 
 /// A gateway that takes HS256 tokens and RS256/ES256 tokens of our test issuer.
 async fn sso_gateway(backend: Backend) -> Gateway {
     let jwks = jwks_file();
+    let path = jwks.to_path_buf();
     Gateway::start_with(backend, move |config| {
-        config.auth.jwks_file = Some(jwks);
+        config.auth.jwks_file = Some(path);
         config.auth.issuer = Some(ISSUER.to_owned());
         config.auth.audience = Some(AUDIENCE.to_owned());
         config.auth.leeway_secs = 5;
     })
     .await
+    .holding(jwks)
 }
 
 async fn seeded_gateway(backend: Backend) -> Gateway {

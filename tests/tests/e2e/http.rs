@@ -485,15 +485,14 @@ async fn automatic_persisted_queries_register_then_hit_over_post_and_get() {
 #[tokio::test]
 async fn the_safelist_runs_registered_operations_only() {
     let registered = "query Count { customers { totalCount } }";
-    let dir = std::env::temp_dir().join("licensedot-tests");
-    std::fs::create_dir_all(&dir).unwrap();
-    let manifest = dir.join(format!("safelist-{}.json", uuid::Uuid::new_v4().simple()));
-    std::fs::write(&manifest, json!({"count-v1": registered}).to_string()).unwrap();
-    let path = manifest.clone();
+    let manifest =
+        test_support::scratch_file("safelist", &json!({"count-v1": registered}).to_string());
+    let path = manifest.to_path_buf();
     let gateway = Gateway::start_with(Backend::Sqlite, move |c| {
         c.limits.persisted_queries.safelist = Some(path);
     })
-    .await;
+    .await
+    .holding(manifest);
 
     // By id, over POST and GET.
     let by_id = json!({"persistedQuery": {"version": 1, "sha256Hash": "count-v1"}});
@@ -533,14 +532,14 @@ async fn the_safelist_runs_registered_operations_only() {
         database_url: gateway.db.url.clone(),
         ..gateway::Config::default()
     };
-    config.limits.persisted_queries.safelist = Some(dir.join("missing-manifest.json"));
+    let scratch = test_support::scratch_dir("safelist");
+    config.limits.persisted_queries.safelist = Some(scratch.path().join("missing-manifest.json"));
     let error = gateway::AppState::start(config)
         .await
         .err()
         .unwrap()
         .to_string();
     assert!(error.contains("safelist"), "{error}");
-    let _ = std::fs::remove_file(manifest);
 }
 
 #[tokio::test]

@@ -191,9 +191,9 @@ async fn background_refresh_runs_periodically() {
 
 #[tokio::test]
 async fn jwks_file_is_reread_on_unknown_kid() {
-    let path = temp_file(&jwks_json(false));
+    let path = jwks_file(false);
     let auth = Authenticator::new(AuthConfig {
-        jwks_file: Some(path.clone()),
+        jwks_file: Some(path.to_path_buf()),
         ..AuthConfig::default()
     })
     .unwrap();

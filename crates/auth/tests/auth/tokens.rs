@@ -3,6 +3,8 @@
 // Tests may panic on failure: that is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::path::Path;
+
 use crate::common;
 
 use auth::{Algorithm, AuthConfig, AuthError, Authenticator, Role};
@@ -10,14 +12,14 @@ use common::*;
 use jsonwebtoken::EncodingKey;
 use serde_json::json;
 
-fn full() -> Authenticator {
-    Authenticator::new(full_config()).unwrap()
+fn full(jwks: &Path) -> Authenticator {
+    Authenticator::new(full_config(jwks)).unwrap()
 }
 
 /// JWKS only (RSA + EC), no HS256 secret: the setup of an SSO-only deployment.
-fn jwks_only() -> Authenticator {
+fn jwks_only(jwks: &Path) -> Authenticator {
     Authenticator::new(AuthConfig {
-        jwks_file: Some(temp_file(&jwks_json(true))),
+        jwks_file: Some(jwks.to_path_buf()),
         ..AuthConfig::default()
     })
     .unwrap()
@@ -25,8 +27,9 @@ fn jwks_only() -> Authenticator {
 
 #[tokio::test]
 async fn hostile_tokens_are_rejected_with_the_right_error() {
-    let full = full();
-    let jwks_only = jwks_only();
+    let jwks = jwks_file(true);
+    let full = full(&jwks);
+    let jwks_only = jwks_only(&jwks);
     let good = good_claims();
     let rsa = rsa_key();
 
@@ -304,7 +307,8 @@ fn base64_of(text: &str) -> String {
 
 #[tokio::test]
 async fn leeway_accepts_small_clock_skew() {
-    let auth = full();
+    let jwks = jwks_file(true);
+    let auth = full(&jwks);
     let recently_expired = sign_hs(&with(good_claims(), "exp", json!(now() - 10)));
     let almost_valid = sign_hs(&with(good_claims(), "nbf", json!(now() + 10)));
     assert!(
@@ -320,7 +324,7 @@ async fn leeway_accepts_small_clock_skew() {
 
     let strict = Authenticator::new(AuthConfig {
         leeway_secs: 0,
-        ..full_config()
+        ..full_config(&jwks)
     })
     .unwrap();
     assert_eq!(
@@ -331,7 +335,8 @@ async fn leeway_accepts_small_clock_skew() {
 
 #[tokio::test]
 async fn valid_hs256_token_maps_claims_to_a_viewer() {
-    let auth = full();
+    let jwks = jwks_file(true);
+    let auth = full(&jwks);
     let claims = with(
         with(
             good_claims(),
@@ -360,7 +365,8 @@ async fn valid_hs256_token_maps_claims_to_a_viewer() {
 
 #[tokio::test]
 async fn valid_rs256_token_from_the_jwks() {
-    let auth = full();
+    let jwks = jwks_file(true);
+    let auth = full(&jwks);
     let claims = with(good_claims(), "roles", json!("viewer unknown-role"));
     let token = sign(Algorithm::RS256, &rsa_key(), Some("rsa-1"), &claims);
     let viewer = auth.authenticate(Some(&bearer(&token))).await.unwrap();
@@ -371,7 +377,8 @@ async fn valid_rs256_token_from_the_jwks() {
 
 #[tokio::test]
 async fn valid_es256_token_scoped_to_customers() {
-    let auth = jwks_only();
+    let jwks = jwks_file(true);
+    let auth = jwks_only(&jwks);
     let claims = json!({
         "sub": "customer-contact",
         "roles": ["customer"],
@@ -389,14 +396,16 @@ async fn valid_es256_token_scoped_to_customers() {
 
 #[tokio::test]
 async fn a_single_key_of_the_right_type_needs_no_kid() {
-    let auth = jwks_only();
+    let jwks = jwks_file(true);
+    let auth = jwks_only(&jwks);
     let token = sign(Algorithm::ES256, &ec_key(), None, &good_claims());
     assert!(auth.authenticate(Some(&bearer(&token))).await.is_ok());
 }
 
 #[tokio::test]
 async fn customer_without_ids_sees_nothing() {
-    let auth = full();
+    let jwks = jwks_file(true);
+    let auth = full(&jwks);
     let claims = with(good_claims(), "roles", json!(["customer"]));
     let viewer = auth
         .authenticate(Some(&bearer(&sign_hs(&claims))))
@@ -408,11 +417,12 @@ async fn customer_without_ids_sees_nothing() {
 
 #[tokio::test]
 async fn roles_from_a_configured_groups_claim() {
+    let jwks = jwks_file(true);
     let auth = Authenticator::new(AuthConfig {
         roles_claim: "groups".into(),
         customer_ids_claim: "tenants".into(),
         email_claim: "mail".into(),
-        ..full_config()
+        ..full_config(&jwks)
     })
     .unwrap();
     let claims = json!({
@@ -431,7 +441,7 @@ async fn roles_from_a_configured_groups_claim() {
     // A nested claim path, as Keycloak puts roles.
     let nested = Authenticator::new(AuthConfig {
         roles_claim: "realm_access.roles".into(),
-        ..full_config()
+        ..full_config(&jwks)
     })
     .unwrap();
     let claims = with(
@@ -448,9 +458,10 @@ async fn roles_from_a_configured_groups_claim() {
 
 #[tokio::test]
 async fn optional_auth_gives_an_anonymous_viewer_but_still_checks_tokens() {
+    let jwks = jwks_file(true);
     let auth = Authenticator::new(AuthConfig {
         required: false,
-        ..full_config()
+        ..full_config(&jwks)
     })
     .unwrap();
     let viewer = auth.authenticate(None).await.unwrap();
@@ -464,7 +475,8 @@ async fn optional_auth_gives_an_anonymous_viewer_but_still_checks_tokens() {
 
 #[tokio::test]
 async fn minted_tokens_are_accepted() {
-    let config = full_config();
+    let jwks = jwks_file(true);
+    let config = full_config(&jwks);
     let auth = Authenticator::new(config.clone()).unwrap();
     let claims = auth::MintClaims {
         sub: "dev".into(),

@@ -137,11 +137,8 @@ mod tests {
 
     #[test]
     fn secrets_are_created_once_and_kept_private() {
-        let dir =
-            std::env::temp_dir().join(format!("licensedot-token-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(JWT_SECRET_FILE);
-        let _ = std::fs::remove_file(&path);
+        let dir = test_support::scratch_dir("token");
+        let path = dir.path().join(JWT_SECRET_FILE);
         let (first, created) = read_or_create_secret(&path).unwrap();
         assert!(created);
         assert_eq!(first.len(), 64);
@@ -154,7 +151,6 @@ mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -2,8 +2,7 @@
 //! from them with jsonwebtoken's own `Jwk`, and token signing.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use auth::{Algorithm, AuthConfig};
@@ -52,16 +51,10 @@ pub fn jwks_json(with_ec: bool) -> String {
     serde_json::to_string(&JwkSet { keys }).unwrap()
 }
 
-/// Writes `contents` to a fresh file under the system temp dir (no tempfile dependency).
-pub fn temp_file(contents: &str) -> PathBuf {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let path = std::env::temp_dir().join(format!(
-        "licensedot-auth-test-{}-{n}.json",
-        std::process::id()
-    ));
-    std::fs::write(&path, contents).unwrap();
-    path
+/// A JWKS file with the RSA key and, if asked, the EC key, deleted when dropped: keep it as
+/// long as the authenticator reading it (which re-reads it on an unknown key id).
+pub fn jwks_file(with_ec: bool) -> tempfile::TempPath {
+    test_support::scratch_file("jwks", &jwks_json(with_ec))
 }
 
 /// Claims that pass every check of `full_config`.
@@ -110,11 +103,11 @@ pub fn bearer(token: &str) -> String {
     format!("Bearer {token}")
 }
 
-/// HS256 secret + JWKS file (RSA and EC keys) + issuer + audience.
-pub fn full_config() -> AuthConfig {
+/// HS256 secret + the JWKS file `jwks` + issuer + audience.
+pub fn full_config(jwks: &Path) -> AuthConfig {
     AuthConfig {
         hs256_secret: Some(SECRET.into()),
-        jwks_file: Some(temp_file(&jwks_json(true))),
+        jwks_file: Some(jwks.to_path_buf()),
         issuer: Some(ISSUER.into()),
         audience: Some(AUDIENCE.into()),
         ..AuthConfig::default()
