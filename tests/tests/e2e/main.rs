@@ -8,5 +8,6 @@ mod browser;
 mod http;
 mod license_graph;
 mod owner_change;
+mod reports;
 mod sso;
 mod usage;
