@@ -30,7 +30,7 @@
   function niceCeil(value) {
     if (value <= 0) return 10;
     const magnitude = 10 ** Math.floor(Math.log10(value));
-    const step = [1, 2, 2.5, 5, 10].find((m) => m * magnitude >= value);
+    const step = [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].find((m) => m * magnitude >= value);
     return step * magnitude;
   }
 
@@ -43,7 +43,7 @@
 
   // ---- Usage over time ---------------------------------------------------------------------
 
-  const USAGE = { width: 640, height: 230, left: 52, right: 16, top: 14, bottom: 30 };
+  const USAGE = { width: 900, height: 220, left: 52, right: 16, top: 14, bottom: 30 };
 
   // host: the server's name; pings: [{recordedAt, version, activeUserCount, historicalMaxUsers}];
   // seatsAt(ms): the licensed seats at that instant, or null.
@@ -164,7 +164,7 @@
       h("summary", {}, "Show the numbers as a table"),
       h("table", {},
         h("caption", {}, caption),
-        h("thead", {}, h("tr", {}, head.map((t) => h("th", { scope: "col" }, t)))),
+        h("thead", {}, h("tr", {}, head.map((t, i) => h("th", { scope: "col", class: i ? "num" : null }, t)))),
         h("tbody", {}, rows.map((r) => h("tr", {}, r.map((c, i) => h(i === 0 ? "th" : "td", i === 0 ? { scope: "row" } : { class: "num" }, c)))))));
   }
 
@@ -174,7 +174,7 @@
 
   // ---- License timeline --------------------------------------------------------------------
 
-  const TIMELINE = { width: 760, left: 190, right: 20, top: 26, row: 28, bottom: 30 };
+  const TIMELINE = { width: 900, left: 200, right: 20, top: 30, row: 28, bottom: 30 };
 
   // Where coverage by licenses breaks (gaps) and where licenses run at once (overlaps), from the
   // first start to the last expiry. Intervals are [start, end) in ms; an open end is Infinity.
@@ -271,7 +271,7 @@
 
     const gapText = gaps.length ? gaps.map((g) => `${isoDay(g.start)} to ${isoDay(g.end)}`).join(", ") : "none";
     const caption = h("figcaption", { id: `${id}-caption` },
-      h("strong", {}, "License timeline"), ` — ${rows.length} license${rows.length === 1 ? "" : "s"}; `,
+      `${rows.length} license${rows.length === 1 ? "" : "s"}; `,
       `gaps without a license: ${gapText}; overlapping licenses: ${overlaps.length}.`);
     return fill(figure, caption,
       legend([["", "paid", "Paid"], ["", "trial", "Trial (hatched)"]]),

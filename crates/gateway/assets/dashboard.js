@@ -941,7 +941,7 @@
       report.groups.length === 0 ? h("p", { class: "empty" }, "No trials were issued in this period.")
         : h("table", { class: "trials-table" },
           h("caption", {}, `Trials by ${report.groupBy === "WEEK" ? "week (Monday to Sunday)" : "month"} and plan`),
-          h("thead", {}, h("tr", {}, ["Period", "Plan", "Issued", "Converted", "Rate"].map((t) => h("th", { scope: "col" }, t)))),
+          h("thead", {}, h("tr", {}, ["Period", "Plan", "Issued", "Converted", "Rate"].map((t, i) => h("th", { scope: "col", class: i > 1 ? "num" : null }, t)))),
           h("tbody", {}, report.groups.map((g) => h("tr", {
             dataset: { period: g.period, plan: g.plan, issued: g.issued, converted: g.converted },
           },
@@ -976,7 +976,7 @@
       const title = `${label(group.plan)} trials ${converted ? "that converted, " : ""}issued ${from} to ${to}`;
       list.replaceChildren(h("table", { class: "trials-list" },
         h("caption", {}, `${title} (${mine.trials.length}${mine.trials.length === 100 ? ", the first 100; the CSV has them all" : ""})`),
-        h("thead", {}, h("tr", {}, ["Trial", "Customer", "Issued", "Users", "Converted to"].map((t) => h("th", { scope: "col" }, t)))),
+        h("thead", {}, h("tr", {}, ["Trial", "Customer", "Issued", "Users", "Converted to"].map((t) => h("th", { scope: "col", class: t === "Users" ? "num" : null }, t)))),
         h("tbody", {}, mine.trials.map((t) => h("tr", { dataset: { licenseId: t.license.id } },
           h("th", { scope: "row" }, `#${t.license.id}`),
           h("td", {}, t.license.customer ? h("a", { href: `#/customer/${encodeURIComponent(t.license.customer.id)}` }, t.license.customer.name) : "—"),

@@ -1,7 +1,9 @@
 //! The demo story, always the first customers so it is easy to find:
 //! Acme Inc with an earlier trial and an active paid license on gitlab.acmeinc.com, plus a
 //! server acmeinc.ninja that reports the paid license without being attached to it; Globex with
-//! an expired license and Initech with one that has not started yet, so every status shows.
+//! an expired license and a later trial that did not turn into a purchase, and Initech with a
+//! trial that did, into a license that has not started yet, so every status shows and the
+//! trials report has conversions and a trial without one.
 
 use chrono::Duration;
 use rand::Rng;
@@ -158,7 +160,7 @@ pub fn add(g: &mut Generator) {
     attach(g, paid, acme_host);
 
     // Globex: a year of premium that expired two months ago.
-    let (globex, contacts) = customer(
+    let (globex, globex_contacts) = customer(
         g,
         EXPIRED_CUSTOMER_NAME,
         "US",
@@ -172,7 +174,7 @@ pub fn add(g: &mut Generator) {
         &mut g.batch,
         &mut g.ids,
         &g.ctx,
-        &contacts,
+        &globex_contacts,
         EXPIRED_CUSTOMER_NAME,
         LicenseSpec {
             customer_id: globex,
@@ -261,6 +263,32 @@ pub fn add(g: &mut Generator) {
     let initech_host = hostname(g, "git.initech.com");
     attach(g, initech_trial, initech_host);
     attach(g, future, initech_host);
+
+    // Globex tried Ultimate seven weeks ago, after its Premium lapsed, and has not bought since.
+    let trial_starts = today - Duration::days(50);
+    let globex_trial = license_file::push_license(
+        &mut g.batch,
+        &mut g.ids,
+        &g.ctx,
+        &globex_contacts,
+        EXPIRED_CUSTOMER_NAME,
+        LicenseSpec {
+            customer_id: globex,
+            contact: 0,
+            plan: "ultimate",
+            users_count: 100,
+            previous_users_count: None,
+            trueup_quantity: 0,
+            trial: true,
+            issued_at: midnight(trial_starts) - Duration::hours(3),
+            starts_at: trial_starts,
+            expires_at: Some(trial_starts + Duration::days(30)),
+            license_type: "online_cloud",
+            subscription: None,
+            notes: Some("Evaluating Ultimate after the Premium license lapsed".into()),
+        },
+    );
+    attach(g, globex_trial, globex_host);
 
     if g.with_usage {
         // About four months of weekly pings from the attached server, two to three from the other.

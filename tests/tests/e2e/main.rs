@@ -5,6 +5,7 @@
 
 mod auth;
 mod browser;
+mod charts;
 mod http;
 mod license_graph;
 mod owner_change;

@@ -40,9 +40,9 @@ const REPORT: &str = r#"query($from: NaiveDate!, $to: NaiveDate!, $by: TrialGrou
 /// What the report should say, counted from every license in the database: per (period start,
 /// plan), the trials issued and (trial id → the first paid license of its customer issued at or
 /// after it and at most `within` days later).
-type Expected = BTreeMap<(NaiveDate, String), Vec<(i64, Option<i64>)>>;
+pub(crate) type Expected = BTreeMap<(NaiveDate, String), Vec<(i64, Option<i64>)>>;
 
-async fn expected(
+pub(crate) async fn expected(
     gateway: &Gateway,
     from: NaiveDate,
     to: NaiveDate,
