@@ -37,6 +37,17 @@ const REPORT: &str = r#"query($from: NaiveDate!, $to: NaiveDate!, $by: TrialGrou
   }
 }"#;
 
+/// The README's trials report query ("Ask it"), verbatim.
+const README_TRIALS: &str = r#"{
+  trialsReport(from: "2026-07-01", to: "2026-09-30", groupBy: MONTH, convertedWithinDays: 90) {
+    issued converted conversionRate
+    groups {
+      period plan issued converted conversionRate
+      trials(converted: true, first: 20) { daysToConvert license { id customer { name } } convertedTo { id plan issuedAt } }
+    }
+  }
+}"#;
+
 /// What the report should say, counted from every license in the database: per (period start,
 /// plan), the trials issued and (trial id → the first paid license of its customer issued at or
 /// after it and at most `within` days later).
@@ -172,6 +183,11 @@ async fn the_trials_report_counts_what_the_licenses_say_on_both_databases() {
                 assert_eq!(trials[0]["daysToConvert"], 43, "{trials:?}");
             }
         }
+
+        // The README's example runs as written.
+        let response = gateway.query(README_TRIALS, json!({})).await;
+        assert!(response["errors"].is_null(), "{response}");
+        assert!(response["data"]["trialsReport"]["groups"].is_array());
 
         // A customer-scoped caller counts its own trials only.
         let token = gateway.token(&["customer"], &[1]);
