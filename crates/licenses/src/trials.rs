@@ -244,7 +244,7 @@ pub async fn report(
         .and_where(Expr::col((t.clone(), C::Trial)).eq(true))
         .and_where(Expr::col((t.clone(), C::IssuedAt)).gte(query.start()))
         .and_where(Expr::col((t.clone(), C::IssuedAt)).lt(query.end()))
-        .and_where(scope.condition_on(Expr::col((t.clone(), C::CustomerId)).into()))
+        .and_where(scope.condition_on(Expr::col((t.clone(), C::CustomerId))))
         .order_by((t.clone(), C::IssuedAt), Order::Asc)
         .order_by((t.clone(), C::Id), Order::Asc)
         .order_by((p.clone(), C::IssuedAt), Order::Asc)
