@@ -5,7 +5,7 @@
 //! trial that did, into a license that has not started yet, so every status shows and the
 //! trials report has conversions and a trial without one.
 
-use chrono::Duration;
+use chrono::{Duration, NaiveDate};
 use rand::Rng;
 
 use crate::generator::Generator;
@@ -81,6 +81,32 @@ fn host(name: &str, hostname_id: Option<i64>, licenses: Vec<usize>) -> HostPlan 
     }
 }
 
+/// A 30-day Ultimate trial of the story, issued `hours_before` hours before the day it starts.
+fn trial_spec(
+    customer_id: i64,
+    contact: usize,
+    users_count: i32,
+    starts_at: NaiveDate,
+    hours_before: i64,
+    notes: Option<&str>,
+) -> LicenseSpec {
+    LicenseSpec {
+        customer_id,
+        contact,
+        plan: "ultimate",
+        users_count,
+        previous_users_count: None,
+        trueup_quantity: 0,
+        trial: true,
+        issued_at: midnight(starts_at) - Duration::hours(hours_before),
+        starts_at,
+        expires_at: Some(starts_at + Duration::days(30)),
+        license_type: "online_cloud",
+        subscription: None,
+        notes: notes.map(str::to_owned),
+    }
+}
+
 /// Adds the story's customers, licenses, hostnames and (with a version database) pings.
 pub fn add(g: &mut Generator) {
     for base in ["acmeinc", "globex", "initech"] {
@@ -106,21 +132,14 @@ pub fn add(g: &mut Generator) {
         &g.ctx,
         &contacts,
         ACME_NAME,
-        LicenseSpec {
-            customer_id: acme,
-            contact: 0,
-            plan: "ultimate",
-            users_count: 100,
-            previous_users_count: None,
-            trueup_quantity: 0,
-            trial: true,
-            issued_at: midnight(trial_starts) - Duration::hours(15),
-            starts_at: trial_starts,
-            expires_at: Some(trial_starts + Duration::days(30)),
-            license_type: "online_cloud",
-            subscription: None,
-            notes: Some("Evaluation requested at a conference booth".into()),
-        },
+        trial_spec(
+            acme,
+            0,
+            100,
+            trial_starts,
+            15,
+            Some("Evaluation requested at a conference booth"),
+        ),
     );
     let paid = license_file::push_license(
         &mut g.batch,
@@ -218,21 +237,7 @@ pub fn add(g: &mut Generator) {
         &g.ctx,
         &contacts,
         NOT_STARTED_CUSTOMER_NAME,
-        LicenseSpec {
-            customer_id: initech,
-            contact: 1,
-            plan: "ultimate",
-            users_count: 50,
-            previous_users_count: None,
-            trueup_quantity: 0,
-            trial: true,
-            issued_at: midnight(trial_starts) - Duration::hours(6),
-            starts_at: trial_starts,
-            expires_at: Some(trial_starts + Duration::days(30)),
-            license_type: "online_cloud",
-            subscription: None,
-            notes: None,
-        },
+        trial_spec(initech, 1, 50, trial_starts, 6, None),
     );
     let starts = today + Duration::days(14);
     let future = license_file::push_license(
@@ -272,21 +277,14 @@ pub fn add(g: &mut Generator) {
         &g.ctx,
         &globex_contacts,
         EXPIRED_CUSTOMER_NAME,
-        LicenseSpec {
-            customer_id: globex,
-            contact: 0,
-            plan: "ultimate",
-            users_count: 100,
-            previous_users_count: None,
-            trueup_quantity: 0,
-            trial: true,
-            issued_at: midnight(trial_starts) - Duration::hours(3),
-            starts_at: trial_starts,
-            expires_at: Some(trial_starts + Duration::days(30)),
-            license_type: "online_cloud",
-            subscription: None,
-            notes: Some("Evaluating Ultimate after the Premium license lapsed".into()),
-        },
+        trial_spec(
+            globex,
+            0,
+            100,
+            trial_starts,
+            3,
+            Some("Evaluating Ultimate after the Premium license lapsed"),
+        ),
     );
     attach(g, globex_trial, globex_host);
 

@@ -19,15 +19,15 @@ use std::time::Duration;
 
 use auth::Viewer;
 use axum::Router;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
 use error_catalogue::{Code, Media, Refusal, negotiate};
 
-use crate::authn;
 use crate::graphql::RequestContext;
 use crate::state::AppState;
+use crate::{authn, endpoint};
 
 pub use table::inert;
 
@@ -59,17 +59,7 @@ where
     };
     let Ok(_permit) = state.limiter.clone().try_acquire_owned() else {
         state.metrics.record_shed();
-        return Refusal::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            Code::ServiceOverloaded,
-            "the gateway is at its concurrency limit; retry shortly",
-        )
-        .with_header(
-            header::RETRY_AFTER,
-            HeaderValue::from(state.config.limits.retry_after_secs),
-        )
-        .in_media(media)
-        .into_response();
+        return endpoint::overloaded(state).in_media(media).into_response();
     };
     let context = RequestContext::for_viewer(&viewer, Utc::now().date_naive());
     let timeout = Duration::from_millis(state.config.limits.request_timeout_ms);

@@ -10,7 +10,6 @@ use axum::response::Response;
 use chrono::NaiveDate;
 use entity::{customer, license};
 use error_catalogue::Refusal;
-use licenses::Scope;
 use licenses::trials::{self, GroupBy, TrialsQuery};
 use sea_orm::{ActiveEnum, DatabaseConnection};
 use serde::Deserialize;
@@ -106,9 +105,20 @@ async fn table(
         .iter()
         .flat_map(|t| std::iter::once(t.license_id).chain(t.converted_to.map(|c| c.license_id)))
         .collect();
-    let licenses = licenses_by_id(db, &request.scope, &license_ids).await?;
+    let scope = &request.scope;
+    let licenses: HashMap<i64, license::Model> = by_id(
+        &license_ids,
+        |chunk| async move { licenses::issued::by_ids(db, scope, &chunk).await },
+        |l| l.id,
+    )
+    .await?;
     let customer_ids: Vec<i64> = report.trials.iter().map(|t| t.customer_id).collect();
-    let customers = customers_by_id(db, &request.scope, &customer_ids).await?;
+    let customers: HashMap<i64, customer::Model> = by_id(
+        &customer_ids,
+        |chunk| async move { licenses::customers::by_ids(db, scope, &chunk).await },
+        |c| c.id,
+    )
+    .await?;
 
     let mut table = Table::new(&HEADER, MAX_ROWS)?;
     for trial in &report.trials {
@@ -157,38 +167,23 @@ async fn table(
     Ok(table)
 }
 
-async fn licenses_by_id(
-    db: &DatabaseConnection,
-    scope: &Scope,
+/// Rows by id, `CHUNK` ids per statement, keyed by id; `load` reads one chunk.
+async fn by_id<T, F, Fut>(
     ids: &[i64],
-) -> Result<HashMap<i64, license::Model>, Refusal> {
-    let mut found = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(CHUNK) {
-        for row in licenses::issued::by_ids(db, scope, chunk)
-            .await
-            .map_err(refusal)?
-        {
-            found.insert(row.id, row);
-        }
-    }
-    Ok(found)
-}
-
-async fn customers_by_id(
-    db: &DatabaseConnection,
-    scope: &Scope,
-    ids: &[i64],
-) -> Result<HashMap<i64, customer::Model>, Refusal> {
+    load: F,
+    id: fn(&T) -> i64,
+) -> Result<HashMap<i64, T>, Refusal>
+where
+    F: Fn(Vec<i64>) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<T>, licenses::Error>>,
+{
     let mut unique = ids.to_vec();
     unique.sort_unstable();
     unique.dedup();
     let mut found = HashMap::with_capacity(unique.len());
     for chunk in unique.chunks(CHUNK) {
-        for row in licenses::customers::by_ids(db, scope, chunk)
-            .await
-            .map_err(refusal)?
-        {
-            found.insert(row.id, row);
+        for row in load(chunk.to_vec()).await.map_err(refusal)? {
+            found.insert(id(&row), row);
         }
     }
     Ok(found)
