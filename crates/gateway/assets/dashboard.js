@@ -53,7 +53,7 @@
   hostname(name: $name) {
     name known
     licenses { id plan trial customer { id name } }
-    usagePings(last: 20) { ${PING_FIELDS} licensePlan licenseTrial }
+    usagePings(last: ${CHART_PINGS}) { ${PING_FIELDS} licensePlan licenseTrial licenseUserCount }
   }
 }`;
 
@@ -537,7 +537,13 @@
       entry.licenses.push(l);
       hosts.set(host.name, entry);
     }));
-    if (hosts.size === 0) return null;
+    // Servers that report a license nobody attached them to: their history is a request of its
+    // own (the server details), not part of the customer view's one request.
+    const reportingOnly = new Map();
+    licenses.forEach((l) => (l.reportingHosts || []).forEach((host) => {
+      if (host.attached === false && !hosts.has(host.name)) reportingOnly.set(host.name, l.id);
+    }));
+    if (hosts.size === 0 && reportingOnly.size === 0) return null;
     const seatsAt = (attached) => (t) => {
       const valid = attached.filter((l) => Date.parse(`${l.startsAt}T00:00:00Z`) <= t
         && (!l.expiresAt || t < Date.parse(`${l.expiresAt}T00:00:00Z`)));
@@ -548,7 +554,10 @@
       [...hosts.values()].map((host) => (host.pings
         ? window.licensedot.charts.usageChart(host.name, host.pings, seatsAt(host.licenses))
         : h("p", { class: "unavailable", dataset: { hostname: host.name } }, `${host.name}: usage history `,
-          host.failed ? "unavailable (usage data missing)." : "unknown."))));
+          host.failed ? "unavailable (usage data missing)." : "unknown."))),
+      [...reportingOnly].map(([name, licenseId]) => h("p", { class: "note small", dataset: { hostname: name } },
+        h("button", { type: "button", class: "server-link", onclick: () => openServer(name) }, name),
+        ` reports license #${licenseId} without being attached to it: its usage over time is in its server details.`)));
   }
 
   function renderLicense(l, i, isActive, errors) {
@@ -721,6 +730,10 @@
           parts.push(h("p", { class: "empty" }, "This server has never sent a usage ping."));
         } else {
           const sorted = [...pings].sort((a, b) => String(b.recordedAt).localeCompare(String(a.recordedAt)));
+          // The seats are those of the license each ping says the server ran.
+          const seats = new Map(pings.map((p) => [Date.parse(p.recordedAt), p.licenseUserCount ?? null]));
+          parts.push(h("section", { class: "charts", "aria-label": "Usage over time" },
+            window.licensedot.charts.usageChart(name, pings, (t) => seats.get(t) ?? null)));
           parts.push(h("table", { class: "history" },
             h("caption", {}, `Last ${sorted.length} usage pings, newest first`),
             h("thead", {}, h("tr", {}, ["Recorded", "Version", "Edition", "Installation", "Active users", "Max users", "License"]

@@ -279,6 +279,57 @@ async fn the_customer_view_draws_usage_and_licenses_as_the_data_says_in_one_requ
     assert_eq!(gaps[0]["end"], paid["startsAt"]);
     assert_eq!(gaps[0]["days"], "15");
 
+    // A server that reports a license without being attached: its chart is in its details
+    // (a second request), each point at the numbers of its ping and the seats of the license
+    // that ping names.
+    let ninja = "acmeinc.ninja";
+    find(
+        client,
+        &format!("#usage-charts p[data-hostname='{ninja}'] button"),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    find(client, "#server-dialog[data-loaded]").await;
+    let truth = gateway
+        .query(
+            "query($n: String!) { hostname(name: $n) { usagePings(last: 52) { recordedAt activeUserCount licenseUserCount } } }",
+            json!({"n": ninja}),
+        )
+        .await;
+    let mut expected: Vec<(String, String, String)> = truth["data"]["hostname"]["usagePings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["recordedAt"].as_str().unwrap().to_owned(),
+                p["activeUserCount"].as_i64().unwrap().to_string(),
+                p["licenseUserCount"].as_i64().unwrap().to_string(),
+            )
+        })
+        .collect();
+    expected.sort();
+    let shown = eval(
+        client,
+        &format!(
+            r##"return [...document.querySelectorAll("#server-dialog figure.usage-chart[data-hostname='{ninja}'] svg.chart-svg circle.point-active")]
+              .map((c) => [c.dataset.recordedAt, c.dataset.activeUsers, c.dataset.seats]);"##
+        ),
+    )
+    .await;
+    let shown: Vec<(String, String, String)> = serde_json::from_value(shown.clone())
+        .unwrap_or_else(|e| panic!("{e}: {shown}"));
+    assert!(!expected.is_empty());
+    assert_eq!(shown, expected);
+    assert_eq!(graphql_requests(client).await.0, 2);
+    eval(
+        client,
+        "document.getElementById('server-dialog').close(); return null;",
+    )
+    .await;
+
     // A download: the customer's CSV, fetched with the page's token.
     find(client, "#export-customer")
         .await
