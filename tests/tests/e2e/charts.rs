@@ -319,8 +319,8 @@ async fn the_customer_view_draws_usage_and_licenses_as_the_data_says_in_one_requ
         ),
     )
     .await;
-    let shown: Vec<(String, String, String)> = serde_json::from_value(shown.clone())
-        .unwrap_or_else(|e| panic!("{e}: {shown}"));
+    let shown: Vec<(String, String, String)> =
+        serde_json::from_value(shown.clone()).unwrap_or_else(|e| panic!("{e}: {shown}"));
     assert!(!expected.is_empty());
     assert_eq!(shown, expected);
     assert_eq!(graphql_requests(client).await.0, 2);

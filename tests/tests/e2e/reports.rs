@@ -16,15 +16,7 @@ fn today() -> NaiveDate {
 }
 
 async fn seeded_gateway(backend: Backend) -> Gateway {
-    let gateway = Gateway::start(backend).await;
-    let options = seed::SeedOptions {
-        customers: 150,
-        seed: 11,
-        today: today(),
-        include_demo_story: true,
-    };
-    seed::seed(&gateway.state.db, None, &options).await.unwrap();
-    gateway
+    super::license_graph::seeded_gateway(backend, 150).await
 }
 
 const REPORT: &str = r#"query($from: NaiveDate!, $to: NaiveDate!, $by: TrialGrouping!, $within: Int) {

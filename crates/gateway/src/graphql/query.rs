@@ -1,5 +1,7 @@
 //! The query roots. Each area owns its root; `Query` merges them.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ErrorExtensions, ID, MergedObject, Object, Result};
 use chrono::NaiveDate;
 use sea_orm::DatabaseConnection;
@@ -12,7 +14,7 @@ use super::types::connection::{
     AuditEventConnection, Counted, CustomerConnection, LicenseConnection,
 };
 use super::types::filter::LicenseFilter;
-use super::types::trials::{self, TrialGrouping, TrialsReport};
+use super::types::trials::{TrialGrouping, TrialsReport};
 use super::types::usage::usage_error;
 use super::types::{Customer, Hostname, License};
 use super::usage::{self, UsageKey};
@@ -307,7 +309,19 @@ impl ReportQuery {
         group_by: TrialGrouping,
         converted_within_days: Option<i32>,
     ) -> Result<TrialsReport> {
-        trials::read(ctx, from, to, group_by, converted_within_days).await
+        let query = licenses::trials::TrialsQuery::new(
+            from,
+            to,
+            group_by.into(),
+            converted_within_days.map(i64::from),
+        )
+        .map_err(to_field_error)?;
+        let (request, _) = request(ctx)?;
+        let db = ctx.data::<DatabaseConnection>()?;
+        let report = licenses::trials::report(db, &request.scope, query)
+            .await
+            .map_err(to_field_error)?;
+        Ok(TrialsReport(Arc::new(report)))
     }
 }
 

@@ -262,26 +262,3 @@ impl TrialConversion {
         self.days_to_convert
     }
 }
-
-/// Reads the report for the query's arguments (the bounds are `licenses::trials`'s).
-pub async fn read(
-    ctx: &Context<'_>,
-    from: NaiveDate,
-    to: NaiveDate,
-    group_by: TrialGrouping,
-    converted_within_days: Option<i32>,
-) -> Result<TrialsReport> {
-    let query = trials::TrialsQuery::new(
-        from,
-        to,
-        group_by.into(),
-        converted_within_days.map(i64::from),
-    )
-    .map_err(to_field_error)?;
-    let (request, _) = request(ctx)?;
-    let db = ctx.data::<sea_orm::DatabaseConnection>()?;
-    let report = trials::report(db, &request.scope, query)
-        .await
-        .map_err(to_field_error)?;
-    Ok(TrialsReport(Arc::new(report)))
-}
