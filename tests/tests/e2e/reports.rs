@@ -368,3 +368,52 @@ async fn exports_are_csv_masked_for_viewers_and_safe_in_a_spreadsheet() {
         assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{body}");
     }
 }
+
+#[tokio::test]
+async fn exports_take_the_browser_session_and_refuse_a_cross_site_request() {
+    for backend in backends() {
+        let gateway = seeded_gateway(backend).await;
+        // A browser signed in as a viewer, through a one-time sign-in link (as `licensedot demo`).
+        let viewer = auth::Viewer {
+            subject: "e2e-viewer".to_owned(),
+            email: None,
+            role: auth::Role::Viewer,
+            roles: vec![auth::Role::Viewer],
+            customer_ids: Vec::new(),
+        };
+        let link = gateway.state.sso.sign_in_link(&viewer).await.unwrap();
+        let browser = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let signed_in = browser.get(gateway.url(&link)).send().await.unwrap();
+        assert!(signed_in.status().is_redirection(), "{signed_in:?}");
+
+        let export = gateway.url("/export/customers/1/licenses.csv");
+        let response = browser
+            .get(&export)
+            .header("sec-fetch-site", "same-origin")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let body = response.text().await.unwrap();
+        assert!(
+            body.contains("j***@acmeinc.com"),
+            "masked for a viewer: {body}"
+        );
+        assert!(!body.contains("jane.doe@"), "{body}");
+
+        // Another site cannot make the browser download it with the session.
+        let response = browser
+            .get(&export)
+            .header("sec-fetch-site", "cross-site")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 403);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(error_codes(&body), ["CROSS_SITE_REQUEST"], "{body}");
+    }
+}
