@@ -3,7 +3,8 @@
 //!
 //! One statement: the trials of the period (index `licenses_trial_issued_idx`: trial, issued_at)
 //! left-joined to the same customer's paid licenses issued from the trial on, up to the end of
-//! the period plus N days (index `licenses_customer_issued_idx`: customer_id, issued_at). The
+//! the period plus N days (index `licenses_customer_trial_issued_idx`: customer_id, trial,
+//! issued_at). The
 //! per-trial window (`issued_at + N days`) is applied here rather than in SQL, where date
 //! arithmetic differs between PostgreSQL and SQLite; the join's fixed upper bound keeps the
 //! extra rows to the few paid licenses a customer gets after its trial.
@@ -12,7 +13,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
 use entity::license::{self, Plan};
-use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, JoinType, Order, Query};
+use sea_orm::sea_query::{
+    Alias, Condition, Expr, ExprTrait, JoinType, Order, Query, SelectStatement,
+};
 use sea_orm::{ActiveEnum, ConnectionTrait, DatabaseConnection};
 
 use crate::{Error, Scope};
@@ -208,12 +211,10 @@ fn plan_rank(plan: Plan) -> u8 {
     }
 }
 
-/// The report for `query` over the customers `scope` lets the caller see.
-pub async fn report(
-    db: &DatabaseConnection,
-    scope: &Scope,
-    query: TrialsQuery,
-) -> Result<Report, Error> {
+/// The one statement of a report: the trials of the period with the same customer's paid
+/// licenses that may be their conversions, oldest trial first, each trial's earliest paid
+/// license first. Public so that a test can check how each database plans it.
+pub fn statement(scope: &Scope, query: &TrialsQuery) -> SelectStatement {
     let (t, p) = (Alias::new("t"), Alias::new("p"));
     use license::Column as C;
     let paid_of_same_customer = Condition::all()
@@ -221,7 +222,7 @@ pub async fn report(
         .add(Expr::col((p.clone(), C::Trial)).eq(false))
         .add(Expr::col((p.clone(), C::IssuedAt)).gte(Expr::col((t.clone(), C::IssuedAt))))
         .add(Expr::col((p.clone(), C::IssuedAt)).lt(query.end() + query.window()));
-    let statement = Query::select()
+    Query::select()
         .expr_as(Expr::col((t.clone(), C::Id)), Alias::new("trial_id"))
         .expr_as(
             Expr::col((t.clone(), C::CustomerId)),
@@ -246,11 +247,20 @@ pub async fn report(
         .and_where(Expr::col((t.clone(), C::IssuedAt)).lt(query.end()))
         .and_where(scope.condition_on(Expr::col((t.clone(), C::CustomerId))))
         .order_by((t.clone(), C::IssuedAt), Order::Asc)
-        .order_by((t.clone(), C::Id), Order::Asc)
+        .order_by((t, C::Id), Order::Asc)
         .order_by((p.clone(), C::IssuedAt), Order::Asc)
         .order_by((p, C::Id), Order::Asc)
         .limit(MAX_ROWS + 1)
-        .to_owned();
+        .to_owned()
+}
+
+/// The report for `query` over the customers `scope` lets the caller see.
+pub async fn report(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    query: TrialsQuery,
+) -> Result<Report, Error> {
+    let statement = statement(scope, &query);
     let rows = db.query_all(&statement).await?;
     if rows.len() as u64 > MAX_ROWS {
         return Err(too_many());
