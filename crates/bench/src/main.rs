@@ -90,11 +90,11 @@ enum Command {
         /// The licensedot binary (default: next to this one, i.e. target/release/licensedot).
         #[arg(long)]
         licensedot: Option<PathBuf>,
-        /// Scenarios: dashboard, search, hostname, scale (all four sizes) or scale-N.
+        /// Scenarios: dashboard, search, hostname, trials, scale (all four sizes) or scale-N.
         #[arg(
             long,
             value_delimiter = ',',
-            default_value = "dashboard,search,hostname,scale"
+            default_value = "dashboard,search,hostname,trials,scale"
         )]
         scenarios: Vec<String>,
         /// Concurrency levels.
@@ -129,6 +129,7 @@ fn scenarios(names: &[String]) -> anyhow::Result<Vec<Scenario>> {
             "dashboard" => out.push(Scenario::Dashboard),
             "search" => out.push(Scenario::Search),
             "hostname" => out.push(Scenario::Hostname),
+            "trials" => out.push(Scenario::Trials),
             "scale" => out.extend(SCALE_SIZES.map(Scenario::Scale)),
             other => {
                 let n: u32 = other

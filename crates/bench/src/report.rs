@@ -198,6 +198,13 @@ fn verdicts(cells: &BTreeMap<(Scenario, usize), (Medians, Medians)>) -> Vec<Verd
             met: g.p50.map(|p| p < 10.0),
         });
     }
+    if let Some((g, _)) = get(Scenario::Trials, 1) {
+        out.push(Verdict {
+            target: "trials report (a quarter, by month) p50 < 100 ms (concurrency 1)".into(),
+            measured: format!("{} ms", num(g.p50, 2)),
+            met: g.p50.map(|p| p < 100.0),
+        });
+    }
     let peaks: Vec<(Scenario, f64)> = cells
         .iter()
         .filter_map(|((s, c), (g, _))| (*c == 128).then_some((*s, g.peak_mib?)))

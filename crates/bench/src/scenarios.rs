@@ -19,6 +19,8 @@ pub enum Scenario {
     Dashboard,
     Search,
     Hostname,
+    /// The trials report of one quarter, by month.
+    Trials,
     /// The dashboard of the scale customer with this many licenses.
     Scale(u32),
 }
@@ -29,6 +31,7 @@ impl fmt::Display for Scenario {
             Scenario::Dashboard => f.write_str("dashboard"),
             Scenario::Search => f.write_str("search"),
             Scenario::Hostname => f.write_str("hostname"),
+            Scenario::Trials => f.write_str("trials"),
             Scenario::Scale(n) => write!(f, "scale-{n}"),
         }
     }
@@ -47,6 +50,20 @@ pub const SEARCH: &str = "query Search($s: String!) { licenses(search: $s, first
 
 pub const HOSTNAME: &str = "query Hostname($n: String!) { hostname(name: $n) { name \
   licenses { id status customer { name } } lastUsagePingAt } }";
+
+pub const TRIALS: &str = "query Trials($from: NaiveDate!, $to: NaiveDate!) { \
+  trialsReport(from: $from, to: $to, groupBy: MONTH) { issued converted conversionRate \
+    groups { period plan issued converted conversionRate } } }";
+
+/// How many quarters back the trials scenario goes (request `seq` asks for quarter `seq % 8`).
+const TRIAL_QUARTERS: u64 = 8;
+
+/// The quarter (91 days) of request `seq`: the latest, or one up to two years earlier.
+fn trials_period(seq: u64) -> (chrono::NaiveDate, chrono::NaiveDate) {
+    let back = i64::try_from(seq % TRIAL_QUARTERS).unwrap_or(0);
+    let to = chrono::Utc::now().date_naive() - chrono::Duration::days(91 * back);
+    (to - chrono::Duration::days(90), to)
+}
 
 /// The `_entities` query the gateway renders for the dashboard selection (see the gateway's
 /// `upstream::selection`: the four always-fetched ping fields first, then the rest sorted).
@@ -98,6 +115,13 @@ impl Scenario {
                     "hostname",
                 )
             }
+            Scenario::Trials => {
+                let (from, to) = trials_period(seq);
+                (
+                    json!({"query": TRIALS, "variables": {"from": from, "to": to}}),
+                    "trialsReport",
+                )
+            }
         }
     }
 }
@@ -137,6 +161,10 @@ pub fn gateway_call(env: &Arc<Env>, scenario: Scenario) -> Call {
             if scenario == Scenario::Search {
                 let total = body["data"]["licenses"]["totalCount"].as_u64().unwrap_or(0);
                 anyhow::ensure!(total > 0, "search found nothing: {body}");
+            }
+            if scenario == Scenario::Trials {
+                let issued = body["data"]["trialsReport"]["issued"].as_u64().unwrap_or(0);
+                anyhow::ensure!(issued > 0, "no trials in the quarter: {body}");
             }
             Ok(())
         })
@@ -270,6 +298,16 @@ async fn hostname_floor(env: &Env, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The trials report's data: the one statement of `licenses::trials`, grouped.
+async fn trials_floor(env: &Env, seq: u64) -> anyhow::Result<()> {
+    let (from, to) = trials_period(seq);
+    let query =
+        licenses::trials::TrialsQuery::new(from, to, licenses::trials::GroupBy::Month, None)?;
+    let report = licenses::trials::report(&env.db, &Scope::All, query).await?;
+    anyhow::ensure!(!report.groups().is_empty(), "no trials from {from} to {to}");
+    Ok(())
+}
+
 /// One floor request.
 pub fn floor_call(env: &Arc<Env>, scenario: Scenario) -> Call {
     let env = env.clone();
@@ -294,6 +332,7 @@ pub fn floor_call(env: &Arc<Env>, scenario: Scenario) -> Call {
                     let n = &p.hostnames[pick(seq, p.hostnames.len())];
                     hostname_floor(&env, n).await
                 }
+                Scenario::Trials => trials_floor(&env, seq).await,
             }
         })
     })

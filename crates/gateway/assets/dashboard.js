@@ -19,6 +19,8 @@
   window.__graphqlOperations = [];
 
   const PING_FIELDS = "recordedAt version edition installationType activeUserCount historicalMaxUsers licenseId";
+  // A year of weekly pings per server for the usage charts, in the customer view's one request.
+  const CHART_PINGS = 52;
 
   const SEARCH_QUERY = `query DashboardSearch($search: String!) {
   customers(search: $search, first: 10) {
@@ -37,7 +39,10 @@
       contact { id name email }
       auditEvents { id occurredAt actor { subject email role } oldContact { name email } newContact { name email } reason }
       licensee { name email company }
-      hostnames { name lastUsagePingAt latestUsagePing { ${PING_FIELDS} } }
+      hostnames {
+        name lastUsagePingAt latestUsagePing { ${PING_FIELDS} }
+        usagePings(last: ${CHART_PINGS}) { recordedAt version activeUserCount historicalMaxUsers }
+      }
       reportingHosts { name attached lastUsagePingAt latestUsagePing { ${PING_FIELDS} } }
       utilization { licensedUsers maxActiveUsers ratio overLicensed }
     }
@@ -48,7 +53,27 @@
   hostname(name: $name) {
     name known
     licenses { id plan trial customer { id name } }
-    usagePings(last: 20) { ${PING_FIELDS} licensePlan licenseTrial }
+    usagePings(last: ${CHART_PINGS}) { ${PING_FIELDS} licensePlan licenseTrial licenseUserCount }
+  }
+}`;
+
+  const TRIALS_QUERY = `query DashboardTrials($from: NaiveDate!, $to: NaiveDate!, $groupBy: TrialGrouping!, $within: Int) {
+  trialsReport(from: $from, to: $to, groupBy: $groupBy, convertedWithinDays: $within) {
+    from to groupBy convertedWithinDays issued converted conversionRate
+    groups { period periodEnd plan issued converted conversionRate }
+  }
+}`;
+
+  const TRIALS_LIST_QUERY = `query DashboardTrialsList($from: NaiveDate!, $to: NaiveDate!, $groupBy: TrialGrouping!, $within: Int, $converted: Boolean) {
+  trialsReport(from: $from, to: $to, groupBy: $groupBy, convertedWithinDays: $within) {
+    groups {
+      period plan issued
+      trials(first: 100, converted: $converted) {
+        daysToConvert
+        license { id issuedAt usersCount customer { id name } }
+        convertedTo { id plan issuedAt }
+      }
+    }
   }
 }`;
 
@@ -62,30 +87,7 @@
 
   const $ = (id) => document.getElementById(id);
 
-  // Builds an element: h("td", {class: "x"}, "text", otherNode). Text is always set as text,
-  // never parsed as HTML.
-  function h(tag, attrs, ...children) {
-    const el = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs || {})) {
-      if (value === null || value === undefined || value === false) continue;
-      if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
-      else if (key === "dataset") Object.assign(el.dataset, value);
-      // Through the CSSOM, which the page's Content-Security-Policy allows (style attributes
-      // it would not).
-      else if (key === "style") Object.assign(el.style, value);
-      else el.setAttribute(key, value === true ? "" : String(value));
-    }
-    return fill(el, ...children);
-  }
-
-  // Appends children (nested arrays flattened, null/undefined/false skipped) to `el`.
-  function fill(el, ...children) {
-    for (const child of children.flat(Infinity)) {
-      if (child === null || child === undefined || child === false) continue;
-      el.append(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-    return el;
-  }
+  const { h, fill } = window.licensedot.dom;
 
   // ---- GraphQL over HTTP -------------------------------------------------------------------
 
@@ -143,6 +145,48 @@
     const code = error.extensions && error.extensions.code;
     if (UPSTREAM_CODES.includes(code)) return "the version service (usage pings) is unavailable";
     return error.message || "unknown error";
+  }
+
+  // ---- Downloads ---------------------------------------------------------------------------
+
+  // Fetches a CSV export with the page's credentials (the token is a header, which a plain link
+  // cannot send) and hands it to the browser as a download. Counted in window.__exports.
+  window.__exports = [];
+
+  async function download(path, filename) {
+    window.__exports.push(path);
+    const headers = { Accept: "text/csv, application/json" };
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (token) headers.Authorization = `Bearer ${token}`;
+    let response;
+    try {
+      response = await fetch(path, { headers, credentials: "same-origin" });
+    } catch (e) {
+      showMessage("The export failed: the gateway cannot be reached. Try again.");
+      return;
+    }
+    if (!response.ok) {
+      let body;
+      try {
+        body = await response.json();
+      } catch {
+        body = null; // not JSON: said below, by status
+      }
+      const error = body && body.errors && body.errors[0];
+      const code = error && error.extensions ? error.extensions.code : null;
+      if (response.status === 401 || response.status === 403) {
+        handleFailure(new AuthError(response.status, code, error ? error.message : ""), null);
+      } else {
+        showMessage(`The export failed: ${error ? error.message : `HTTP ${response.status}`}.`);
+      }
+      return;
+    }
+    const url = URL.createObjectURL(await response.blob());
+    const link = h("a", { href: url, download: filename, hidden: true });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
   }
 
   // ---- Sign-in -----------------------------------------------------------------------------
@@ -458,14 +502,62 @@
         h("p", { class: "meta" },
           `Customer #${customer.id}`, customer.country ? ` · ${customer.country}` : "",
           ` · ${licenses.length} license${licenses.length === 1 ? "" : "s"}`),
-        contacts ? h("p", { class: "meta" }, h("span", { class: "muted" }, "Contacts: "), contacts) : null),
+        contacts ? h("p", { class: "meta" }, h("span", { class: "muted" }, "Contacts: "), contacts) : null,
+        h("p", { class: "actions" }, h("button", {
+          type: "button", class: "secondary export", id: "export-customer",
+          onclick: () => download(`/export/customers/${encodeURIComponent(customer.id)}/licenses.csv`,
+            `customer-${customer.id}-licenses.csv`),
+        }, "Download licenses, contacts and servers (CSV)"))),
       notes,
       licenses.length === 0 ? h("p", { class: "empty" }, "No licenses have been issued to this customer.") : null,
+      licenses.length === 0 ? null : h("section", { class: "charts", id: "license-timeline", "aria-label": "License timeline" },
+        h("h3", {}, "License timeline"),
+        window.licensedot.charts.licenseTimeline(licenses, today())),
+      renderUsageCharts(licenses, errors),
       h("ol", { class: "licenses", "aria-label": "Licenses, newest first" },
         licenses.map((l, i) => h("li", {}, renderLicense(l, i, l.id === activeId, errors)))),
     );
     view.dataset.loaded = errors.upstream.length ? "partial" : "complete";
     $("customer-name").focus({ preventScroll: false });
+  }
+
+  function today() {
+    return new Date().toISOString().slice(0, 10);
+  }
+
+  // One chart per server attached to the customer's licenses, from the pings of the customer
+  // view's request; the licensed seats at a moment are those of the largest license attached to
+  // the server that is valid then.
+  function renderUsageCharts(licenses, errors) {
+    const hosts = new Map();
+    licenses.forEach((l, i) => (l.hostnames || []).forEach((host, j) => {
+      const entry = hosts.get(host.name) || { name: host.name, pings: null, licenses: [], failed: false };
+      if (host.usagePings && !entry.pings) entry.pings = host.usagePings;
+      if (!host.usagePings && errors.failed("customer", "licenses", i, "hostnames", j, "usagePings")) entry.failed = true;
+      entry.licenses.push(l);
+      hosts.set(host.name, entry);
+    }));
+    // Servers that report a license nobody attached them to: their history is a request of its
+    // own (the server details), not part of the customer view's one request.
+    const reportingOnly = new Map();
+    licenses.forEach((l) => (l.reportingHosts || []).forEach((host) => {
+      if (host.attached === false && !hosts.has(host.name)) reportingOnly.set(host.name, l.id);
+    }));
+    if (hosts.size === 0 && reportingOnly.size === 0) return null;
+    const seatsAt = (attached) => (t) => {
+      const valid = attached.filter((l) => Date.parse(`${l.startsAt}T00:00:00Z`) <= t
+        && (!l.expiresAt || t < Date.parse(`${l.expiresAt}T00:00:00Z`)));
+      return valid.length ? Math.max(...valid.map((l) => l.usersCount)) : null;
+    };
+    return h("section", { class: "charts", id: "usage-charts", "aria-label": "Usage over time" },
+      h("h3", {}, "Usage over time"),
+      [...hosts.values()].map((host) => (host.pings
+        ? window.licensedot.charts.usageChart(host.name, host.pings, seatsAt(host.licenses))
+        : h("p", { class: "unavailable", dataset: { hostname: host.name } }, `${host.name}: usage history `,
+          host.failed ? "unavailable (usage data missing)." : "unknown."))),
+      [...reportingOnly].map(([name, licenseId]) => h("p", { class: "note small", dataset: { hostname: name } },
+        h("button", { type: "button", class: "server-link", onclick: () => openServer(name) }, name),
+        ` reports license #${licenseId} without being attached to it: its usage over time is in its server details.`)));
   }
 
   function renderLicense(l, i, isActive, errors) {
@@ -638,6 +730,10 @@
           parts.push(h("p", { class: "empty" }, "This server has never sent a usage ping."));
         } else {
           const sorted = [...pings].sort((a, b) => String(b.recordedAt).localeCompare(String(a.recordedAt)));
+          // The seats are those of the license each ping says the server ran.
+          const seats = new Map(pings.map((p) => [Date.parse(p.recordedAt), p.licenseUserCount ?? null]));
+          parts.push(h("section", { class: "charts", "aria-label": "Usage over time" },
+            window.licensedot.charts.usageChart(name, pings, (t) => seats.get(t) ?? null)));
           parts.push(h("table", { class: "history" },
             h("caption", {}, `Last ${sorted.length} usage pings, newest first`),
             h("thead", {}, h("tr", {}, ["Recorded", "Version", "Edition", "Installation", "Active users", "Max users", "License"]
@@ -785,12 +881,147 @@
     $("owner-dialog").close();
   }
 
+  // ---- Trials report -----------------------------------------------------------------------
+
+  let trialsSeq = 0;
+  let trialsArgs = null;
+
+  function trialsForm() {
+    return {
+      from: $("trials-from").value,
+      to: $("trials-to").value,
+      groupBy: $("trials-group").value,
+      within: Number($("trials-within").value) || null,
+    };
+  }
+
+  function asPercent(rate) {
+    return rate === null || rate === undefined ? "—" : `${Math.round(rate * 100)}%`;
+  }
+
+  function openTrials() {
+    currentCustomerId = null;
+    $("welcome").hidden = true;
+    $("customer-view").hidden = true;
+    $("trials-view").hidden = false;
+    if (!$("trials-from").value) {
+      const last = new Date();
+      const first = new Date(last.getTime() - 364 * 86400000);
+      $("trials-from").value = first.toISOString().slice(0, 10);
+      $("trials-to").value = last.toISOString().slice(0, 10);
+    }
+    runTrials();
+  }
+
+  async function runTrials() {
+    const args = trialsForm();
+    const seq = ++trialsSeq;
+    const result = $("trials-result");
+    result.removeAttribute("data-loaded");
+    result.replaceChildren(h("p", { class: "loading" }, "Loading the report…"));
+    $("trials-list").replaceChildren();
+    try {
+      const { data, errors } = await graphql("DashboardTrials", TRIALS_QUERY, args);
+      if (seq !== trialsSeq) return;
+      const report = data && data.trialsReport;
+      if (!report) {
+        result.replaceChildren(h("div", { class: "message" },
+          `The report could not be made: ${errors.map(describeError).join("; ")}`));
+        result.dataset.loaded = "error";
+        return;
+      }
+      trialsArgs = args;
+      renderTrials(report);
+    } catch (error) {
+      if (seq !== trialsSeq) return;
+      result.replaceChildren();
+      handleFailure(error, runTrials);
+    }
+  }
+
+  function renderTrials(report) {
+    const result = $("trials-result");
+    const cell = (group, converted, count) => h("td", { class: "num" }, count === 0 ? "0" : h("button", {
+      type: "button", class: "link-like", dataset: { list: converted === null ? "issued" : "converted" },
+      onclick: () => openTrialList(group, converted),
+      title: converted === null ? "List these trials" : "List the trials that converted",
+    }, number(count)));
+    result.replaceChildren(
+      h("p", { class: "summary", id: "trials-summary" },
+        `${number(report.issued)} trial${report.issued === 1 ? "" : "s"} issued from ${report.from} to ${report.to}; `,
+        h("strong", {}, `${number(report.converted)} converted`),
+        ` to a paid license within ${report.convertedWithinDays} days (${asPercent(report.conversionRate)}).`),
+      report.groups.length === 0 ? h("p", { class: "empty" }, "No trials were issued in this period.")
+        : h("table", { class: "trials-table" },
+          h("caption", {}, `Trials by ${report.groupBy === "WEEK" ? "week (Monday to Sunday)" : "month"} and plan`),
+          h("thead", {}, h("tr", {}, ["Period", "Plan", "Issued", "Converted", "Rate"].map((t, i) => h("th", { scope: "col", class: i > 1 ? "num" : null }, t)))),
+          h("tbody", {}, report.groups.map((g) => h("tr", {
+            dataset: { period: g.period, plan: g.plan, issued: g.issued, converted: g.converted },
+          },
+          h("th", { scope: "row" }, report.groupBy === "WEEK" ? `${g.period} – ${g.periodEnd}` : g.period.slice(0, 7)),
+          h("td", {}, label(g.plan)),
+          cell(g, null, g.issued),
+          cell(g, true, g.converted),
+          h("td", { class: "num" }, asPercent(g.conversionRate)))))));
+    result.dataset.loaded = "complete";
+  }
+
+  // The trials behind one number: the group's period (within the report's) and plan.
+  async function openTrialList(group, converted) {
+    const args = trialsArgs;
+    const list = $("trials-list");
+    const from = group.period < args.from ? args.from : group.period;
+    const to = group.periodEnd > args.to ? args.to : group.periodEnd;
+    list.removeAttribute("data-loaded");
+    list.replaceChildren(h("p", { class: "loading" }, "Loading the trials…"));
+    const seq = ++trialsSeq;
+    try {
+      const { data, errors } = await graphql("DashboardTrialsList", TRIALS_LIST_QUERY,
+        { from, to, groupBy: args.groupBy, within: args.within, converted });
+      if (seq !== trialsSeq) return;
+      const groups = (data && data.trialsReport && data.trialsReport.groups) || [];
+      const mine = groups.find((g) => g.plan === group.plan);
+      if (!mine) {
+        list.replaceChildren(h("p", { class: "empty" }, errors.length
+          ? `The trials could not be loaded: ${errors.map(describeError).join("; ")}` : "No trials."));
+        return;
+      }
+      const title = `${label(group.plan)} trials ${converted ? "that converted, " : ""}issued ${from} to ${to}`;
+      list.replaceChildren(h("table", { class: "trials-list" },
+        h("caption", {}, `${title} (${mine.trials.length}${mine.trials.length === 100 ? ", the first 100; the CSV has them all" : ""})`),
+        h("thead", {}, h("tr", {}, ["Trial", "Customer", "Issued", "Users", "Converted to"].map((t) => h("th", { scope: "col", class: t === "Users" ? "num" : null }, t)))),
+        h("tbody", {}, mine.trials.map((t) => h("tr", { dataset: { licenseId: t.license.id } },
+          h("th", { scope: "row" }, `#${t.license.id}`),
+          h("td", {}, t.license.customer ? h("a", { href: `#/customer/${encodeURIComponent(t.license.customer.id)}` }, t.license.customer.name) : "—"),
+          h("td", {}, day(t.license.issuedAt)),
+          h("td", { class: "num" }, number(t.license.usersCount)),
+          h("td", {}, t.convertedTo
+            ? `#${t.convertedTo.id} ${label(t.convertedTo.plan)}, ${day(t.convertedTo.issuedAt)} (after ${t.daysToConvert} days)`
+            : "not converted"))))));
+      list.dataset.loaded = "true";
+    } catch (error) {
+      if (seq !== trialsSeq) return;
+      list.replaceChildren();
+      handleFailure(error, null);
+    }
+  }
+
+  function exportTrials() {
+    const args = trialsForm();
+    const query = new URLSearchParams({ from: args.from, to: args.to, groupBy: args.groupBy.toLowerCase() });
+    if (args.within) query.set("convertedWithinDays", String(args.within));
+    download(`/export/trials.csv?${query}`, `trials-${args.from}-${args.to}.csv`);
+  }
+
   // ---- Routing and start -------------------------------------------------------------------
 
   function route() {
     const match = location.hash.match(/^#\/customer\/([^/]+)$/);
+    $("trials-view").hidden = true;
     if (match) {
       openCustomer(decodeURIComponent(match[1]));
+    } else if (location.hash === "#/trials") {
+      openTrials();
     } else {
       currentCustomerId = null;
       $("customer-view").hidden = true;
@@ -817,6 +1048,11 @@
       if (!currentCustomerId) $("search").focus();
     });
     $("sign-out").addEventListener("click", signOut);
+    $("trials-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      runTrials();
+    });
+    $("trials-export").addEventListener("click", exportTrials);
     $("server-close").addEventListener("click", closeServer);
     $("owner-close").addEventListener("click", closeOwner);
     $("owner-cancel").addEventListener("click", closeOwner);

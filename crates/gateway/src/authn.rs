@@ -58,17 +58,9 @@ pub async fn require(State(state): State<AppState>, mut request: Request, next: 
     if !matches!(*request.method(), Method::GET | Method::POST) || wants_html(&request) {
         return next.run(request).await;
     }
-    let header_value = match request.headers().get(header::AUTHORIZATION) {
-        None => None,
-        Some(value) => match value.to_str() {
-            Ok(value) => Some(value.to_owned()),
-            Err(_) => {
-                return refuse(
-                    request.headers(),
-                    &AuthError::Malformed("the header is not ASCII"),
-                );
-            }
-        },
+    let header_value = match authorization(request.headers()) {
+        Ok(value) => value,
+        Err(error) => return refuse(request.headers(), &error),
     };
     // A browser signed in with a session cookie (see `sso`): the same viewer as a token.
     if header_value.is_none() {
@@ -112,6 +104,36 @@ pub async fn require(State(state): State<AppState>, mut request: Request, next: 
         }
         Err(error) => refuse(request.headers(), &error),
     }
+}
+
+/// The `Authorization` header's value, when there is one.
+fn authorization(headers: &HeaderMap) -> Result<Option<String>, AuthError> {
+    headers
+        .get(header::AUTHORIZATION)
+        .map(|value| {
+            value
+                .to_str()
+                .map(str::to_owned)
+                .map_err(|_| AuthError::Malformed("the header is not ASCII"))
+        })
+        .transpose()
+}
+
+/// The viewer of a request to a route other than `/graphql` (the CSV exports): the bearer
+/// token, else the session cookie (with its same-site check), else what the authenticator
+/// makes of no credentials (with `auth.required = false`, the anonymous viewer who sees
+/// personal data masked). The same rules as `/graphql`, so a download shows what the page does.
+pub async fn viewer(state: &AppState, headers: &HeaderMap) -> Result<Viewer, AuthError> {
+    let header_value = authorization(headers)?;
+    if header_value.is_none()
+        && let Some(viewer) = state.sso.authenticate(headers).await?
+    {
+        return Ok(viewer);
+    }
+    state
+        .authenticator
+        .authenticate(header_value.as_deref())
+        .await
 }
 
 /// The refusal: the error's status, its RFC 6750 challenge and a GraphQL-shaped body whose

@@ -4,6 +4,7 @@
 pub mod authn;
 pub mod config;
 pub mod endpoint;
+pub mod export;
 pub mod graphql;
 pub mod limits;
 pub mod metrics;

@@ -1,5 +1,5 @@
 //! The gateway's routes, assembled in one place: each handler lives in the module of its
-//! concern (`endpoint`, `ops`, `pages`, `sso`).
+//! concern (`endpoint`, `export`, `ops`, `pages`, `sso`).
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;
@@ -7,7 +7,7 @@ use axum::routing::get;
 use error_catalogue::Refusal;
 
 use crate::state::AppState;
-use crate::{authn, endpoint, ops, pages, sso};
+use crate::{authn, endpoint, export, ops, pages, sso};
 
 /// The gateway's router: the seam tests drive, in process or on port 0.
 pub fn app(state: AppState) -> Router {
@@ -25,6 +25,7 @@ pub fn app(state: AppState) -> Router {
         .route("/ready", get(ops::ready))
         .route("/metrics", get(ops::metrics))
         .merge(pages::routes())
+        .merge(export::routes())
         .merge(sso::routes())
         .fallback(Refusal::not_found)
         .method_not_allowed_fallback(Refusal::method_not_allowed)

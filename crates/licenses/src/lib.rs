@@ -20,6 +20,7 @@ pub mod scope;
 pub mod search;
 pub mod status;
 pub mod total;
+pub mod trials;
 
 pub use database::StatementCounter;
 pub use db::connect;

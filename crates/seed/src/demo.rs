@@ -1,9 +1,11 @@
 //! The demo story, always the first customers so it is easy to find:
 //! Acme Inc with an earlier trial and an active paid license on gitlab.acmeinc.com, plus a
 //! server acmeinc.ninja that reports the paid license without being attached to it; Globex with
-//! an expired license and Initech with one that has not started yet, so every status shows.
+//! an expired license and a later trial that did not turn into a purchase, and Initech with a
+//! trial that did, into a license that has not started yet, so every status shows and the
+//! trials report has conversions and a trial without one.
 
-use chrono::Duration;
+use chrono::{Duration, NaiveDate};
 use entity::{LicenseType, Plan};
 use rand::Rng;
 
@@ -80,6 +82,32 @@ fn host(name: &str, hostname_id: Option<i64>, licenses: Vec<usize>) -> HostPlan 
     }
 }
 
+/// A 30-day Ultimate trial of the story, issued `hours_before` hours before the day it starts.
+fn trial_spec(
+    customer_id: i64,
+    contact: usize,
+    users_count: i32,
+    starts_at: NaiveDate,
+    hours_before: i64,
+    notes: Option<&str>,
+) -> LicenseSpec {
+    LicenseSpec {
+        customer_id,
+        contact,
+        plan: Plan::Ultimate,
+        users_count,
+        previous_users_count: None,
+        trueup_quantity: 0,
+        trial: true,
+        issued_at: midnight(starts_at) - Duration::hours(hours_before),
+        starts_at,
+        expires_at: Some(starts_at + Duration::days(30)),
+        license_type: LicenseType::OnlineCloud,
+        subscription: None,
+        notes: notes.map(str::to_owned),
+    }
+}
+
 /// Adds the story's customers, licenses, hostnames and (with a version database) pings.
 pub fn add(g: &mut Generator) {
     for base in ["acmeinc", "globex", "initech"] {
@@ -105,21 +133,14 @@ pub fn add(g: &mut Generator) {
         &g.ctx,
         &contacts,
         ACME_NAME,
-        LicenseSpec {
-            customer_id: acme,
-            contact: 0,
-            plan: Plan::Ultimate,
-            users_count: 100,
-            previous_users_count: None,
-            trueup_quantity: 0,
-            trial: true,
-            issued_at: midnight(trial_starts) - Duration::hours(15),
-            starts_at: trial_starts,
-            expires_at: Some(trial_starts + Duration::days(30)),
-            license_type: LicenseType::OnlineCloud,
-            subscription: None,
-            notes: Some("Evaluation requested at a conference booth".into()),
-        },
+        trial_spec(
+            acme,
+            0,
+            100,
+            trial_starts,
+            15,
+            Some("Evaluation requested at a conference booth"),
+        ),
     );
     let paid = license_file::push_license(
         &mut g.batch,
@@ -159,7 +180,7 @@ pub fn add(g: &mut Generator) {
     attach(g, paid, acme_host);
 
     // Globex: a year of premium that expired two months ago.
-    let (globex, contacts) = customer(
+    let (globex, globex_contacts) = customer(
         g,
         EXPIRED_CUSTOMER_NAME,
         "US",
@@ -173,7 +194,7 @@ pub fn add(g: &mut Generator) {
         &mut g.batch,
         &mut g.ids,
         &g.ctx,
-        &contacts,
+        &globex_contacts,
         EXPIRED_CUSTOMER_NAME,
         LicenseSpec {
             customer_id: globex,
@@ -217,21 +238,7 @@ pub fn add(g: &mut Generator) {
         &g.ctx,
         &contacts,
         NOT_STARTED_CUSTOMER_NAME,
-        LicenseSpec {
-            customer_id: initech,
-            contact: 1,
-            plan: Plan::Ultimate,
-            users_count: 50,
-            previous_users_count: None,
-            trueup_quantity: 0,
-            trial: true,
-            issued_at: midnight(trial_starts) - Duration::hours(6),
-            starts_at: trial_starts,
-            expires_at: Some(trial_starts + Duration::days(30)),
-            license_type: LicenseType::OnlineCloud,
-            subscription: None,
-            notes: None,
-        },
+        trial_spec(initech, 1, 50, trial_starts, 6, None),
     );
     let starts = today + Duration::days(14);
     let future = license_file::push_license(
@@ -262,6 +269,25 @@ pub fn add(g: &mut Generator) {
     let initech_host = hostname(g, "git.initech.com");
     attach(g, initech_trial, initech_host);
     attach(g, future, initech_host);
+
+    // Globex tried Ultimate seven weeks ago, after its Premium lapsed, and has not bought since.
+    let trial_starts = today - Duration::days(50);
+    let globex_trial = license_file::push_license(
+        &mut g.batch,
+        &mut g.ids,
+        &g.ctx,
+        &globex_contacts,
+        EXPIRED_CUSTOMER_NAME,
+        trial_spec(
+            globex,
+            0,
+            100,
+            trial_starts,
+            3,
+            Some("Evaluating Ultimate after the Premium license lapsed"),
+        ),
+    );
+    attach(g, globex_trial, globex_host);
 
     if g.with_usage {
         // About four months of weekly pings from the attached server, two to three from the other.

@@ -135,10 +135,14 @@ pub fn host_pings<R: Rng>(
             version += 1;
         }
         let license = running(plan, licenses, recorded_at);
+        // Customers grow into their seats: from 70% of the host's level at its first ping to
+        // all of it at its last, so a usage chart shows a trend (no extra draw from `rng`).
+        let progress = 1.0 - week as f64 / f64::from(count.saturating_sub(1).max(1));
+        let growth = 0.7 + 0.3 * progress;
         let active = match license {
             Some(l) => {
                 let jitter = rng.random_range(0.97..1.03);
-                ((f64::from(l.users_count) * usage * jitter).round() as i64).max(1)
+                ((f64::from(l.users_count) * usage * growth * jitter).round() as i64).max(1)
             }
             None => rng.random_range(1..30),
         };

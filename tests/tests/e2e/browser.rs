@@ -19,14 +19,14 @@ use fantoccini::{Client, Locator};
 use serde_json::json;
 
 /// Where screenshots go: `$CARGO_TARGET_TMPDIR/browser/NAME.png`.
-async fn save_screenshot(client: &Client, name: &str) -> PathBuf {
+pub(crate) async fn save_screenshot(client: &Client, name: &str) -> PathBuf {
     e2e_tests::browser::save_screenshot(client, Path::new(env!("CARGO_TARGET_TMPDIR")), name).await
 }
 
 // ---- The servers ------------------------------------------------------------------------------
 
 /// Twenty customers and the demo story (Acme Inc).
-fn demo_data() -> seed::SeedOptions {
+pub(crate) fn demo_data() -> seed::SeedOptions {
     seed::SeedOptions {
         customers: 20,
         seed: 7,
@@ -36,7 +36,7 @@ fn demo_data() -> seed::SeedOptions {
 }
 
 /// The real gateway connected to a real version service, both seeded with the demo story.
-async fn seeded_servers() -> (Gateway, VersionService) {
+pub(crate) async fn seeded_servers() -> (Gateway, VersionService) {
     let version = VersionService::start(Backend::Sqlite, None).await;
     let url = version.graphql_url();
     let gateway = Gateway::start_with(Backend::Sqlite, move |config| {
@@ -52,7 +52,7 @@ async fn seeded_servers() -> (Gateway, VersionService) {
 
 /// Opens the dashboard signed in as a support person: the token goes into the tab's session
 /// storage, where the page's sign-in form would put it.
-async fn open_signed_in(client: &Client, gateway: &Gateway) {
+pub(crate) async fn open_signed_in(client: &Client, gateway: &Gateway) {
     client.goto(&gateway.url("/")).await.unwrap();
     let token = gateway.token(&["support"], &[]);
     client
@@ -67,7 +67,7 @@ async fn open_signed_in(client: &Client, gateway: &Gateway) {
 
 // ---- Page helpers -----------------------------------------------------------------------------
 
-async fn texts(client: &Client, css: &str) -> Vec<String> {
+pub(crate) async fn texts(client: &Client, css: &str) -> Vec<String> {
     let mut out = Vec::new();
     for element in client.find_all(Locator::Css(css)).await.unwrap() {
         out.push(element.text().await.unwrap());
@@ -98,7 +98,7 @@ async fn instrument_fetch(client: &Client) {
         .unwrap();
 }
 
-async fn graphql_requests(client: &Client) -> (i64, i64) {
+pub(crate) async fn graphql_requests(client: &Client) -> (i64, i64) {
     let counts = client
         .execute(
             "return [window.__graphqlRequests, window.__testGraphqlFetches];",
@@ -110,7 +110,7 @@ async fn graphql_requests(client: &Client) -> (i64, i64) {
 }
 
 /// Searches for `text` by typing, then opens the result named `name` with the keyboard.
-async fn search_and_open(client: &Client, text: &str, name: &str) {
+pub(crate) async fn search_and_open(client: &Client, text: &str, name: &str) {
     let search = find(client, "#search").await;
     search.send_keys(text).await.unwrap();
     // Results arrive after the debounce; walk them with the arrow keys as a person would.
@@ -144,7 +144,7 @@ async fn search_and_open(client: &Client, text: &str, name: &str) {
 }
 
 /// Waits until the customer view has rendered; returns its `data-loaded` state.
-async fn customer_view_loaded(client: &Client) -> String {
+pub(crate) async fn customer_view_loaded(client: &Client) -> String {
     let view = find(client, "#customer-view[data-loaded]").await;
     view.attr("data-loaded").await.unwrap().unwrap()
 }

@@ -12,7 +12,7 @@ fn today() -> NaiveDate {
 }
 
 /// A gateway over the demo story plus `customers` generated customers.
-async fn seeded_gateway(backend: Backend, customers: u64) -> Gateway {
+pub(crate) async fn seeded_gateway(backend: Backend, customers: u64) -> Gateway {
     let gateway = Gateway::start(backend).await;
     let options = seed::SeedOptions {
         customers,

@@ -5,8 +5,10 @@
 
 mod auth;
 mod browser;
+mod charts;
 mod http;
 mod license_graph;
 mod owner_change;
+mod reports;
 mod sso;
 mod usage;

@@ -148,8 +148,8 @@ fn capped(state: &AppState, response: Response, media: Media) -> Response {
     }
 }
 
-/// 503 with `Retry-After`: the gateway is at `max_concurrent_requests`.
-fn overloaded(state: &AppState) -> Refusal {
+/// 503 with `Retry-After`: the gateway is at `max_concurrent_requests` (also the exports').
+pub(crate) fn overloaded(state: &AppState) -> Refusal {
     Refusal::new(
         StatusCode::SERVICE_UNAVAILABLE,
         Code::ServiceOverloaded,

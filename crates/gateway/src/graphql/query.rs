@@ -1,6 +1,9 @@
 //! The query roots. Each area owns its root; `Query` merges them.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ErrorExtensions, ID, MergedObject, Object, Result};
+use chrono::NaiveDate;
 use sea_orm::DatabaseConnection;
 
 use super::context::{Caller, RequestContext, request};
@@ -11,6 +14,7 @@ use super::types::connection::{
     AuditEventConnection, Counted, CustomerConnection, LicenseConnection,
 };
 use super::types::filter::LicenseFilter;
+use super::types::trials::{TrialGrouping, TrialsReport};
 use super::types::usage::usage_error;
 use super::types::{Customer, Hostname, License};
 use super::usage::{self, UsageKey};
@@ -286,6 +290,47 @@ impl AuditQuery {
     }
 }
 
-/// The root of every query: customers, licenses, servers and the audit trail.
+/// Reports over the license data.
+#[derive(Default)]
+pub struct ReportQuery;
+
+#[Object]
+impl ReportQuery {
+    /// Trials issued from `from` to `to` (days, UTC, both included; at most 366 days), grouped
+    /// by `groupBy` (weeks or months) and plan, with how many turned into a paid license of the
+    /// same customer issued at most `convertedWithinDays` days after the trial (1 to 365,
+    /// default 90). Scoped like everything else: a customer-scoped caller sees its own trials.
+    /// A period with more than 50,000 trials is refused (`BAD_USER_INPUT`): ask for less.
+    async fn trials_report(
+        &self,
+        ctx: &Context<'_>,
+        from: NaiveDate,
+        to: NaiveDate,
+        group_by: TrialGrouping,
+        converted_within_days: Option<i32>,
+    ) -> Result<TrialsReport> {
+        let query = licenses::trials::TrialsQuery::new(
+            from,
+            to,
+            group_by.into(),
+            converted_within_days.map(i64::from),
+        )
+        .map_err(to_field_error)?;
+        let (request, _) = request(ctx)?;
+        let db = ctx.data::<DatabaseConnection>()?;
+        let report = licenses::trials::report(db, &request.scope, query)
+            .await
+            .map_err(to_field_error)?;
+        Ok(TrialsReport(Arc::new(report)))
+    }
+}
+
+/// The root of every query: customers, licenses, servers, the audit trail and reports.
 #[derive(MergedObject, Default)]
-pub struct Query(CustomerQuery, LicenseQuery, HostnameQuery, AuditQuery);
+pub struct Query(
+    CustomerQuery,
+    LicenseQuery,
+    HostnameQuery,
+    AuditQuery,
+    ReportQuery,
+);

@@ -9,6 +9,7 @@ pub mod filter;
 pub mod hostname;
 pub mod license;
 pub mod personal;
+pub mod trials;
 pub mod usage;
 
 pub use contact::Contact;

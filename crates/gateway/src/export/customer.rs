@@ -1,0 +1,138 @@
+//! `GET /export/customers/{id}/licenses.csv`: a customer's licenses, newest first, one row
+//! each, with the contact who received it, the licensee and the attached servers.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use error_catalogue::{Code, Refusal};
+use licenses::LicenseStatus;
+use sea_orm::ActiveEnum;
+
+use super::table::Table;
+use super::{MAX_ROWS, bad_input, refusal, run};
+use crate::graphql::RequestContext;
+use crate::graphql::types::personal;
+use crate::state::AppState;
+
+const HEADER: [&str; 16] = [
+    "customer_id",
+    "customer",
+    "license_id",
+    "plan",
+    "kind",
+    "status",
+    "users",
+    "issued_at",
+    "starts_at",
+    "expires_at",
+    "contact_name",
+    "contact_email",
+    "licensee_name",
+    "licensee_email",
+    "licensee_company",
+    "servers",
+];
+
+/// The status as the API names it.
+pub(super) fn status_name(status: LicenseStatus) -> &'static str {
+    match status {
+        LicenseStatus::Active => "ACTIVE",
+        LicenseStatus::Expired => "EXPIRED",
+        LicenseStatus::NotStarted => "NOT_STARTED",
+    }
+}
+
+pub(super) async fn licenses(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let db = state.db.clone();
+    run(&state, &headers, |request| async move {
+        let id: i64 = id
+            .parse()
+            .map_err(|_| bad_input("a customer id is a whole number"))?;
+        let table = table(&db, &request, id).await?;
+        Ok(table.into_response(&format!("customer-{id}-licenses.csv")))
+    })
+    .await
+}
+
+async fn table(
+    db: &sea_orm::DatabaseConnection,
+    request: &RequestContext,
+    id: i64,
+) -> Result<Table, Refusal> {
+    let scope = &request.scope;
+    let customer = licenses::customers::by_ids(db, scope, &[id])
+        .await
+        .map_err(refusal)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| {
+            Refusal::new(
+                StatusCode::NOT_FOUND,
+                Code::NotFound,
+                format!("there is no customer {id} (or it is not yours to see)"),
+            )
+        })?;
+    let rows = licenses::issued::by_customer_ids(db, scope, &[id])
+        .await
+        .map_err(refusal)?;
+    let contact_ids: Vec<i64> = rows.iter().map(|l| l.contact_id).collect();
+    let license_ids: Vec<i64> = rows.iter().map(|l| l.id).collect();
+    let contacts: HashMap<i64, _> = licenses::contacts::by_ids(db, scope, &contact_ids)
+        .await
+        .map_err(refusal)?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let mut servers: HashMap<i64, Vec<String>> = HashMap::new();
+    for attachment in licenses::hostnames::by_license_ids(db, scope, &license_ids)
+        .await
+        .map_err(refusal)?
+    {
+        servers
+            .entry(attachment.license_id)
+            .or_default()
+            .push(attachment.hostname.name);
+    }
+
+    let mut table = Table::new(&HEADER, MAX_ROWS)?;
+    let customer_id = customer.id.to_string();
+    for license in &rows {
+        let contact = contacts.get(&license.contact_id);
+        let status = licenses::status::status(license.starts_at, license.expires_at, request.today);
+        table.row([
+            customer_id.as_str(),
+            customer.name.as_str(),
+            &license.id.to_string(),
+            &license.plan.to_value(),
+            if license.trial { "trial" } else { "paid" },
+            status_name(status),
+            &license.users_count.to_string(),
+            &license.issued_at.to_rfc3339(),
+            &license.starts_at.to_string(),
+            &license
+                .expires_at
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            &contact
+                .map(|c| personal::name(request, &c.name))
+                .unwrap_or_default(),
+            &contact
+                .map(|c| personal::email(request, &c.email))
+                .unwrap_or_default(),
+            &personal::name(request, &license.licensee_name),
+            &personal::email(request, &license.licensee_email),
+            license.licensee_company.as_str(),
+            &servers
+                .get(&license.id)
+                .map(|names| names.join(" "))
+                .unwrap_or_default(),
+        ])?;
+    }
+    Ok(table)
+}
