@@ -103,7 +103,11 @@ async fn check_search_documents(db: &DatabaseConnection, backend: Backend) {
     );
 
     // The objects the rollback must remove are there, so the count below can see them.
-    assert!(search_objects(&db, backend).await >= 4, "{}", backend.name());
+    assert!(
+        search_objects(&db, backend).await >= 4,
+        "{}",
+        backend.name()
+    );
 
     // Roll back the search-document migration and whatever came after it.
     let from_the_end = LicenseMigrator::migrations()
