@@ -23,34 +23,58 @@ pub fn reorder(document: &ExecutableDocument, set: &SelectionSet, value: &mut Va
     reorder_under(document, &[set], value);
 }
 
+/// The response keys of a selection, in order, each with the sub-selections that apply to it.
+type Keys<'a> = IndexMap<&'a Name, Vec<&'a SelectionSet>>;
+
 /// The selection sets that apply to one value: the same response key can be selected several
 /// times (`a { x } a { y }`), and its sub-selections merge.
 fn reorder_under(document: &ExecutableDocument, sets: &[&SelectionSet], value: &mut Value) {
     match value {
         Value::List(items) => {
+            // Every item answers the same selection: its keys are collected once for all.
+            let mut keys = None;
             for item in items {
-                reorder_under(document, sets, item);
-            }
-        }
-        Value::Object(map) => {
-            let mut keys: IndexMap<&Name, Vec<&SelectionSet>> = IndexMap::new();
-            let mut seen = HashSet::new();
-            for set in sets {
-                collect(document, set, &mut keys, &mut seen);
-            }
-            let mut ordered = IndexMap::with_capacity(map.len());
-            for (key, children) in &keys {
-                if let Some(mut child) = map.shift_remove(*key) {
-                    reorder_under(document, children, &mut child);
-                    ordered.insert((*key).clone(), child);
+                match item {
+                    Value::Object(map) => {
+                        let keys = keys.get_or_insert_with(|| keys_of(document, sets));
+                        reorder_map(document, keys, map);
+                    }
+                    other => reorder_under(document, sets, other),
                 }
             }
-            // Keys the walk does not know (none today) keep their place after the known ones
-            // rather than being dropped.
-            ordered.extend(std::mem::take(map));
-            *map = ordered;
         }
+        Value::Object(map) => reorder_map(document, &keys_of(document, sets), map),
         _ => {}
+    }
+}
+
+fn keys_of<'a>(document: &'a ExecutableDocument, sets: &[&'a SelectionSet]) -> Keys<'a> {
+    let mut keys = Keys::new();
+    let mut seen = HashSet::new();
+    for set in sets {
+        collect(document, set, &mut keys, &mut seen);
+    }
+    keys
+}
+
+/// Puts `map`'s entries in the order of `keys`, then reorders each value under its own
+/// sub-selections.
+fn reorder_map(document: &ExecutableDocument, keys: &Keys<'_>, map: &mut IndexMap<Name, Value>) {
+    // Keys the walk does not know (none today) keep their place after the known ones rather
+    // than being dropped (the sort is stable).
+    let place = |key: &Name| keys.get_index_of(key).unwrap_or(usize::MAX);
+    let in_order = map
+        .keys()
+        .map(place)
+        .try_fold(0, |last, at| (at >= last).then_some(at))
+        .is_some();
+    if !in_order {
+        map.sort_by_cached_key(|key, _| place(key));
+    }
+    for (key, child) in map.iter_mut() {
+        if let Some(children) = keys.get(key) {
+            reorder_under(document, children, child);
+        }
     }
 }
 
@@ -59,7 +83,7 @@ fn reorder_under(document: &ExecutableDocument, sets: &[&SelectionSet], value: &
 fn collect<'a>(
     document: &'a ExecutableDocument,
     set: &'a SelectionSet,
-    keys: &mut IndexMap<&'a Name, Vec<&'a SelectionSet>>,
+    keys: &mut Keys<'a>,
     seen: &mut HashSet<&'a Name>,
 ) {
     for selection in &set.items {
