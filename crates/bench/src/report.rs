@@ -191,6 +191,28 @@ fn verdicts(cells: &BTreeMap<(Scenario, usize), (Medians, Medians)>) -> Vec<Verd
             });
         }
     }
+    // The gateway's own work, and what it costs the license database, per dashboard (issue
+    // 11: at most 1.5 ms of gateway CPU; the database no busier than for the floor's
+    // statements, within a tenth for noise).
+    if let Some((g, f)) = get(Scenario::Dashboard, 32) {
+        out.push(Verdict {
+            target: "dashboard: gateway CPU ≤ 1.5 ms per request at concurrency 32".into(),
+            measured: format!("{} ms", num(g.cpu_ms, 2)),
+            met: g.cpu_ms.map(|ms| ms <= 1.5),
+        });
+        let r = ratio(g.db_cpu_ms, f.db_cpu_ms);
+        out.push(Verdict {
+            target: "dashboard: license-database CPU per request ≤ 1.1× floor at concurrency 32"
+                .into(),
+            measured: format!(
+                "{} ms vs {} ms = {}×",
+                num(g.db_cpu_ms, 2),
+                num(f.db_cpu_ms, 2),
+                num(r, 2)
+            ),
+            met: r.map(|r| r <= 1.1),
+        });
+    }
     if let Some((g, _)) = get(Scenario::Search, 1) {
         out.push(Verdict {
             target: "search p50 < 10 ms (concurrency 1)".into(),
@@ -393,8 +415,20 @@ mod tests {
             (Scenario::Search, 1),
             (g, Medians::of(&[measure(250.0, 1.5, 0.0)])),
         );
+        let mut dashboard = measure(100.0, 3.0, 1.0);
+        dashboard.cpu_ms_per_request = Some(1.4);
+        dashboard.db_cpu_ms_per_request = Some(2.0);
+        let mut floor = measure(100.0, 3.0, 1.0);
+        floor.db_cpu_ms_per_request = Some(1.5);
+        cells.insert(
+            (Scenario::Dashboard, 32),
+            (Medians::of(&[dashboard]), Medians::of(&[floor])),
+        );
         let v = verdicts(&cells);
         assert_eq!(v[0].met, Some(false), "{}", v[0].measured);
+        let met = |prefix: &str| v.iter().find(|v| v.target.starts_with(prefix)).unwrap().met;
+        assert_eq!(met("dashboard: gateway CPU"), Some(true));
+        assert_eq!(met("dashboard: license-database CPU"), Some(false));
         let search = v
             .iter()
             .find(|v| v.target.starts_with("search: gateway p50"))
