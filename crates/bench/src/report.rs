@@ -136,6 +136,23 @@ pub struct Verdict {
     pub met: Option<bool>,
 }
 
+/// "gateway vs floor = ratio×" in `unit` with `digits` decimals, and the ratio.
+fn versus(
+    gateway: Option<f64>,
+    floor: Option<f64>,
+    unit: &str,
+    digits: usize,
+) -> (String, Option<f64>) {
+    let r = ratio(gateway, floor);
+    let measured = format!(
+        "{}{unit} vs {}{unit} = {}×",
+        num(gateway, digits),
+        num(floor, digits),
+        num(r, 2)
+    );
+    (measured, r)
+}
+
 fn verdicts(cells: &BTreeMap<(Scenario, usize), (Medians, Medians)>) -> Vec<Verdict> {
     let mut out = Vec::new();
     let get = |s: Scenario, c: usize| cells.get(&(s, c));
@@ -163,30 +180,20 @@ fn verdicts(cells: &BTreeMap<(Scenario, usize), (Medians, Medians)>) -> Vec<Verd
     }
     for (&(s, c), (g, f)) in cells {
         if c == 1 {
-            let r = ratio(g.p50, f.p50);
+            let (measured, r) = versus(g.p50, f.p50, " ms", 2);
             out.push(Verdict {
                 target: format!("{s}: gateway p50 at concurrency 1 ≤ 1.5× floor"),
-                measured: format!(
-                    "{} ms vs {} ms = {}×",
-                    num(g.p50, 2),
-                    num(f.p50, 2),
-                    num(r, 2)
-                ),
+                measured,
                 met: r.map(|r| r <= 1.5),
             });
         }
     }
     for (&(s, c), (g, f)) in cells {
         if c == 32 {
-            let r = ratio(g.rps, f.rps);
+            let (measured, r) = versus(g.rps, f.rps, " req/s", 0);
             out.push(Verdict {
                 target: format!("{s}: gateway throughput at concurrency 32 ≥ 0.7× floor"),
-                measured: format!(
-                    "{} vs {} req/s = {}×",
-                    num(g.rps, 0),
-                    num(f.rps, 0),
-                    num(r, 2)
-                ),
+                measured,
                 met: r.map(|r| r >= 0.7),
             });
         }
@@ -200,16 +207,11 @@ fn verdicts(cells: &BTreeMap<(Scenario, usize), (Medians, Medians)>) -> Vec<Verd
             measured: format!("{} ms", num(g.cpu_ms, 2)),
             met: g.cpu_ms.map(|ms| ms <= 1.5),
         });
-        let r = ratio(g.db_cpu_ms, f.db_cpu_ms);
+        let (measured, r) = versus(g.db_cpu_ms, f.db_cpu_ms, " ms", 2);
         out.push(Verdict {
             target: "dashboard: license-database CPU per request ≤ 1.1× floor at concurrency 32"
                 .into(),
-            measured: format!(
-                "{} ms vs {} ms = {}×",
-                num(g.db_cpu_ms, 2),
-                num(f.db_cpu_ms, 2),
-                num(r, 2)
-            ),
+            measured,
             met: r.map(|r| r <= 1.1),
         });
     }
