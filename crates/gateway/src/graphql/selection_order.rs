@@ -88,7 +88,10 @@ impl<'a> Orderer<'a> {
             map.sort_by_cached_key(|key, _| place(key));
         }
         for (key, child) in map.iter_mut() {
-            if let Some(children) = keys.get(key) {
+            // Only objects and lists have maps below them; most values are leaves.
+            if matches!(child, Value::Object(_) | Value::List(_))
+                && let Some(children) = keys.get(key)
+            {
                 self.reorder_under(children, child);
             }
         }
