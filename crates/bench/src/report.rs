@@ -136,6 +136,23 @@ pub struct Verdict {
     pub met: Option<bool>,
 }
 
+/// "gateway vs floor = ratio×" in `unit` with `digits` decimals, and the ratio.
+fn versus(
+    gateway: Option<f64>,
+    floor: Option<f64>,
+    unit: &str,
+    digits: usize,
+) -> (String, Option<f64>) {
+    let r = ratio(gateway, floor);
+    let measured = format!(
+        "{}{unit} vs {}{unit} = {}×",
+        num(gateway, digits),
+        num(floor, digits),
+        num(r, 2)
+    );
+    (measured, r)
+}
+
 fn verdicts(cells: &BTreeMap<(Scenario, usize), (Medians, Medians)>) -> Vec<Verdict> {
     let mut out = Vec::new();
     let get = |s: Scenario, c: usize| cells.get(&(s, c));
@@ -163,33 +180,40 @@ fn verdicts(cells: &BTreeMap<(Scenario, usize), (Medians, Medians)>) -> Vec<Verd
     }
     for (&(s, c), (g, f)) in cells {
         if c == 1 {
-            let r = ratio(g.p50, f.p50);
+            let (measured, r) = versus(g.p50, f.p50, " ms", 2);
             out.push(Verdict {
                 target: format!("{s}: gateway p50 at concurrency 1 ≤ 1.5× floor"),
-                measured: format!(
-                    "{} ms vs {} ms = {}×",
-                    num(g.p50, 2),
-                    num(f.p50, 2),
-                    num(r, 2)
-                ),
+                measured,
                 met: r.map(|r| r <= 1.5),
             });
         }
     }
     for (&(s, c), (g, f)) in cells {
         if c == 32 {
-            let r = ratio(g.rps, f.rps);
+            let (measured, r) = versus(g.rps, f.rps, " req/s", 0);
             out.push(Verdict {
                 target: format!("{s}: gateway throughput at concurrency 32 ≥ 0.7× floor"),
-                measured: format!(
-                    "{} vs {} req/s = {}×",
-                    num(g.rps, 0),
-                    num(f.rps, 0),
-                    num(r, 2)
-                ),
+                measured,
                 met: r.map(|r| r >= 0.7),
             });
         }
+    }
+    // The gateway's own work, and what it costs the license database, per dashboard (issue
+    // 11: at most 1.5 ms of gateway CPU; the database no busier than for the floor's
+    // statements, within a tenth for noise).
+    if let Some((g, f)) = get(Scenario::Dashboard, 32) {
+        out.push(Verdict {
+            target: "dashboard: gateway CPU ≤ 1.5 ms per request at concurrency 32".into(),
+            measured: format!("{} ms", num(g.cpu_ms, 2)),
+            met: g.cpu_ms.map(|ms| ms <= 1.5),
+        });
+        let (measured, r) = versus(g.db_cpu_ms, f.db_cpu_ms, " ms", 2);
+        out.push(Verdict {
+            target: "dashboard: license-database CPU per request ≤ 1.1× floor at concurrency 32"
+                .into(),
+            measured,
+            met: r.map(|r| r <= 1.1),
+        });
     }
     if let Some((g, _)) = get(Scenario::Search, 1) {
         out.push(Verdict {
@@ -400,8 +424,20 @@ mod tests {
             (Scenario::Search, 1),
             (g, Medians::of(&[measure(250.0, 1.5, 0.0)])),
         );
+        let mut dashboard = measure(100.0, 3.0, 1.0);
+        dashboard.cpu_ms_per_request = Some(1.4);
+        dashboard.db_cpu_ms_per_request = Some(2.0);
+        let mut floor = measure(100.0, 3.0, 1.0);
+        floor.db_cpu_ms_per_request = Some(1.5);
+        cells.insert(
+            (Scenario::Dashboard, 32),
+            (Medians::of(&[dashboard]), Medians::of(&[floor])),
+        );
         let v = verdicts(&cells);
         assert_eq!(v[0].met, Some(false), "{}", v[0].measured);
+        let met = |prefix: &str| v.iter().find(|v| v.target.starts_with(prefix)).unwrap().met;
+        assert_eq!(met("dashboard: gateway CPU"), Some(true));
+        assert_eq!(met("dashboard: license-database CPU"), Some(false));
         let search = v
             .iter()
             .find(|v| v.target.starts_with("search: gateway p50"))

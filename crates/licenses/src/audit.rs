@@ -71,7 +71,7 @@ pub async fn by_license_ids(
         )
         .from(audit_event::Entity)
         .and_where(Column::LicenseId.is_in(license_ids.iter().copied()))
-        .and_where(scope.condition(Column::CustomerId))
+        .and_where(scope.condition(Column::CustomerId).into())
         .to_owned();
     let capped = Query::select()
         .column(Asterisk)

@@ -19,7 +19,11 @@ fn matching_ids(backend: DbBackend, scope: &Scope, search: &Search) -> SelectSta
         .column((CUSTOMERS.table, CUSTOMERS.id))
         .from(CUSTOMERS.table)
         .and_where(search.condition(backend, CUSTOMERS))
-        .and_where(scope.condition_on(Expr::col((CUSTOMERS.table, CUSTOMERS.id))))
+        .and_where(
+            scope
+                .condition_on(Expr::col((CUSTOMERS.table, CUSTOMERS.id)))
+                .into(),
+        )
         .to_owned()
 }
 

@@ -27,6 +27,7 @@ pub async fn connect_with(
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
         .sqlx_logging(false);
+    database::ping_only_after_idle(&mut options);
     if database_url.starts_with("sqlite:") {
         options.map_sqlx_sqlite_opts(|opts| {
             opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)

@@ -51,10 +51,16 @@ pub async fn by_license_ids(
     scope: &Scope,
     license_ids: &[i64],
 ) -> Result<Vec<Attachment>, Error> {
-    let rows = license_hostname::Entity::find()
-        .filter(license_hostname::Column::LicenseId.is_in(license_ids.iter().copied()))
-        .inner_join(license::Entity)
-        .filter(scope.condition(license::Column::CustomerId))
+    let mut links = license_hostname::Entity::find()
+        .filter(license_hostname::Column::LicenseId.is_in(license_ids.iter().copied()));
+    // Only a customer-scoped caller needs the licenses' customers; for staff the join would
+    // read a license row per link for nothing.
+    if let Scope::Customers(_) = scope {
+        links = links
+            .inner_join(license::Entity)
+            .filter(scope.condition(license::Column::CustomerId));
+    }
+    let rows = links
         .find_also_related(hostname::Entity)
         .order_by_asc(hostname::Column::Name)
         .all(db)

@@ -41,7 +41,11 @@ fn matching_ids(
         .column((LICENSES.table, LICENSES.id))
         .from(LICENSES.table)
         .and_where(search.condition(backend, LICENSES))
-        .and_where(scope.condition_on(Expr::col((LICENSES.table, "customer_id"))))
+        .and_where(
+            scope
+                .condition_on(Expr::col((LICENSES.table, "customer_id")))
+                .into(),
+        )
         .to_owned();
     if *filter != LicenseFilter::default() {
         let passing = Query::select()

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
-use sea_orm::{ColumnTrait, IntoSimpleExpr};
+use sea_orm::sea_query::{ExprTrait, SimpleExpr};
+use sea_orm::{ColumnTrait, Condition, IntoSimpleExpr};
 
 /// The set of customers visible to a caller.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,16 +25,18 @@ impl Scope {
     }
 
     /// A condition restricting `customer_column` to the scope.
-    pub fn condition(&self, customer_column: impl ColumnTrait) -> SimpleExpr {
+    pub fn condition(&self, customer_column: impl ColumnTrait) -> Condition {
         self.condition_on(customer_column.into_simple_expr())
     }
 
     /// A condition restricting `customer_id` (any expression, such as a column of a table
-    /// without an entity) to the scope.
-    pub fn condition_on(&self, customer_id: SimpleExpr) -> SimpleExpr {
+    /// without an entity) to the scope. For all customers it is empty: it adds nothing to a
+    /// `WHERE` (a bound `true` would be one more parameter, and a generic plan cannot fold
+    /// it away), or a literal `TRUE` where it stands alone.
+    pub fn condition_on(&self, customer_id: SimpleExpr) -> Condition {
         match self {
-            Scope::All => Expr::value(true),
-            Scope::Customers(ids) => customer_id.is_in(ids.iter().copied()),
+            Scope::All => Condition::all(),
+            Scope::Customers(ids) => Condition::all().add(customer_id.is_in(ids.iter().copied())),
         }
     }
 }

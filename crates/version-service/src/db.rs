@@ -23,6 +23,7 @@ pub async fn connect(database_url: &str) -> Result<(DatabaseConnection, Statemen
         .sqlx_logging(false)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(10));
+    database::ping_only_after_idle(&mut options);
     if database_url.starts_with("sqlite:") {
         let in_memory = database_url.contains(":memory:") || database_url.contains("mode=memory");
         options

@@ -31,7 +31,7 @@ use error_catalogue::Code;
 
 use super::errors::code_of;
 use super::selection_order;
-use crate::limits::select_operation;
+use crate::limits::{ParsedDocument, select_operation};
 
 /// The extension's factory: one [`FieldErrorsExtension`] per request.
 pub struct FieldErrors;
@@ -46,7 +46,7 @@ impl ExtensionFactory for FieldErrors {
 #[derive(Default)]
 struct FieldErrorsExtension {
     /// The parsed document, kept for ordering the answer.
-    document: Mutex<Option<ExecutableDocument>>,
+    document: Mutex<Option<Arc<ExecutableDocument>>>,
     /// Errors of fields that answered `null` in their place.
     errors: Mutex<Vec<ServerError>>,
     /// Paths of fields and lists holding a non-null child that failed: they answer `null`.
@@ -123,8 +123,13 @@ impl Extension for FieldErrorsExtension {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
+        // The guard's parsed document when there is one (shared, not copied), else a copy.
+        let shared = match ctx.data_opt::<ParsedDocument>() {
+            Some(ParsedDocument(parsed)) => parsed.clone(),
+            None => Arc::new(document.clone()),
+        };
         if let Ok(mut kept) = self.document.lock() {
-            *kept = Some(document.clone());
+            *kept = Some(shared);
         }
         Ok(document)
     }

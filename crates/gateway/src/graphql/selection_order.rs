@@ -11,7 +11,8 @@
 //! simply absent from the map, so it takes no place. Only a document that selects the same keys
 //! in different orders in fragments on different types can be ordered after the other fragment.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use async_graphql::Name;
 use async_graphql::Value;
@@ -20,37 +21,80 @@ use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 
 /// Reorders `value` (the answer to `set`) and everything under it.
 pub fn reorder(document: &ExecutableDocument, set: &SelectionSet, value: &mut Value) {
-    reorder_under(document, &[set], value);
+    Orderer {
+        document,
+        known: HashMap::new(),
+    }
+    .reorder_under(&[set], value);
 }
 
-/// The selection sets that apply to one value: the same response key can be selected several
-/// times (`a { x } a { y }`), and its sub-selections merge.
-fn reorder_under(document: &ExecutableDocument, sets: &[&SelectionSet], value: &mut Value) {
-    match value {
-        Value::List(items) => {
-            for item in items {
-                reorder_under(document, sets, item);
-            }
-        }
-        Value::Object(map) => {
-            let mut keys: IndexMap<&Name, Vec<&SelectionSet>> = IndexMap::new();
-            let mut seen = HashSet::new();
-            for set in sets {
-                collect(document, set, &mut keys, &mut seen);
-            }
-            let mut ordered = IndexMap::with_capacity(map.len());
-            for (key, children) in &keys {
-                if let Some(mut child) = map.shift_remove(*key) {
-                    reorder_under(document, children, &mut child);
-                    ordered.insert((*key).clone(), child);
+/// The response keys of a selection, in order, each with the sub-selections that apply to it.
+type Keys<'a> = IndexMap<&'a Name, Vec<&'a SelectionSet>>;
+
+/// One pass over an answer. The keys of each selection are collected once, whatever the
+/// number of objects that answer it (20 licenses, their 50 hostnames...).
+struct Orderer<'a> {
+    document: &'a ExecutableDocument,
+    /// The keys of each group of selection sets met so far, by the sets' addresses.
+    known: HashMap<Vec<*const SelectionSet>, Rc<Keys<'a>>>,
+}
+
+impl<'a> Orderer<'a> {
+    /// `sets` are the selection sets that apply to one value: the same response key can be
+    /// selected several times (`a { x } a { y }`), and its sub-selections merge.
+    fn reorder_under(&mut self, sets: &[&'a SelectionSet], value: &mut Value) {
+        match value {
+            Value::List(items) => {
+                for item in items {
+                    self.reorder_under(sets, item);
                 }
             }
-            // Keys the walk does not know (none today) keep their place after the known ones
-            // rather than being dropped.
-            ordered.extend(std::mem::take(map));
-            *map = ordered;
+            Value::Object(map) => {
+                let keys = self.keys(sets);
+                self.reorder_map(&keys, map);
+            }
+            _ => {}
         }
-        _ => {}
+    }
+
+    fn keys(&mut self, sets: &[&'a SelectionSet]) -> Rc<Keys<'a>> {
+        let id: Vec<*const SelectionSet> = sets.iter().map(|set| *set as *const _).collect();
+        let document = self.document;
+        self.known
+            .entry(id)
+            .or_insert_with(|| {
+                let mut keys = Keys::new();
+                let mut seen = HashSet::new();
+                for set in sets {
+                    collect(document, set, &mut keys, &mut seen);
+                }
+                Rc::new(keys)
+            })
+            .clone()
+    }
+
+    /// Puts `map`'s entries in the order of `keys`, then reorders each value under its own
+    /// sub-selections.
+    fn reorder_map(&mut self, keys: &Keys<'a>, map: &mut IndexMap<Name, Value>) {
+        // Keys the walk does not know (none today) keep their place after the known ones
+        // rather than being dropped (the sort is stable).
+        let place = |key: &Name| keys.get_index_of(key).unwrap_or(usize::MAX);
+        let in_order = map
+            .keys()
+            .map(place)
+            .try_fold(0, |last, at| (at >= last).then_some(at))
+            .is_some();
+        if !in_order {
+            map.sort_by_cached_key(|key, _| place(key));
+        }
+        for (key, child) in map.iter_mut() {
+            // Only objects and lists have maps below them; most values are leaves.
+            if matches!(child, Value::Object(_) | Value::List(_))
+                && let Some(children) = keys.get(key)
+            {
+                self.reorder_under(children, child);
+            }
+        }
     }
 }
 
@@ -59,7 +103,7 @@ fn reorder_under(document: &ExecutableDocument, sets: &[&SelectionSet], value: &
 fn collect<'a>(
     document: &'a ExecutableDocument,
     set: &'a SelectionSet,
-    keys: &mut IndexMap<&'a Name, Vec<&'a SelectionSet>>,
+    keys: &mut Keys<'a>,
     seen: &mut HashSet<&'a Name>,
 ) {
     for selection in &set.items {

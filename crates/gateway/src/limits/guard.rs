@@ -3,7 +3,7 @@
 //!
 //! It parses the document itself (`prepare_request`), so a parse error is known by its type,
 //! and reads depth and complexity from validation's result, so no error is recognised by
-//! async-graphql's wording.
+//! async-graphql's wording. A text parsed before comes from the [`DocumentCache`].
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,6 +19,7 @@ use error_catalogue::Code;
 
 use super::LimitsConfig;
 use super::document::{aliases, root_fields, select_operation};
+use super::documents::{DocumentCache, ParsedDocument};
 use super::variables::check_variables;
 use crate::graphql::errors::coded;
 use crate::persisted::PersistedQueries;
@@ -99,14 +100,19 @@ pub const MAX_NESTING: usize = 32;
 /// The schema extension: persisted queries, parsing (with its codes), the document limits
 /// and GET-only-queries.
 pub struct Guard {
-    limits: LimitsConfig,
+    limits: Arc<LimitsConfig>,
     persisted: Arc<PersistedQueries>,
+    documents: Arc<DocumentCache>,
 }
 
 impl Guard {
     /// The extension for `limits`, resolving persisted queries through `persisted`.
     pub fn new(limits: LimitsConfig, persisted: Arc<PersistedQueries>) -> Self {
-        Self { limits, persisted }
+        Self {
+            limits: Arc::new(limits),
+            persisted,
+            documents: Arc::default(),
+        }
     }
 }
 
@@ -115,13 +121,15 @@ impl ExtensionFactory for Guard {
         Arc::new(GuardExtension {
             limits: self.limits.clone(),
             persisted: self.persisted.clone(),
+            documents: self.documents.clone(),
         })
     }
 }
 
 struct GuardExtension {
-    limits: LimitsConfig,
+    limits: Arc<LimitsConfig>,
     persisted: Arc<PersistedQueries>,
+    documents: Arc<DocumentCache>,
 }
 
 #[async_trait::async_trait]
@@ -133,8 +141,11 @@ impl Extension for GuardExtension {
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
         let mut request = self.persisted.resolve(request)?;
-        let document = parse(&request.query)?;
-        request.set_parsed_query(document);
+        let document = self.documents.get_or_parse(&request.query, parse)?;
+        // async-graphql takes its own copy (it edits it: skipped fields, the chosen
+        // operation); extensions that read the document after execution share the kept one.
+        request.set_parsed_query(ExecutableDocument::clone(&document));
+        request.data.insert(ParsedDocument(document));
         next.run(ctx, request).await
     }
 

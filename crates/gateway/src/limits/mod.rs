@@ -8,6 +8,7 @@
 //! `application/graphql-response+json` (the endpoint knows from `RequestFacts::executed`).
 
 mod document;
+mod documents;
 mod guard;
 mod variables;
 
@@ -17,6 +18,7 @@ use crate::config::ConfigError;
 use crate::persisted::PersistedQueriesConfig;
 
 pub(crate) use self::document::select_operation;
+pub use self::documents::ParsedDocument;
 pub use self::guard::{Guard, MAX_NESTING, RequestFacts};
 
 /// `[gateway.limits]`. Every limit has a default that lets the dashboard and the explorer

@@ -288,15 +288,16 @@ fn without_url(error: &reqwest::Error) -> String {
 
 /// Splits a GraphQL response to `_entities` into one result per representation: an error whose
 /// path points into `_entities[i]` fails only entity `i`.
-fn split(response: Value, expected: usize) -> Result<EntityResults, UpstreamError> {
-    let entities = response
-        .pointer("/data/_entities")
-        .and_then(Value::as_array);
-    let errors = response
-        .get("errors")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+fn split(mut response: Value, expected: usize) -> Result<EntityResults, UpstreamError> {
+    // Taken out of the answer, not copied: a dashboard's entities are most of it.
+    let errors = match response.get_mut("errors").map(Value::take) {
+        Some(Value::Array(errors)) => errors,
+        _ => Vec::new(),
+    };
+    let entities = match response.pointer_mut("/data/_entities").map(Value::take) {
+        Some(Value::Array(entities)) => Some(entities),
+        _ => None,
+    };
     let Some(entities) = entities else {
         let message = errors
             .first()
@@ -313,7 +314,7 @@ fn split(response: Value, expected: usize) -> Result<EntityResults, UpstreamErro
             entities.len()
         )));
     }
-    let mut results: EntityResults = entities.iter().cloned().map(Ok).collect();
+    let mut results: EntityResults = entities.into_iter().map(Ok).collect();
     for error in &errors {
         let index = error
             .pointer("/path/1")

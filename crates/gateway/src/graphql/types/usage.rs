@@ -162,12 +162,11 @@ pub fn entity_field<T: for<'de> Deserialize<'de>>(
 ) -> async_graphql::Result<Option<T>> {
     match entity.get(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(value) => serde_json::from_value(value.clone())
-            .map(Some)
-            .map_err(|e| {
-                usage_error(&UpstreamError::BadResponse(format!(
-                    "`{name}` has an unexpected shape: {e}"
-                )))
-            }),
+        // Read in place: the entity is shared by every field that reads it.
+        Some(value) => T::deserialize(value).map(Some).map_err(|e| {
+            usage_error(&UpstreamError::BadResponse(format!(
+                "`{name}` has an unexpected shape: {e}"
+            )))
+        }),
     }
 }
