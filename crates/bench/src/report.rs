@@ -188,13 +188,15 @@ fn verdicts(cells: &BTreeMap<(Scenario, usize), (Medians, Medians)>) -> Vec<Verd
             });
         }
     }
+    // Issue 11: a gateway that talks to its database directly should come close to the SQL and
+    // the upstream call it makes.
     for (&(s, c), (g, f)) in cells {
         if c == 32 {
             let (measured, r) = versus(g.rps, f.rps, " req/s", 0);
             out.push(Verdict {
-                target: format!("{s}: gateway throughput at concurrency 32 ≥ 0.7× floor"),
+                target: format!("{s}: gateway throughput at concurrency 32 ≥ 0.9× floor"),
                 measured,
-                met: r.map(|r| r >= 0.7),
+                met: r.map(|r| r >= 0.9),
             });
         }
     }
