@@ -245,7 +245,7 @@ pub fn statement(scope: &Scope, query: &TrialsQuery) -> SelectStatement {
         .and_where(Expr::col((t.clone(), C::Trial)).eq(true))
         .and_where(Expr::col((t.clone(), C::IssuedAt)).gte(query.start()))
         .and_where(Expr::col((t.clone(), C::IssuedAt)).lt(query.end()))
-        .and_where(scope.condition_on(Expr::col((t.clone(), C::CustomerId))))
+        .cond_where(scope.condition_on(Expr::col((t.clone(), C::CustomerId))))
         .order_by((t.clone(), C::IssuedAt), Order::Asc)
         .order_by((t, C::Id), Order::Asc)
         .order_by((p.clone(), C::IssuedAt), Order::Asc)
