@@ -94,10 +94,10 @@ impl Sessions {
     pub async fn create(&self, data: &SessionData) -> Result<String, StoreError> {
         let (secret, key) = new_secret();
         let now = now();
-        let expiry = Expiry {
-            at: now + secs(self.config.absolute_timeout_secs),
-            idle_at: now + secs(self.config.idle_timeout_secs),
-        };
+        let expiry = Expiry::new(
+            now + secs(self.config.absolute_timeout_secs),
+            now + secs(self.config.idle_timeout_secs),
+        );
         self.store
             .put(Kind::Session, &key, &encode(data)?, expiry)
             .await?;
@@ -123,8 +123,7 @@ impl Sessions {
     }
 
     fn one_time_expiry(&self) -> Expiry {
-        let at = now() + secs(self.config.login_timeout_secs);
-        Expiry { at, idle_at: at }
+        Expiry::once(now() + secs(self.config.login_timeout_secs))
     }
 
     /// Remembers a sign-in under its `state`, unless too many are in progress.

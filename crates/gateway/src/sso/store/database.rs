@@ -55,7 +55,7 @@ impl DatabaseStore {
                 kind.as_str().into(),
                 data.into(),
                 expiry.at.into(),
-                std::cmp::min(expiry.idle_at, expiry.at).into(),
+                expiry.idle_at.into(),
             ])
             .map_err(|e| StoreError(e.to_string()))?
             .to_owned();

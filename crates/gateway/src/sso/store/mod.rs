@@ -36,9 +36,24 @@ impl Kind {
 #[derive(Clone, Copy, Debug)]
 pub struct Expiry {
     /// The absolute end.
-    pub at: i64,
-    /// The end unless used again before it (never later than `at`).
-    pub idle_at: i64,
+    at: i64,
+    /// The end unless used again before it; never later than `at` (see [`Expiry::new`]).
+    idle_at: i64,
+}
+
+impl Expiry {
+    /// Ends at `at` at the latest, at `idle_at` unless used again before it.
+    pub fn new(at: i64, idle_at: i64) -> Self {
+        Self {
+            at,
+            idle_at: idle_at.min(at),
+        }
+    }
+
+    /// Ends at `at`, used or not (one-time records).
+    pub fn once(at: i64) -> Self {
+        Self::new(at, at)
+    }
 }
 
 /// The store did not answer; the message is for the log (it names no secret).
@@ -152,7 +167,17 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::idle_end_to_write;
+    use super::{Expiry, idle_end_to_write};
+
+    #[test]
+    fn an_idle_end_never_outlives_the_absolute_end() {
+        let expiry = Expiry::new(1_000, 5_000);
+        assert_eq!((expiry.at, expiry.idle_at), (1_000, 1_000));
+        let expiry = Expiry::new(1_000, 400);
+        assert_eq!((expiry.at, expiry.idle_at), (1_000, 400));
+        let once = Expiry::once(700);
+        assert_eq!((once.at, once.idle_at), (700, 700));
+    }
 
     #[test]
     fn a_used_session_lives_its_idle_time_more_but_never_past_its_absolute_end() {

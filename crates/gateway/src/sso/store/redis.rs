@@ -80,7 +80,7 @@ impl RedisStore {
         let record = Record {
             data: data.to_owned(),
             expires_at: expiry.at,
-            idle_expires_at: expiry.idle_at.min(expiry.at),
+            idle_expires_at: expiry.idle_at,
         };
         self.write(kind, key, &record, now).await?;
         if kind == Kind::Login {
