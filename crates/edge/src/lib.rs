@@ -5,15 +5,18 @@
 //!   connections below the process's file limit, and a graceful shutdown that closes idle and
 //!   half-sent connections at once and gives in-flight requests a deadline;
 //! - [`layers`]: request ids (`x-request-id`), the `request` span, the request-body deadline
-//!   (408 and `Connection: close`) and the panic guard (a coded 500 naming the request id).
+//!   (408 and `Connection: close`) and the panic guard (a coded 500 naming the request id);
+//! - [`Readiness`]: the one `/ready` contract.
 
 mod body;
 mod config;
 mod connections;
 mod layers;
+mod ready;
 mod server;
 
 pub use config::{ConfigError, ServerConfig};
 pub use connections::{connection_cap, open_file_limit};
 pub use layers::{REQUEST_ID_HEADER, RequestId, layers, request_id};
+pub use ready::{PROBE_TIMEOUT, Readiness, probe};
 pub use server::serve;

@@ -7,14 +7,11 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use error_catalogue::{Code, Refusal};
-use licenses::LicenseStatus;
+use licenses::View;
 use sea_orm::ActiveEnum;
 
 use super::table::Table;
-use super::{MAX_ROWS, bad_input, refusal, run};
-use crate::graphql::RequestContext;
-use crate::graphql::types::personal;
-use crate::state::AppState;
+use super::{Exports, MAX_ROWS, bad_input, refusal};
 
 const HEADER: [&str; 16] = [
     "customer_id",
@@ -35,34 +32,26 @@ const HEADER: [&str; 16] = [
     "servers",
 ];
 
-/// The status as the API names it.
-pub(super) fn status_name(status: LicenseStatus) -> &'static str {
-    match status {
-        LicenseStatus::Active => "ACTIVE",
-        LicenseStatus::Expired => "EXPIRED",
-        LicenseStatus::NotStarted => "NOT_STARTED",
-    }
-}
-
 pub(super) async fn licenses(
-    State(state): State<AppState>,
+    State(exports): State<Exports>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let db = state.db.clone();
-    run(&state, &headers, |request| async move {
-        let id: i64 = id
-            .parse()
-            .map_err(|_| bad_input("a customer id is a whole number"))?;
-        let table = table(&db, &request, id).await?;
-        Ok(table.into_response(&format!("customer-{id}-licenses.csv")))
-    })
-    .await
+    let db = exports.db.clone();
+    exports
+        .run(&headers, |request| async move {
+            let id: i64 = id
+                .parse()
+                .map_err(|_| bad_input("a customer id is a whole number"))?;
+            let table = table(&db, &request, id).await?;
+            Ok(table.into_response(&format!("customer-{id}-licenses.csv")))
+        })
+        .await
 }
 
 async fn table(
     db: &sea_orm::DatabaseConnection,
-    request: &RequestContext,
+    request: &View,
     id: i64,
 ) -> Result<Table, Refusal> {
     let scope = &request.scope;
@@ -111,7 +100,7 @@ async fn table(
             &license.id.to_string(),
             &license.plan.to_value(),
             if license.trial { "trial" } else { "paid" },
-            status_name(status),
+            license_graph::status_name(status),
             &license.users_count.to_string(),
             &license.issued_at.to_rfc3339(),
             &license.starts_at.to_string(),
@@ -119,14 +108,10 @@ async fn table(
                 .expires_at
                 .map(|d| d.to_string())
                 .unwrap_or_default(),
-            &contact
-                .map(|c| personal::name(request, &c.name))
-                .unwrap_or_default(),
-            &contact
-                .map(|c| personal::email(request, &c.email))
-                .unwrap_or_default(),
-            &personal::name(request, &license.licensee_name),
-            &personal::email(request, &license.licensee_email),
+            &contact.map(|c| request.name(&c.name)).unwrap_or_default(),
+            &contact.map(|c| request.email(&c.email)).unwrap_or_default(),
+            &request.name(&license.licensee_name),
+            &request.email(&license.licensee_email),
             license.licensee_company.as_str(),
             &servers
                 .get(&license.id)

@@ -6,7 +6,8 @@
 //!   trials report (`trialsReport`), one row each, with the paid license it turned into.
 //!
 //! The same caller as `/graphql` (bearer token, or the session cookie with its same-site
-//! check: `authn::viewer`), the same scope and the same masking (`graphql::types::personal`).
+//! check: `authn::Callers::viewer`), the same view (`caller::view`: scope and masking from
+//! `licenses::View`).
 //! Bounded like `/graphql`: a permit of `limits.max_concurrent_requests` (503 when none is
 //! free), `limits.request_timeout_ms` (504), and at most [`MAX_ROWS`] rows (413).
 
@@ -15,27 +16,36 @@ mod table;
 mod trials;
 
 use std::future::Future;
-use std::time::Duration;
 
-use auth::Viewer;
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use chrono::Utc;
 use error_catalogue::{Code, Media, Refusal, negotiate};
+use graphql_http::{Admission, Observer};
+use licenses::View;
+use sea_orm::DatabaseConnection;
 
-use crate::graphql::RequestContext;
+use crate::authn::{self, Callers};
+use crate::caller;
+use crate::metrics::Metrics;
 use crate::state::AppState;
-use crate::{authn, endpoint};
-
-pub use table::inert;
 
 /// The most rows one export holds (the trials report's own bound is lower: 50,000 trials).
-pub const MAX_ROWS: usize = 50_000;
+pub(crate) const MAX_ROWS: usize = 50_000;
+
+/// What the exports need: who calls, the `/graphql` permits and deadline, the license
+/// database, the metrics.
+#[derive(Clone)]
+pub(crate) struct Exports {
+    pub callers: Callers,
+    pub admission: Admission,
+    pub db: DatabaseConnection,
+    pub metrics: Metrics,
+}
 
 /// The export routes.
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route(
             "/export/customers/{id}/licenses.csv",
@@ -44,55 +54,47 @@ pub fn routes() -> Router<AppState> {
         .route("/export/trials.csv", get(trials::trials))
 }
 
-/// Runs `export` as the request's caller, within the gateway's concurrency and time limits;
-/// a refusal is answered as the error body every route uses (JSON unless the caller asks for
-/// something else).
-async fn run<F, Fut>(state: &AppState, headers: &HeaderMap, export: F) -> Response
-where
-    F: FnOnce(RequestContext) -> Fut,
-    Fut: Future<Output = Result<Response, Refusal>>,
-{
-    let media = negotiate(headers).unwrap_or(Media::Json);
-    let viewer: Viewer = match authn::viewer(state, headers).await {
-        Ok(viewer) => viewer,
-        Err(error) => return authn::refuse(headers, &error),
-    };
-    let Ok(_permit) = state.limiter.clone().try_acquire_owned() else {
-        state.metrics.record_shed();
-        return endpoint::overloaded(state).in_media(media).into_response();
-    };
-    let context = RequestContext::for_viewer(&viewer, Utc::now().date_naive());
-    let timeout = Duration::from_millis(state.config.limits.request_timeout_ms);
-    let answer = match tokio::time::timeout(timeout, export(context)).await {
-        Ok(answer) => answer,
-        Err(_) => Err(Refusal::new(
-            StatusCode::GATEWAY_TIMEOUT,
-            Code::RequestTimeout,
-            format!(
-                "the export took longer than {} ms",
-                state.config.limits.request_timeout_ms
-            ),
-        )),
-    };
-    answer.unwrap_or_else(|refusal| {
-        state.metrics.record_errors(&[refusal.code()]);
-        refusal.in_media(media).into_response()
-    })
+impl Exports {
+    /// Runs `export` as the request's caller, within the gateway's concurrency and time
+    /// limits (the `/graphql` ones: `graphql_http::Admission`); a refusal is answered as the
+    /// error body every route uses (JSON unless the caller asks for something else).
+    async fn run<F, Fut>(&self, headers: &HeaderMap, export: F) -> Response
+    where
+        F: FnOnce(View) -> Fut,
+        Fut: Future<Output = Result<Response, Refusal>>,
+    {
+        let media = negotiate(headers).unwrap_or(Media::Json);
+        let viewer = match self.callers.viewer(headers).await {
+            Ok(viewer) => viewer,
+            Err(error) => return authn::refuse(headers, &error),
+        };
+        let deadline = self.admission.deadline();
+        let answer = async {
+            let _permit = self
+                .admission
+                .admit()
+                .inspect_err(|_| self.metrics.shed())?;
+            self.admission
+                .within(deadline, "the export", export(caller::view(&viewer)))
+                .await?
+        };
+        answer.await.unwrap_or_else(|refusal| {
+            self.metrics.refused(refusal.code());
+            refusal.in_media(media).into_response()
+        })
+    }
 }
 
-/// A license-database failure, logged; the caller gets a coded 500 or the argument's 400.
+/// A license-database failure as the caller may see it (`licenses::Error::public`): a coded
+/// 500, or the argument's 400.
 fn refusal(error: licenses::Error) -> Refusal {
-    match error {
-        licenses::Error::Database(error) => {
-            tracing::error!(%error, "license database query failed during an export");
-            Refusal::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                Code::InternalServerError,
-                "the license database could not answer; see the gateway log",
-            )
-        }
-        other => bad_input(other.to_string()),
-    }
+    let (code, message) = error.public();
+    let status = if code == Code::InternalServerError {
+        StatusCode::INTERNAL_SERVER_ERROR
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    Refusal::new(status, code, message)
 }
 
 fn bad_input(message: impl Into<String>) -> Refusal {

@@ -10,15 +10,13 @@ use axum::response::Response;
 use chrono::NaiveDate;
 use entity::{customer, license};
 use error_catalogue::Refusal;
+use licenses::View;
 use licenses::trials::{self, GroupBy, TrialsQuery};
 use sea_orm::{ActiveEnum, DatabaseConnection};
 use serde::Deserialize;
 
 use super::table::Table;
-use super::{MAX_ROWS, bad_input, refusal, run};
-use crate::graphql::RequestContext;
-use crate::graphql::types::personal;
-use crate::state::AppState;
+use super::{Exports, MAX_ROWS, bad_input, refusal};
 
 /// Ids per `IN (...)` list: well under every backend's limit on bound parameters.
 const CHUNK: usize = 1_000;
@@ -78,26 +76,28 @@ impl Params {
 }
 
 pub(super) async fn trials(
-    State(state): State<AppState>,
+    State(exports): State<Exports>,
     params: Result<Query<Params>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
 ) -> Response {
-    let db = state.db.clone();
-    run(&state, &headers, |request| async move {
-        let Query(params) = params.map_err(|_| bad_input("give `from` and `to` (YYYY-MM-DD)"))?;
-        let query = params.query()?;
-        let report = trials::report(&db, &request.scope, query)
-            .await
-            .map_err(refusal)?;
-        let table = table(&db, &request, &report).await?;
-        Ok(table.into_response(&format!("trials-{}-{}.csv", query.from, query.to)))
-    })
-    .await
+    let db = exports.db.clone();
+    exports
+        .run(&headers, |request| async move {
+            let Query(params) =
+                params.map_err(|_| bad_input("give `from` and `to` (YYYY-MM-DD)"))?;
+            let query = params.query()?;
+            let report = trials::report(&db, &request.scope, query)
+                .await
+                .map_err(refusal)?;
+            let table = table(&db, &request, &report).await?;
+            Ok(table.into_response(&format!("trials-{}-{}.csv", query.from, query.to)))
+        })
+        .await
 }
 
 async fn table(
     db: &DatabaseConnection,
-    request: &RequestContext,
+    request: &View,
     report: &trials::Report,
 ) -> Result<Table, Refusal> {
     let license_ids: Vec<i64> = report
@@ -141,7 +141,7 @@ async fn table(
                 .map(|d| d.to_string())
                 .unwrap_or_default(),
             &license
-                .map(|l| personal::email(request, &l.licensee_email))
+                .map(|l| request.email(&l.licensee_email))
                 .unwrap_or_default(),
             license.map_or("", |l| l.licensee_company.as_str()),
             if trial.converted_to.is_some() {

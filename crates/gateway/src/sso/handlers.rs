@@ -8,18 +8,21 @@
 
 use std::collections::HashMap;
 
+use auth::AuthError;
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use error_catalogue::{Code, Refusal};
 use serde_json::json;
 
 use super::page::refusal;
 use super::provider::SignInError;
 use super::sessions::{PendingLogin, SessionData, StartLoginError};
-use super::{Inner, csrf};
+use super::{Inner, Sso, csrf};
+use crate::authn;
 use crate::state::AppState;
 
 /// The longest `return_to` kept; anything longer returns to `/`.
@@ -28,7 +31,7 @@ const MAX_RETURN_PATH: usize = 2048;
 /// The longest secret looked up (ours are 64 characters).
 const MAX_SECRET: usize = 128;
 
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/auth/login", get(login))
         .route("/auth/callback", get(callback))
@@ -77,7 +80,14 @@ fn return_path(requested: Option<&String>) -> String {
 /// A 303 to `location` with `cookies` set.
 fn redirect(location: &str, cookies: &[Option<HeaderValue>]) -> Response {
     let Ok(location) = HeaderValue::from_str(location) else {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        // Our own locations are paths checked by `return_path`: this is a bug.
+        tracing::error!(location, "a redirect location is not a header value");
+        return Refusal::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Code::InternalServerError,
+            "internal error: the sign-in could not redirect; see the gateway log",
+        )
+        .into_response();
     };
     let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
     let headers = response.headers_mut();
@@ -106,11 +116,8 @@ async fn open_session(
     }
 }
 
-async fn login(
-    State(state): State<AppState>,
-    Query(params): Query<HashMap<String, String>>,
-) -> Response {
-    let sso = &state.sso.inner;
+async fn login(State(sso): State<Sso>, Query(params): Query<HashMap<String, String>>) -> Response {
+    let sso = &sso.inner;
     let Some(provider) = &sso.provider else {
         return not_configured();
     };
@@ -144,11 +151,11 @@ async fn login(
 }
 
 async fn callback(
-    State(state): State<AppState>,
+    State(sso): State<Sso>,
     headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    let sso = &state.sso.inner;
+    let sso = &sso.inner;
     let Some(provider) = &sso.provider else {
         return not_configured();
     };
@@ -240,21 +247,17 @@ fn capitalized(text: &str) -> String {
     }
 }
 
-async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let sso = &state.sso.inner;
+async fn logout(State(sso): State<Sso>, headers: HeaderMap) -> Response {
+    let sso = &sso.inner;
     if !csrf::from_this_site(&headers, sso.public_url.as_deref()) {
-        let body = json!({"errors": [{"message": auth::AuthError::CrossSite.to_string(),
-            "extensions": {"code": auth::AuthError::CrossSite.code()}}]});
-        return (StatusCode::FORBIDDEN, Json(body)).into_response();
+        return authn::refuse(&headers, &AuthError::CrossSite);
     }
     let ended = match super::cookie::read(&headers, sso.cookies.session()) {
         Some(secret) => match sso.sessions.end(&secret).await {
             Ok(ended) => ended,
             Err(error) => {
                 tracing::error!(%error, "session store failed at sign-out");
-                let body = json!({"errors": [{"message": "sessions are unavailable; try again later",
-                    "extensions": {"code": "AUTH_UNAVAILABLE"}}]});
-                return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+                return authn::refuse(&headers, &AuthError::SessionStoreUnavailable);
             }
         },
         None => None,
@@ -280,8 +283,8 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
     response
 }
 
-async fn link(State(state): State<AppState>, Path(secret): Path<String>) -> Response {
-    let sso = &state.sso.inner;
+async fn link(State(sso): State<Sso>, Path(secret): Path<String>) -> Response {
+    let sso = &sso.inner;
     let redeemed = if secret.len() <= MAX_SECRET {
         sso.sessions.redeem_link(&secret).await
     } else {
@@ -300,9 +303,9 @@ async fn link(State(state): State<AppState>, Path(secret): Path<String>) -> Resp
     }
 }
 
-async fn session(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let sso_configured = state.sso.provider_configured();
-    let body = match state.sso.authenticate(&headers).await {
+async fn session(State(sso): State<Sso>, headers: HeaderMap) -> Response {
+    let sso_configured = sso.provider_configured();
+    let body = match sso.authenticate(&headers).await {
         Ok(Some(viewer)) => json!({
             "signedIn": true,
             "subject": viewer.subject,

@@ -29,7 +29,7 @@ use axum::http::HeaderMap;
 use sea_orm::DatabaseConnection;
 
 pub use config::{SessionsConfig, SsoConfig, StoreKind};
-pub use handlers::routes;
+pub(crate) use handlers::routes;
 
 use cookie::Cookies;
 use provider::Provider;
