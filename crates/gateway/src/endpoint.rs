@@ -10,7 +10,7 @@ use axum::Extension;
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use license_graph::{Caller, Graph};
+use license_graph::Graph;
 
 use crate::pages::ExplorerConfig;
 use crate::{authn, caller, pages};
@@ -27,9 +27,6 @@ pub(crate) struct Endpoint {
     pub graph: Graph,
     pub explorer: Arc<ExplorerConfig>,
 }
-
-/// The header a client sends to make a retried mutation return its first result.
-pub(crate) const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 /// `POST /graphql`. The caller's [`Viewer`] was put in by `authn::require`.
 pub(crate) async fn post(
@@ -64,14 +61,7 @@ impl Endpoint {
                         return Err(authn::refusal(&AuthError::Missing));
                     };
                     let view = caller::view(&viewer);
-                    let caller = Caller {
-                        viewer,
-                        request_id: edge::request_id(&parts.headers).to_owned(),
-                        idempotency_key: parts
-                            .headers
-                            .get(IDEMPOTENCY_KEY)
-                            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned()),
-                    };
+                    let caller = caller::caller(viewer, &parts.headers);
                     Ok(Box::new(move |request: async_graphql::Request| {
                         request.data(graph.request(view.clone(), caller.clone()))
                     }))

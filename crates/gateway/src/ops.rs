@@ -113,7 +113,7 @@ impl CorsConfig {
                     header::AUTHORIZATION,
                     header::ACCEPT,
                     header::HeaderName::from_static(edge::REQUEST_ID_HEADER),
-                    header::HeaderName::from_static(crate::endpoint::IDEMPOTENCY_KEY),
+                    header::HeaderName::from_static(crate::caller::IDEMPOTENCY_KEY),
                 ])
                 .expose_headers([header::HeaderName::from_static(edge::REQUEST_ID_HEADER)])
                 .max_age(Duration::from_secs(self.max_age_secs)),

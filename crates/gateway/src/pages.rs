@@ -16,8 +16,6 @@ use axum::routing::get;
 use error_catalogue::Refusal;
 use serde::Deserialize;
 
-use crate::state::AppState;
-
 const DASHBOARD_HTML: &str = include_str!("../assets/dashboard.html");
 const DASHBOARD_CSS: &str = include_str!("../assets/dashboard.css");
 const DASHBOARD_JS: &str = include_str!("../assets/dashboard.js");
@@ -119,7 +117,7 @@ impl ExplorerConfig {
 }
 
 /// The dashboard's routes: the page and its embedded assets.
-pub(crate) fn routes() -> Router<AppState> {
+pub(crate) fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route("/", get(dashboard))
         .route(

@@ -39,9 +39,10 @@ pub enum StartError {
     /// The authentication settings are not usable, or the JWKS could not be loaded.
     #[error(transparent)]
     Auth(#[from] auth::ConfigError),
-    /// Sign-in is configured but not usable (its settings, or the provider's discovery).
-    #[error("sign-in is not usable: {0}")]
-    SignIn(String),
+    /// `[gateway.sessions]` or `[gateway.sso]` is not usable, or the session store or the
+    /// provider's discovery cannot be reached.
+    #[error(transparent)]
+    SignIn(#[from] crate::sso::SsoStartError),
     /// The license database did not answer or could not be migrated.
     #[error("license database at {url} is not usable: {source}")]
     Database { url: String, source: sea_orm::DbErr },
@@ -100,7 +101,7 @@ impl AppState {
         // After the database, so that a database error is reported as such even when the
         // configuration has no key yet; a JWKS URL is fetched here (fails fast).
         let authenticator = auth::Authenticator::start(config.auth.clone()).await?;
-        let sso = Sso::start(&config, &db).await.map_err(StartError::SignIn)?;
+        let sso = Sso::start(&config, &db).await?;
         Ok(Self {
             callers: Callers::new(
                 authenticator,

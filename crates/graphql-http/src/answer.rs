@@ -10,7 +10,12 @@ use error_catalogue::graphql::coded;
 use error_catalogue::{Code, Media, Refusal, respond};
 use serde::Serialize;
 
-use crate::execute::Outcome;
+/// One executed (or refused) operation.
+pub(crate) struct Outcome {
+    pub body: GraphqlBody,
+    /// A mutation came by GET: 405 with `Allow: POST`.
+    pub method_not_allowed: bool,
+}
 
 /// A GraphQL response as the spec shapes it: `data` (left out when the request failed before
 /// execution), then `errors` and `extensions` when there are any. Written from async-graphql's

@@ -9,8 +9,6 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use crate::persisted::PersistedQueriesConfig;
-
 /// A configuration the runtime cannot start with, saying what to change.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -108,6 +106,40 @@ impl LimitsConfig {
             return Err(ConfigError::NotPositive { section, name });
         }
         self.persisted_queries.validate(section)
+    }
+}
+
+/// `[<limits section>.persisted_queries]`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PersistedQueriesConfig {
+    /// Accept Apollo automatic persisted queries (`extensions.persistedQuery.sha256Hash`).
+    pub apq: bool,
+    /// How many APQ documents are kept (least recently used are dropped).
+    pub apq_cache_size: usize,
+    /// A manifest of the only operations allowed to run (safelist mode); APQ registration is
+    /// off in that mode. Either a JSON object `{"<id>": "<query>", ...}` or an Apollo
+    /// persisted-query manifest (`{"operations": [{"id": ..., "body": ...}]}`).
+    pub safelist: Option<PathBuf>,
+}
+
+impl Default for PersistedQueriesConfig {
+    fn default() -> Self {
+        Self {
+            apq: true,
+            apq_cache_size: 1000,
+            safelist: None,
+        }
+    }
+}
+
+impl PersistedQueriesConfig {
+    /// Checks what serde cannot; `section` is the limits section it sits in.
+    pub fn validate(&self, section: &'static str) -> Result<(), ConfigError> {
+        if self.apq && self.apq_cache_size == 0 {
+            return Err(ConfigError::ApqCacheSize { section });
+        }
+        Ok(())
     }
 }
 

@@ -5,88 +5,86 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use async_graphql::{ObjectType, Request, ServerError, SubscriptionType};
+use async_graphql::{ObjectType, Request, Schema, ServerError, SubscriptionType};
 use error_catalogue::Code;
 use error_catalogue::graphql::{code_of, coded};
 
-use crate::answer::GraphqlBody;
+use crate::answer::{GraphqlBody, Outcome};
 use crate::checks::Execution;
-use crate::prepare::Refused;
-use crate::serve::Runtime;
+use crate::observer::Observer;
+use crate::prepare::{Preparer, Refused};
 
-/// One executed (or refused) operation.
-pub(crate) struct Outcome {
-    pub body: GraphqlBody,
-    /// A mutation came by GET: 405 with `Allow: POST`.
-    pub method_not_allowed: bool,
+/// What executes the operations of one service's requests.
+pub(crate) struct Executor<'a, Q, M, S> {
+    pub schema: &'a Schema<Q, M, S>,
+    pub preparer: &'a Preparer,
+    pub observer: &'a dyn Observer,
+    /// Names the service in messages ("the gateway log has the details").
+    pub service: &'a str,
 }
 
-/// Executes `requests` side by side, one [`Outcome`] each in order; `decorate` adds the
-/// service's request data to each.
-pub(crate) async fn execute_all<Q, M, S>(
-    runtime: &Runtime<Q, M, S>,
-    requests: Vec<Request>,
-    is_get: bool,
-    request_id: &str,
-    decorate: &(dyn Fn(Request) -> Request + Send + Sync),
-) -> Vec<Outcome>
+impl<Q, M, S> Executor<'_, Q, M, S>
 where
     Q: ObjectType + 'static,
     M: ObjectType + 'static,
     S: SubscriptionType + 'static,
 {
-    let runs = requests
-        .into_iter()
-        .map(|request| execute(runtime, request, is_get, request_id, decorate));
-    futures::future::join_all(runs).await
-}
-
-async fn execute<Q, M, S>(
-    runtime: &Runtime<Q, M, S>,
-    request: Request,
-    is_get: bool,
-    request_id: &str,
-    decorate: &(dyn Fn(Request) -> Request + Send + Sync),
-) -> Outcome
-where
-    Q: ObjectType + 'static,
-    M: ObjectType + 'static,
-    S: SubscriptionType + 'static,
-{
-    let started = Instant::now();
-    let (mut response, operation, before_execution) =
-        match runtime.preparer.prepare(request, is_get) {
-            Err(refused) => {
-                let Refused { error, operation } = *refused;
-                (
-                    async_graphql::Response::from_errors(vec![error]),
-                    operation,
-                    true,
-                )
-            }
-            Ok(prepared) => {
-                runtime.observer.operation(&prepared.request);
-                let execution = Arc::new(Execution::default());
-                let request = decorate(prepared.request).data(execution.clone());
-                let response = runtime.schema.execute(request).await;
-                // Refused by validation: execution never started.
-                let before_execution = !execution.started();
-                (response, prepared.operation, before_execution)
-            }
-        };
-    for error in &mut response.errors {
-        ensure_code(error, request_id, runtime.service);
+    /// Executes `requests` side by side, one [`Outcome`] each in order; `decorate` adds the
+    /// service's request data to each.
+    pub async fn execute_all(
+        &self,
+        requests: Vec<Request>,
+        is_get: bool,
+        request_id: &str,
+        decorate: &(dyn Fn(Request) -> Request + Send + Sync),
+    ) -> Vec<Outcome> {
+        let runs = requests
+            .into_iter()
+            .map(|request| self.execute(request, is_get, request_id, decorate));
+        futures::future::join_all(runs).await
     }
-    let codes: Vec<Code> = response.errors.iter().filter_map(code_of).collect();
-    runtime
-        .observer
-        .executed(operation.as_deref(), started.elapsed(), &codes);
-    Outcome {
-        method_not_allowed: codes.contains(&Code::MethodNotAllowed),
-        body: GraphqlBody {
-            response,
-            before_execution,
-        },
+
+    async fn execute(
+        &self,
+        request: Request,
+        is_get: bool,
+        request_id: &str,
+        decorate: &(dyn Fn(Request) -> Request + Send + Sync),
+    ) -> Outcome {
+        let started = Instant::now();
+        let (mut response, operation, before_execution) =
+            match self.preparer.prepare(request, is_get) {
+                Err(refused) => {
+                    let Refused { error, operation } = *refused;
+                    (
+                        async_graphql::Response::from_errors(vec![error]),
+                        operation,
+                        true,
+                    )
+                }
+                Ok(prepared) => {
+                    self.observer.operation(&prepared.request);
+                    let execution = Arc::new(Execution::default());
+                    let request = decorate(prepared.request).data(execution.clone());
+                    let response = self.schema.execute(request).await;
+                    // Refused by validation: execution never started.
+                    let before_execution = !execution.started();
+                    (response, prepared.operation, before_execution)
+                }
+            };
+        for error in &mut response.errors {
+            ensure_code(error, request_id, self.service);
+        }
+        let codes: Vec<Code> = response.errors.iter().filter_map(code_of).collect();
+        self.observer
+            .executed(operation.as_deref(), started.elapsed(), &codes);
+        Outcome {
+            method_not_allowed: codes.contains(&Code::MethodNotAllowed),
+            body: GraphqlBody {
+                response,
+                before_execution,
+            },
+        }
     }
 }
 

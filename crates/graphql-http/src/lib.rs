@@ -37,8 +37,8 @@ mod serve;
 mod variables;
 
 pub use admission::Admission;
-pub use config::{ConfigError, LimitsConfig, SafelistError};
+pub use config::{ConfigError, LimitsConfig, PersistedQueriesConfig, SafelistError};
 pub use observer::{Observer, Unobserved};
-pub use persisted::PersistedQueriesConfig;
+
 pub use prepare::MAX_NESTING;
 pub use serve::{Admit, Decorate, Runtime, StartError};

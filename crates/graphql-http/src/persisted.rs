@@ -4,52 +4,16 @@
 
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
-use std::path::PathBuf;
 use std::sync::Mutex;
 
 use async_graphql::{Request, ServerError};
 use error_catalogue::Code;
+use error_catalogue::graphql::coded;
 use lru::LruCache;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use error_catalogue::graphql::coded;
-
-use crate::config::{ConfigError, SafelistError};
-
-/// `[<limits section>.persisted_queries]`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct PersistedQueriesConfig {
-    /// Accept Apollo automatic persisted queries (`extensions.persistedQuery.sha256Hash`).
-    pub apq: bool,
-    /// How many APQ documents are kept (least recently used are dropped).
-    pub apq_cache_size: usize,
-    /// A manifest of the only operations allowed to run (safelist mode); APQ registration is
-    /// off in that mode. Either a JSON object `{"<id>": "<query>", ...}` or an Apollo
-    /// persisted-query manifest (`{"operations": [{"id": ..., "body": ...}]}`).
-    pub safelist: Option<PathBuf>,
-}
-
-impl Default for PersistedQueriesConfig {
-    fn default() -> Self {
-        Self {
-            apq: true,
-            apq_cache_size: 1000,
-            safelist: None,
-        }
-    }
-}
-
-impl PersistedQueriesConfig {
-    /// Checks what serde cannot; `section` is the limits section it sits in.
-    pub fn validate(&self, section: &'static str) -> Result<(), ConfigError> {
-        if self.apq && self.apq_cache_size == 0 {
-            return Err(ConfigError::ApqCacheSize { section });
-        }
-        Ok(())
-    }
-}
+use crate::config::{PersistedQueriesConfig, SafelistError};
 
 #[derive(Deserialize)]
 #[serde(untagged)]

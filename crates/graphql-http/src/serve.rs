@@ -32,7 +32,7 @@ use crate::admission::Admission;
 use crate::answer::{oversized, shape};
 use crate::checks::Checks;
 use crate::config::{ConfigError, LimitsConfig, SafelistError};
-use crate::execute::execute_all;
+use crate::execute::Executor;
 use crate::field_errors::FieldErrors;
 use crate::observer::Observer;
 use crate::persisted::PersistedQueries;
@@ -59,11 +59,11 @@ pub type Decorate = Box<dyn Fn(async_graphql::Request) -> async_graphql::Request
 
 /// One service's schema over HTTP, with its limits, persisted queries and permits.
 pub struct Runtime<Q, M, S> {
-    pub(crate) schema: Schema<Q, M, S>,
-    pub(crate) preparer: Preparer,
-    pub(crate) observer: Arc<dyn Observer>,
+    schema: Schema<Q, M, S>,
+    preparer: Preparer,
+    observer: Arc<dyn Observer>,
     /// Names the service in messages ("the gateway log has the details").
-    pub(crate) service: &'static str,
+    service: &'static str,
     limits: LimitsConfig,
     admission: Admission,
 }
@@ -153,7 +153,12 @@ where
                 .within(
                     deadline,
                     "the request",
-                    execute_all(self, operations.requests, is_get, request_id, &*decorate),
+                    self.executor().execute_all(
+                        operations.requests,
+                        is_get,
+                        request_id,
+                        &*decorate,
+                    ),
                 )
                 .await?;
             let response = shape(outcomes, operations.is_batch, media)?;
@@ -168,6 +173,15 @@ where
         answered
             .await
             .unwrap_or_else(|refusal: Refusal| self.refuse(refusal, media))
+    }
+
+    fn executor(&self) -> Executor<'_, Q, M, S> {
+        Executor {
+            schema: &self.schema,
+            preparer: &self.preparer,
+            observer: &*self.observer,
+            service: self.service,
+        }
     }
 
     /// Counts the refusal's code and answers it in `media`.

@@ -18,6 +18,7 @@ mod trials;
 use std::future::Future;
 
 use axum::Router;
+use axum::extract::FromRef;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -29,7 +30,6 @@ use sea_orm::DatabaseConnection;
 use crate::authn::{self, Callers};
 use crate::caller;
 use crate::metrics::Metrics;
-use crate::state::AppState;
 
 /// The most rows one export holds (the trials report's own bound is lower: 50,000 trials).
 pub(crate) const MAX_ROWS: usize = 50_000;
@@ -44,8 +44,12 @@ pub(crate) struct Exports {
     pub metrics: Metrics,
 }
 
-/// The export routes.
-pub(crate) fn routes() -> Router<AppState> {
+/// The export routes, for any router state the exports' own part is taken from.
+pub(crate) fn routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Exports: FromRef<S>,
+{
     Router::new()
         .route(
             "/export/customers/{id}/licenses.csv",

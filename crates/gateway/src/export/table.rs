@@ -12,7 +12,7 @@ use error_catalogue::{Code, Refusal};
 const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
 /// `text` as a cell that no spreadsheet runs: a leading `'` before a formula character.
-pub fn inert(text: &str) -> Cow<'_, str> {
+pub(crate) fn inert(text: &str) -> Cow<'_, str> {
     if text.starts_with(FORMULA_STARTS) {
         Cow::Owned(format!("'{text}"))
     } else {
@@ -21,7 +21,7 @@ pub fn inert(text: &str) -> Cow<'_, str> {
 }
 
 /// Rows under a header, written as they are added.
-pub struct Table {
+pub(crate) struct Table {
     writer: csv::Writer<Vec<u8>>,
     rows: usize,
     max_rows: usize,
@@ -29,7 +29,7 @@ pub struct Table {
 
 impl Table {
     /// A table with `header`, refusing more than `max_rows` rows.
-    pub fn new(header: &[&str], max_rows: usize) -> Result<Self, Refusal> {
+    pub(crate) fn new(header: &[&str], max_rows: usize) -> Result<Self, Refusal> {
         // The byte-order mark: Excel reads a CSV without one in the machine's legacy code page.
         let mut writer = csv::Writer::from_writer("\u{feff}".as_bytes().to_vec());
         writer.write_record(header).map_err(write_failed)?;
@@ -41,7 +41,10 @@ impl Table {
     }
 
     /// Adds a row; every cell goes through [`inert`].
-    pub fn row<'a>(&mut self, cells: impl IntoIterator<Item = &'a str>) -> Result<(), Refusal> {
+    pub(crate) fn row<'a>(
+        &mut self,
+        cells: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), Refusal> {
         if self.rows == self.max_rows {
             return Err(Refusal::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -59,7 +62,7 @@ impl Table {
     }
 
     /// The download: `text/csv; charset=utf-8`, saved as `filename`, never cached.
-    pub fn into_response(self, filename: &str) -> Response {
+    pub(crate) fn into_response(self, filename: &str) -> Response {
         let body = match self.writer.into_inner() {
             Ok(body) => body,
             Err(error) => return write_failed(error.into_error()).into_response(),

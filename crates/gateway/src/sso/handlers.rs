@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use auth::AuthError;
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRef, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -23,7 +23,6 @@ use super::provider::SignInError;
 use super::sessions::{PendingLogin, SessionData, StartLoginError};
 use super::{Inner, Sso, csrf};
 use crate::authn;
-use crate::state::AppState;
 
 /// The longest `return_to` kept; anything longer returns to `/`.
 const MAX_RETURN_PATH: usize = 2048;
@@ -31,7 +30,12 @@ const MAX_RETURN_PATH: usize = 2048;
 /// The longest secret looked up (ours are 64 characters).
 const MAX_SECRET: usize = 128;
 
-pub(crate) fn routes() -> Router<AppState> {
+/// The routes, for any router state the sign-in state is taken from.
+pub(crate) fn routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Sso: FromRef<S>,
+{
     Router::new()
         .route("/auth/login", get(login))
         .route("/auth/callback", get(callback))

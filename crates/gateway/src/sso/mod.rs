@@ -12,15 +12,15 @@
 //! - `handlers`, `page`: the `/auth/...` routes and the refusal page.
 
 pub mod config;
-pub mod cookie;
-pub mod csrf;
+mod cookie;
+mod csrf;
 mod handlers;
-pub mod http;
+mod http;
 mod page;
 pub mod provider;
-pub mod roles;
-pub mod sessions;
-pub mod store;
+mod roles;
+mod sessions;
+mod store;
 
 use std::sync::Arc;
 
@@ -28,12 +28,24 @@ use auth::{AuthError, Viewer};
 use axum::http::HeaderMap;
 use sea_orm::DatabaseConnection;
 
-pub use config::{SessionsConfig, SsoConfig, StoreKind};
+pub use config::{SessionsConfig, SessionsConfigError, SsoConfig, SsoConfigError, StoreKind};
 pub(crate) use handlers::routes;
 
 use cookie::Cookies;
 use provider::Provider;
 use sessions::{SessionData, Sessions};
+
+/// Why sign-in could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SsoStartError {
+    #[error(transparent)]
+    Sessions(#[from] config::SessionsConfigError),
+    #[error(transparent)]
+    Sso(#[from] config::SsoConfigError),
+    /// The session store or the provider's discovery could not be reached.
+    #[error("sign-in is not usable: {0}")]
+    Unavailable(String),
+}
 
 /// Sign-in state shared by every request. Cheap to clone.
 #[derive(Clone)]
@@ -51,16 +63,25 @@ struct Inner {
 impl Sso {
     /// Opens the session store and, when `[gateway.sso]` names a provider, reads its discovery
     /// document (failing fast when it cannot be reached).
-    pub async fn start(config: &crate::Config, db: &DatabaseConnection) -> Result<Self, String> {
+    pub async fn start(
+        config: &crate::Config,
+        db: &DatabaseConnection,
+    ) -> Result<Self, SsoStartError> {
         let public_url = config
             .public_url
             .as_deref()
             .map(|url| url.trim_end_matches('/').to_owned());
         config.sessions.validate()?;
         config.sso.validate(public_url.as_deref())?;
-        let store = store::Store::open(&config.sessions, db).await?;
+        let store = store::Store::open(&config.sessions, db)
+            .await
+            .map_err(SsoStartError::Unavailable)?;
         let provider = match (&config.sso.issuer_url, &public_url) {
-            (Some(_), Some(public_url)) => Some(Provider::discover(&config.sso, public_url).await?),
+            (Some(_), Some(public_url)) => Some(
+                Provider::discover(&config.sso, public_url)
+                    .await
+                    .map_err(SsoStartError::Unavailable)?,
+            ),
             _ => None,
         };
         Ok(Self {

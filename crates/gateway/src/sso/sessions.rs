@@ -10,7 +10,7 @@ use super::store::{Expiry, Kind, Store, StoreError, key_of, new_secret, now};
 /// What a session remembers: the viewer it yields, and the ID token for the provider's
 /// sign-out (`id_token_hint`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct SessionData {
+pub(crate) struct SessionData {
     pub subject: String,
     pub email: Option<String>,
     pub roles: Vec<String>,
@@ -19,7 +19,7 @@ pub struct SessionData {
 }
 
 impl SessionData {
-    pub fn new(viewer: &Viewer, id_token: Option<String>) -> Self {
+    pub(crate) fn new(viewer: &Viewer, id_token: Option<String>) -> Self {
         Self {
             subject: viewer.subject.clone(),
             email: viewer.email.clone(),
@@ -30,7 +30,7 @@ impl SessionData {
     }
 
     /// The same viewer the session was created for; `None` if it holds no role any more.
-    pub fn viewer(&self) -> Option<Viewer> {
+    pub(crate) fn viewer(&self) -> Option<Viewer> {
         let roles: Vec<Role> = self.roles.iter().filter_map(|r| Role::parse(r)).collect();
         Some(Viewer {
             subject: self.subject.clone(),
@@ -44,7 +44,7 @@ impl SessionData {
 
 /// A sign-in on its way to the provider: what the callback needs besides the code.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct PendingLogin {
+pub(crate) struct PendingLogin {
     pub nonce: String,
     pub pkce_verifier: String,
     /// Where the browser goes once signed in (a path on this site).
@@ -53,7 +53,7 @@ pub struct PendingLogin {
 
 /// Why a sign-in cannot start.
 #[derive(Debug, thiserror::Error)]
-pub enum StartLoginError {
+pub(crate) enum StartLoginError {
     #[error("too many sign-ins are in progress")]
     Busy,
     #[error(transparent)]
@@ -62,7 +62,7 @@ pub enum StartLoginError {
 
 /// The session operations, with the configured lifetimes.
 #[derive(Clone)]
-pub struct Sessions {
+pub(crate) struct Sessions {
     store: Store,
     config: SessionsConfig,
 }
@@ -81,17 +81,17 @@ fn decode<T: for<'de> Deserialize<'de>>(text: Option<String>) -> Option<T> {
 }
 
 impl Sessions {
-    pub fn new(store: Store, config: SessionsConfig) -> Self {
+    pub(crate) fn new(store: Store, config: SessionsConfig) -> Self {
         Self { store, config }
     }
 
     /// The configuration (cookie lifetimes follow it).
-    pub fn config(&self) -> &SessionsConfig {
+    pub(crate) fn config(&self) -> &SessionsConfig {
         &self.config
     }
 
     /// A new session for `data`; returns the secret for the cookie.
-    pub async fn create(&self, data: &SessionData) -> Result<String, StoreError> {
+    pub(crate) async fn create(&self, data: &SessionData) -> Result<String, StoreError> {
         let (secret, key) = new_secret();
         let now = now();
         let expiry = Expiry::new(
@@ -105,7 +105,7 @@ impl Sessions {
     }
 
     /// The live session the cookie's secret names (its idle end pushed on).
-    pub async fn get(&self, secret: &str) -> Result<Option<SessionData>, StoreError> {
+    pub(crate) async fn get(&self, secret: &str) -> Result<Option<SessionData>, StoreError> {
         let data = self
             .store
             .use_session(&key_of(secret), now(), secs(self.config.idle_timeout_secs))
@@ -114,7 +114,7 @@ impl Sessions {
     }
 
     /// Ends the session; returns what it held (for the provider's sign-out).
-    pub async fn end(&self, secret: &str) -> Result<Option<SessionData>, StoreError> {
+    pub(crate) async fn end(&self, secret: &str) -> Result<Option<SessionData>, StoreError> {
         let data = self
             .store
             .take(Kind::Session, &key_of(secret), now())
@@ -127,7 +127,7 @@ impl Sessions {
     }
 
     /// Remembers a sign-in under its `state`, unless too many are in progress.
-    pub async fn start_login(
+    pub(crate) async fn start_login(
         &self,
         state: &str,
         login: &PendingLogin,
@@ -144,13 +144,16 @@ impl Sessions {
     }
 
     /// Takes the sign-in started with `state` (once: a second callback finds nothing).
-    pub async fn finish_login(&self, state: &str) -> Result<Option<PendingLogin>, StoreError> {
+    pub(crate) async fn finish_login(
+        &self,
+        state: &str,
+    ) -> Result<Option<PendingLogin>, StoreError> {
         let data = self.store.take(Kind::Login, &key_of(state), now()).await?;
         Ok(decode(data))
     }
 
     /// A one-time sign-in link's secret, for a session as `viewer`.
-    pub async fn create_link(&self, viewer: &Viewer) -> Result<String, StoreError> {
+    pub(crate) async fn create_link(&self, viewer: &Viewer) -> Result<String, StoreError> {
         let (secret, key) = new_secret();
         let data = encode(&SessionData::new(viewer, None))?;
         self.store
@@ -160,7 +163,10 @@ impl Sessions {
     }
 
     /// Redeems a sign-in link (once): what its session will hold.
-    pub async fn redeem_link(&self, secret: &str) -> Result<Option<SessionData>, StoreError> {
+    pub(crate) async fn redeem_link(
+        &self,
+        secret: &str,
+    ) -> Result<Option<SessionData>, StoreError> {
         let data = self.store.take(Kind::Link, &key_of(secret), now()).await?;
         Ok(decode(data))
     }

@@ -19,7 +19,7 @@ const REDIS_TIMEOUT: Duration = Duration::from_secs(1);
 const LOGINS: &str = "licensedot:pending-logins";
 
 #[derive(Clone)]
-pub struct RedisStore {
+pub(crate) struct RedisStore {
     connection: ConnectionManager,
 }
 
@@ -39,7 +39,7 @@ fn redis_key(kind: Kind, key: &str) -> String {
 }
 
 impl RedisStore {
-    pub async fn connect(url: &str) -> Result<Self, String> {
+    pub(crate) async fn connect(url: &str) -> Result<Self, String> {
         let client = redis::Client::open(url)
             .map_err(|e| format!("[gateway.sessions] redis_url is not usable: {e}"))?;
         let config = ConnectionManagerConfig::new()
@@ -69,7 +69,7 @@ impl RedisStore {
         Ok(())
     }
 
-    pub async fn put(
+    pub(crate) async fn put(
         &self,
         kind: Kind,
         key: &str,
@@ -93,7 +93,7 @@ impl RedisStore {
         Ok(())
     }
 
-    pub async fn take(
+    pub(crate) async fn take(
         &self,
         kind: Kind,
         key: &str,
@@ -115,7 +115,7 @@ impl RedisStore {
             .map(|r| r.data))
     }
 
-    pub async fn use_session(
+    pub(crate) async fn use_session(
         &self,
         key: &str,
         now: i64,
@@ -141,7 +141,7 @@ impl RedisStore {
         Ok(Some(record.data))
     }
 
-    pub async fn pending_logins(&self, now: i64, limit: u64) -> Result<u64, StoreError> {
+    pub(crate) async fn pending_logins(&self, now: i64, limit: u64) -> Result<u64, StoreError> {
         let mut connection = self.connection.clone();
         let _: i64 = connection
             .zrembyscore(LOGINS, "-inf", now)
