@@ -56,6 +56,21 @@ pub struct LimitsConfig {
     pub body_read_timeout_ms: u64,
     /// Most open client connections (lowered below the open-file limit at start).
     pub max_connections: usize,
+    /// Longest wait for a client to take more of a response, in milliseconds; then the
+    /// connection is closed (slow readers).
+    pub write_timeout_ms: u64,
+    /// HTTP/2: most requests at once on one connection.
+    pub http2_max_concurrent_streams: u32,
+    /// HTTP/2: largest request header list, in bytes (431 beyond).
+    pub http2_max_header_list_bytes: u32,
+    /// HTTP/2: a PING after this long without a frame from the client, in milliseconds.
+    pub http2_keep_alive_interval_ms: u64,
+    /// HTTP/2: an unanswered PING closes the connection after this long, in milliseconds.
+    pub http2_keep_alive_timeout_ms: u64,
+    /// Whether answers are compressed (gzip or brotli, per `Accept-Encoding`).
+    pub compression: bool,
+    /// Answers smaller than this many bytes are never compressed.
+    pub compression_min_bytes: u64,
     /// Largest response body sent to a client, in bytes; a larger answer is replaced by a
     /// `RESPONSE_TOO_LARGE` error.
     pub max_response_bytes: usize,
@@ -65,6 +80,8 @@ pub struct LimitsConfig {
 
 impl Default for LimitsConfig {
     fn default() -> Self {
+        // The edge's own defaults for the keys it has alone.
+        let edge = edge::ServerConfig::default();
         Self {
             max_body_bytes: 256 * 1024,
             max_depth: 15,
@@ -79,6 +96,13 @@ impl Default for LimitsConfig {
             header_read_timeout_ms: 10_000,
             body_read_timeout_ms: 10_000,
             max_connections: 4096,
+            write_timeout_ms: edge.write_timeout_ms,
+            http2_max_concurrent_streams: edge.http2_max_concurrent_streams,
+            http2_max_header_list_bytes: edge.http2_max_header_list_bytes,
+            http2_keep_alive_interval_ms: edge.http2_keep_alive_interval_ms,
+            http2_keep_alive_timeout_ms: edge.http2_keep_alive_timeout_ms,
+            compression: edge.compression,
+            compression_min_bytes: edge.compression_min_bytes,
             max_response_bytes: 32 * 1024 * 1024,
             persisted_queries: PersistedQueriesConfig::default(),
         }
@@ -114,6 +138,13 @@ impl LimitsConfig {
             body_read_timeout_ms: self.body_read_timeout_ms,
             max_connections: self.max_connections,
             shutdown_timeout_ms: self.shutdown_timeout_ms,
+            write_timeout_ms: self.write_timeout_ms,
+            http2_max_concurrent_streams: self.http2_max_concurrent_streams,
+            http2_max_header_list_bytes: self.http2_max_header_list_bytes,
+            http2_keep_alive_interval_ms: self.http2_keep_alive_interval_ms,
+            http2_keep_alive_timeout_ms: self.http2_keep_alive_timeout_ms,
+            compression: self.compression,
+            compression_min_bytes: self.compression_min_bytes,
         }
     }
 }
