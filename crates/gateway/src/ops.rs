@@ -121,10 +121,10 @@ impl CorsConfig {
     }
 }
 
-/// Wraps `router` in the shared edge layers (request id, `request` span, body deadline, panic
-/// guard; see `edge::layers`) and, outermost, CORS.
-pub(crate) fn layers(router: Router, cors: &CorsConfig, body_read_timeout: Duration) -> Router {
-    let router = edge::layers(router, body_read_timeout);
+/// Wraps `router` in the shared edge layers (request id, `request` span, compression, body
+/// deadline and decoding, panic guard; see `edge::layers`) and, outermost, CORS.
+pub(crate) fn layers(router: Router, cors: &CorsConfig, server: &edge::ServerConfig) -> Router {
+    let router = edge::layers(router, server);
     // An invalid origin list was refused at start (`AppState::start`).
     match cors.layer().ok().flatten() {
         Some(cors) => router.layer(cors),

@@ -6,6 +6,7 @@
 mod auth;
 mod browser;
 mod charts;
+mod h2;
 mod http;
 mod license_graph;
 mod owner_change;
