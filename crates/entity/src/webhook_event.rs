@@ -6,6 +6,9 @@ use sea_orm::entity::prelude::*;
 
 /// The kinds of events licensedot sends. The wire name (`license.expiring`) is the event's
 /// `type` in the payload and what endpoints subscribe to.
+// The names follow the wire names (`license.*`); the `host.*` events of verified usage
+// will join them.
+#[allow(clippy::enum_variant_names)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(64))")]
 pub enum EventType {

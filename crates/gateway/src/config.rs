@@ -3,7 +3,7 @@
 //! section validates into its own error: the top level here, `[gateway.limits]` in
 //! `graphql_http` and `edge`, `[gateway.cors]` in `ops`, `[gateway.sessions]` and
 //! `[gateway.sso]` in `sso`, `[gateway.auth]` in `auth`, `[gateway.version_service]` in
-//! `license_graph`.
+//! `license_graph`, `[gateway.webhooks]` in `webhooks`.
 
 use std::net::SocketAddr;
 
@@ -59,6 +59,8 @@ pub struct Config {
     pub sessions: crate::sso::SessionsConfig,
     /// `[gateway.sso]`: sign-in with an OpenID Connect provider (off by default).
     pub sso: crate::sso::SsoConfig,
+    /// `[gateway.webhooks]`: signed webhooks (off by default).
+    pub webhooks: webhooks::WebhooksConfig,
 }
 
 impl Default for Config {
@@ -76,6 +78,7 @@ impl Default for Config {
             public_url: None,
             sessions: crate::sso::SessionsConfig::default(),
             sso: crate::sso::SsoConfig::default(),
+            webhooks: webhooks::WebhooksConfig::default(),
         }
     }
 }

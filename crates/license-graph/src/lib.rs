@@ -12,6 +12,8 @@
 //!   service for them in one `_entities` call;
 //! - `upstream`: the only code that talks HTTP to the version service (client, circuit
 //!   breaker, the `_entities` selection);
+//! - `webhooks`: the admins' webhook endpoints and deliveries (the `webhooks` crate does the
+//!   work);
 //! - `metrics`: what the graph reports, through a trait the service implements.
 
 mod errors;
@@ -25,6 +27,7 @@ mod request;
 mod types;
 pub mod upstream;
 mod usage;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -46,7 +49,7 @@ pub type LicenseSchema = Schema<Query, Mutation, EmptySubscription>;
 /// other gateways can compose this graph as a subgraph. The runtime that serves it adds its
 /// extensions (limits, field errors) before finishing it.
 pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation, EmptySubscription).enable_federation()
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription).enable_federation()
 }
 
 /// The public SDL, as committed in `schema.graphql`.
@@ -61,6 +64,7 @@ pub struct Graph {
     db: DatabaseConnection,
     version: Arc<VersionClient>,
     metrics: Arc<dyn GraphMetrics>,
+    webhooks: Option<::webhooks::Webhooks>,
 }
 
 impl Graph {
@@ -75,7 +79,15 @@ impl Graph {
             db,
             version,
             metrics,
+            webhooks: None,
         })
+    }
+
+    /// The graph with webhooks on: admins manage endpoints through it, and a change wakes the
+    /// delivery worker. Without them, the webhook fields answer `WEBHOOKS_DISABLED`.
+    pub fn with_webhooks(mut self, webhooks: ::webhooks::Webhooks) -> Self {
+        self.webhooks = Some(webhooks);
+        self
     }
 
     /// The request data of one operation for a caller who sees `view`: fresh loaders.
@@ -92,6 +104,7 @@ impl Graph {
             caller,
             loaders,
             db: self.db.clone(),
+            webhooks: self.webhooks.clone(),
         }
     }
 

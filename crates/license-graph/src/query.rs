@@ -22,6 +22,7 @@ use crate::types::trials::{TrialGrouping, TrialsReport};
 use crate::types::usage::usage_error;
 use crate::types::{Customer, Hostname, License};
 use crate::usage::{self, UsageKey};
+use crate::webhooks::WebhookQuery;
 
 /// Default page size when `first` is not given.
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
@@ -339,7 +340,8 @@ impl ReportQuery {
     }
 }
 
-/// The root of every query: customers, licenses, servers, the audit trail and reports.
+/// The root of every query: customers, licenses, servers, the audit trail, reports, and
+/// (for admins) webhooks.
 #[derive(MergedObject, Default)]
 pub struct Query(
     CustomerQuery,
@@ -347,4 +349,5 @@ pub struct Query(
     HostnameQuery,
     AuditQuery,
     ReportQuery,
+    WebhookQuery,
 );

@@ -10,6 +10,7 @@ use crate::errors::to_field_error;
 use crate::request::{graph, request};
 use crate::types::audit::AuditEvent;
 use crate::types::{Customer, License};
+use crate::webhooks::types::WebhookDelivery;
 
 /// Where a page sits in the whole result.
 #[derive(SimpleObject, Clone, Debug)]
@@ -36,10 +37,25 @@ pub enum Counted {
     },
     /// `auditEvents(filter:)`.
     AuditEvents { filter: AuditFilter },
+    /// `webhookDeliveries(endpointId:, status:)`.
+    WebhookDeliveries {
+        endpoint_id: i64,
+        status: Option<entity::webhook_delivery::Status>,
+    },
 }
 
 impl Counted {
     async fn count(&self, ctx: &Context<'_>) -> Result<Total> {
+        if let Counted::WebhookDeliveries {
+            endpoint_id,
+            status,
+        } = self
+        {
+            return crate::webhooks::for_admin(ctx)?
+                .count_deliveries(*endpoint_id, *status)
+                .await
+                .map_err(crate::webhooks::admin_error);
+        }
         let (request, _) = request(ctx)?;
         let db = &graph(ctx)?.db;
         match self {
@@ -53,6 +69,7 @@ impl Counted {
             Counted::AuditEvents { filter } => {
                 licenses::audit::count(db, &request.scope, filter).await
             }
+            Counted::WebhookDeliveries { .. } => unreachable!("counted above"),
         }
         .map_err(to_field_error)
     }
@@ -154,4 +171,10 @@ connection!(
     AuditEventEdge,
     AuditEvent,
     "audit event"
+);
+connection!(
+    WebhookDeliveryConnection,
+    WebhookDeliveryEdge,
+    WebhookDelivery,
+    "webhook delivery"
 );
