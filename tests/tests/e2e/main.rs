@@ -13,3 +13,4 @@ mod owner_change;
 mod reports;
 mod sso;
 mod usage;
+mod webhooks;

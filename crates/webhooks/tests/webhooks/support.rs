@@ -12,7 +12,6 @@ use test_support::{Backend, TestDb};
 /// A migrated, empty license database.
 pub struct Db {
     pub db: DatabaseConnection,
-    pub backend: Backend,
     _test_db: TestDb,
 }
 
@@ -23,7 +22,6 @@ impl Db {
         migration::LicenseMigrator::up(&db, None).await.unwrap();
         Db {
             db,
-            backend,
             _test_db: test_db,
         }
     }
