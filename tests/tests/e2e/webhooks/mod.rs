@@ -8,5 +8,6 @@ mod admin;
 mod delivery;
 mod events;
 mod harness;
+mod page;
 mod receiver;
 mod replicas;
