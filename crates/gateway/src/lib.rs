@@ -2,6 +2,7 @@
 //! service. `app(state)` is the router; `serve` runs it until a shutdown signal.
 
 pub mod authn;
+pub mod client_address;
 pub mod config;
 pub mod endpoint;
 pub mod export;

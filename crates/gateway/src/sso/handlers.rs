@@ -12,14 +12,17 @@ use axum::Json;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 
 use super::page::refusal;
+use super::pending::{Opened, PendingLogin};
 use super::provider::SignInError;
-use super::sessions::{PendingLogin, SessionData, StartLoginError};
-use super::{Inner, csrf};
+use super::sessions::SessionData;
+use super::store::now;
+use super::{Inner, csrf, throttle};
 use crate::state::AppState;
 
 /// The longest `return_to` kept; anything longer returns to `/`.
@@ -28,13 +31,15 @@ const MAX_RETURN_PATH: usize = 2048;
 /// The longest secret looked up (ours are 64 characters).
 const MAX_SECRET: usize = 128;
 
-pub fn routes() -> Router<AppState> {
+/// The routes, each behind the per-address limit (`throttle`).
+pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/auth/login", get(login))
         .route("/auth/callback", get(callback))
         .route("/auth/logout", post(logout))
         .route("/auth/link/{secret}", get(link))
         .route("/auth/session", get(session))
+        .route_layer(from_fn_with_state(state, throttle::per_address))
 }
 
 fn not_configured() -> Response {
@@ -88,14 +93,16 @@ fn redirect(location: &str, cookies: &[Option<HeaderValue>]) -> Response {
     response
 }
 
-/// Opens a session holding `data` and sends the browser to `location` with its cookie.
+/// Opens a session holding `data` (and the ID token, sealed) and sends the browser to
+/// `location` with its cookie.
 async fn open_session(
     sso: &Inner,
     data: &SessionData,
+    id_token: Option<&str>,
     location: &str,
     also: Option<HeaderValue>,
 ) -> Response {
-    match sso.sessions.create(data).await {
+    match sso.sessions.create(data, id_token).await {
         Ok(secret) => {
             tracing::info!(subject = %data.subject, "session opened");
             let max_age = sso.sessions.config().absolute_timeout_secs;
@@ -114,33 +121,20 @@ async fn login(
     let Some(provider) = &sso.provider else {
         return not_configured();
     };
+    // Nothing is stored: the sign-in travels sealed in the browser's login cookie (`pending`).
     let authorization = provider.authorize();
+    let timeout = sso.sessions.config().login_timeout_secs;
     let pending = PendingLogin {
+        state: authorization.state,
         nonce: authorization.nonce,
         pkce_verifier: authorization.pkce_verifier,
         return_to: return_path(params.get("return_to")),
+        expires_at: now().saturating_add(i64::try_from(timeout).unwrap_or(i64::MAX)),
     };
-    match sso
-        .sessions
-        .start_login(&authorization.state, &pending)
-        .await
-    {
-        Ok(()) => {
-            let max_age = sso.sessions.config().login_timeout_secs;
-            let cookie = sso
-                .cookies
-                .set(sso.cookies.login(), &authorization.state, max_age);
-            redirect(&authorization.url, &[cookie])
-        }
-        Err(StartLoginError::Busy) => refusal(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Too many sign-ins in progress",
-            "The gateway is handling as many sign-ins as it allows at once. Try again in a few \
-             minutes.",
-            true,
-        ),
-        Err(StartLoginError::Store(error)) => store_down(&error),
-    }
+    let cookie = sso
+        .cookies
+        .set(sso.cookies.login(), &pending.seal(&sso.login_key), timeout);
+    redirect(&authorization.url, &[cookie])
 }
 
 async fn callback(
@@ -172,27 +166,15 @@ async fn callback(
             true,
         );
     };
-    // The state must be the one this browser was given when it started (login CSRF).
-    if super::cookie::read(&headers, sso.cookies.login()).as_deref() != Some(returned_state) {
-        return refusal(
-            StatusCode::BAD_REQUEST,
-            "This sign-in was not started in this browser",
-            "The answer's state does not match the sign-in this browser started: it was \
-             altered, started elsewhere, or expired. Start again.",
-            true,
-        );
-    }
-    let pending = match sso.sessions.finish_login(returned_state).await {
-        Ok(Some(pending)) => pending,
-        Ok(None) => {
-            return refusal(
-                StatusCode::BAD_REQUEST,
-                "This sign-in has already been used or has expired",
-                "Each sign-in answer works once, within a few minutes. Start again.",
-                true,
-            );
-        }
-        Err(error) => return store_down(&error),
+    // The callback clears the login cookie, so an answer used once finds none the second time.
+    let Some(cookie) = super::cookie::read(&headers, sso.cookies.login()) else {
+        return used_or_expired();
+    };
+    let pending = match PendingLogin::open(&sso.login_key, &cookie, now()) {
+        // The state must be the one this browser was given when it started (login CSRF).
+        Opened::Pending(pending) if pending.state == *returned_state => pending,
+        Opened::Pending(_) | Opened::NotOurs => return not_started_here(),
+        Opened::Expired => return used_or_expired(),
     };
     let clear_login = sso.cookies.clear(sso.cookies.login());
     if params
@@ -211,8 +193,15 @@ async fn callback(
         .await
     {
         Ok(signed_in) => {
-            let data = SessionData::new(&signed_in.viewer, Some(signed_in.id_token));
-            open_session(sso, &data, &pending.return_to, clear_login).await
+            let data = SessionData::new(&signed_in.viewer);
+            open_session(
+                sso,
+                &data,
+                Some(&signed_in.id_token),
+                &pending.return_to,
+                clear_login,
+            )
+            .await
         }
         Err(error @ SignInError::NoMappedRole) => refusal(
             StatusCode::FORBIDDEN,
@@ -230,6 +219,26 @@ async fn callback(
             true,
         ),
     }
+}
+
+fn not_started_here() -> Response {
+    refusal(
+        StatusCode::BAD_REQUEST,
+        "This sign-in was not started in this browser",
+        "The answer's state does not match the sign-in this browser started: it was \
+         altered, started elsewhere, or expired. Start again.",
+        true,
+    )
+}
+
+fn used_or_expired() -> Response {
+    refusal(
+        StatusCode::BAD_REQUEST,
+        "This sign-in has already been used or has expired",
+        "Each sign-in answer works once, within a few minutes, in the browser that started \
+         it. Start again.",
+        true,
+    )
 }
 
 fn capitalized(text: &str) -> String {
@@ -261,8 +270,8 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
     };
     // The provider's own session ends too (RP-initiated logout), when it offers that.
     let provider_logout = match (&sso.provider, &ended, &sso.public_url) {
-        (Some(provider), Some(data), Some(public_url)) => {
-            provider.logout_url(data.id_token.as_deref(), &format!("{public_url}/"))
+        (Some(provider), Some(ended), Some(public_url)) => {
+            provider.logout_url(ended.id_token.as_deref(), &format!("{public_url}/"))
         }
         _ => None,
     };
@@ -288,7 +297,7 @@ async fn link(State(state): State<AppState>, Path(secret): Path<String>) -> Resp
         Ok(None)
     };
     match redeemed {
-        Ok(Some(data)) => open_session(sso, &data, "/", None).await,
+        Ok(Some(data)) => open_session(sso, &data, None, "/", None).await,
         Ok(None) => refusal(
             StatusCode::BAD_REQUEST,
             "This sign-in link has been used or has expired",

@@ -7,8 +7,11 @@
 //! - `provider` (over `http`): discovery, authorization, code exchange, ID-token validation,
 //!   RP-initiated logout, through the `openidconnect` crate.
 //! - `roles`: the provider's groups to licensedot roles.
-//! - `sessions` (over `store`): what sessions, pending logins and links hold and how long.
+//! - `pending`: a sign-in on its way to the provider, sealed in the browser's login cookie.
+//! - `sessions` (over `store`): what sessions and links hold and how long.
+//! - `seal`: authenticated encryption of the login cookie and of a session's ID token.
 //! - `cookie`, `csrf`: the cookies, and the same-site check of cookie-authenticated requests.
+//! - `throttle`: the per-address limit of every `/auth/...` route.
 //! - `handlers`, `page`: the `/auth/...` routes and the refusal page.
 
 pub mod config;
@@ -17,10 +20,13 @@ pub mod csrf;
 mod handlers;
 pub mod http;
 mod page;
+pub mod pending;
 pub mod provider;
 pub mod roles;
+pub mod seal;
 pub mod sessions;
 pub mod store;
+mod throttle;
 
 use std::sync::Arc;
 
@@ -33,7 +39,11 @@ pub use handlers::routes;
 
 use cookie::Cookies;
 use provider::Provider;
+use seal::{Purpose, SealingKey};
 use sessions::{SessionData, Sessions};
+use throttle::AuthLimits;
+
+use crate::client_address::TrustedProxies;
 
 /// Sign-in state shared by every request. Cheap to clone.
 #[derive(Clone)]
@@ -44,8 +54,11 @@ pub struct Sso {
 struct Inner {
     sessions: Sessions,
     provider: Option<Provider>,
+    /// Seals the login cookie (used only when a provider is configured).
+    login_key: SealingKey,
     cookies: Cookies,
     public_url: Option<String>,
+    limits: AuthLimits,
 }
 
 impl Sso {
@@ -63,12 +76,19 @@ impl Sso {
             (Some(_), Some(public_url)) => Some(Provider::discover(&config.sso, public_url).await?),
             _ => None,
         };
+        let proxies = TrustedProxies::parse(&config.trusted_proxies)
+            .map_err(|entry| format!("trusted_proxies: `{entry}` is not an address"))?;
         Ok(Self {
             inner: Arc::new(Inner {
                 sessions: Sessions::new(store, config.sessions.clone()),
                 provider,
+                login_key: SealingKey::derive(
+                    config.sso.login_cookie_secret(),
+                    Purpose::LoginCookie,
+                ),
                 cookies: Cookies::for_public_url(public_url.as_deref()),
                 public_url,
+                limits: AuthLimits::start(&config.sessions, proxies).await?,
             }),
         })
     }
@@ -113,5 +133,10 @@ impl Sso {
     /// The provider, for tests that validate tokens it signed.
     pub fn provider(&self) -> Option<&Provider> {
         self.inner.provider.as_ref()
+    }
+
+    /// The per-address limit of the `/auth/...` routes.
+    fn limits(&self) -> &AuthLimits {
+        &self.inner.limits
     }
 }
