@@ -10,5 +10,6 @@ mod http;
 mod license_graph;
 mod owner_change;
 mod reports;
+mod sign_in_hardening;
 mod sso;
 mod usage;
