@@ -15,5 +15,7 @@ mod server;
 
 pub use config::{ConfigError, ServerConfig};
 pub use connections::{connection_cap, open_file_limit};
-pub use layers::{REQUEST_ID_HEADER, RequestId, layers, request_id};
+pub use layers::{
+    CallerRequestId, REQUEST_ID_HEADER, RequestId, layers, own_request_ids, request_id,
+};
 pub use server::serve;

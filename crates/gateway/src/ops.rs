@@ -8,6 +8,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::from_fn;
 use axum::response::{IntoResponse, Response};
 use sea_orm::ConnectionTrait;
 use serde::Deserialize;
@@ -132,7 +133,9 @@ impl CorsConfig {
 /// Wraps `router` in the shared edge layers (request id, `request` span, body deadline, panic
 /// guard; see `edge::layers`) and, outermost, CORS.
 pub fn layers(router: Router, cors: &CorsConfig, body_read_timeout: Duration) -> Router {
-    let router = edge::layers(router, body_read_timeout);
+    // The gateway's request ids are its own (they go into the audit trail); a caller's
+    // `x-request-id` is kept apart as `edge::CallerRequestId`.
+    let router = edge::layers(router, body_read_timeout).layer(from_fn(edge::own_request_ids));
     // An invalid origin list was refused at start (`AppState::start`).
     match cors.layer().ok().flatten() {
         Some(cors) => router.layer(cors),

@@ -50,6 +50,10 @@ pub(super) async fn execute_all(
     let caller = Caller {
         viewer: viewer.clone(),
         request_id: request_id.clone(),
+        caller_request_id: parts
+            .extensions
+            .get::<edge::CallerRequestId>()
+            .map(|edge::CallerRequestId(id)| id.clone()),
         idempotency_key: parts
             .headers
             .get(IDEMPOTENCY_KEY)

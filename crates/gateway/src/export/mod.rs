@@ -3,13 +3,18 @@
 //! - `GET /export/customers/{id}/licenses.csv`: a customer's licenses, one row each, with the
 //!   contact, the licensee and the attached servers;
 //! - `GET /export/trials.csv?from=&to=&groupBy=&convertedWithinDays=`: every trial behind the
-//!   trials report (`trialsReport`), one row each, with the paid license it turned into.
+//!   trials report (`trialsReport`), one row each, with the paid license it turned into;
+//! - `GET /export/audit-events.csv?actions=&actor=&licenseId=&customerId=&occurredFrom=&occurredBefore=`:
+//!   the audit trail, for staff (`auditEvents`).
 //!
 //! The same caller as `/graphql` (bearer token, or the session cookie with its same-site
 //! check: `authn::viewer`), the same scope and the same masking (`graphql::types::personal`).
 //! Bounded like `/graphql`: a permit of `limits.max_concurrent_requests` (503 when none is
-//! free), `limits.request_timeout_ms` (504), and at most [`MAX_ROWS`] rows (413).
+//! free), `limits.request_timeout_ms` (504), and at most [`MAX_ROWS`] rows (413). Every export
+//! holds people's names or e-mail addresses, so each one is recorded in the audit trail (who,
+//! which, for what, how many rows) before it is sent; one the trail cannot record is not sent.
 
+mod audit;
 mod customer;
 mod table;
 mod trials;
@@ -23,7 +28,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
+use edge::CallerRequestId;
+use entity::audit_event::Action;
 use error_catalogue::{Code, Media, Refusal, negotiate};
+use licenses::audit_record::{Actor, Details, ExportKind, NewEvent};
 
 use crate::graphql::RequestContext;
 use crate::state::AppState;
@@ -42,15 +50,32 @@ pub fn routes() -> Router<AppState> {
             get(customer::licenses),
         )
         .route("/export/trials.csv", get(trials::trials))
+        .route("/export/audit-events.csv", get(audit::events))
 }
 
-/// Runs `export` as the request's caller, within the gateway's concurrency and time limits;
-/// a refusal is answered as the error body every route uses (JSON unless the caller asks for
-/// something else).
-async fn run<F, Fut>(state: &AppState, headers: &HeaderMap, export: F) -> Response
+/// A finished export: the table, its file name, and what the trail records of it.
+struct Export {
+    table: table::Table,
+    filename: String,
+    kind: ExportKind,
+    /// The exported customer, when the export is one customer's.
+    customer_id: Option<i64>,
+    /// What was asked for, in words (the customer, the period, the trail's filter).
+    filter: String,
+}
+
+/// Runs `export` as the request's caller, within the gateway's concurrency and time limits,
+/// and records it in the audit trail before sending it; a refusal is answered as the error
+/// body every route uses (JSON unless the caller asks for something else).
+async fn run<F, Fut>(
+    state: &AppState,
+    headers: &HeaderMap,
+    caller_id: Option<CallerRequestId>,
+    export: F,
+) -> Response
 where
-    F: FnOnce(RequestContext) -> Fut,
-    Fut: Future<Output = Result<Response, Refusal>>,
+    F: FnOnce(RequestContext, Viewer) -> Fut,
+    Fut: Future<Output = Result<Export, Refusal>>,
 {
     let media = negotiate(headers).unwrap_or(Media::Json);
     let viewer: Viewer = match authn::viewer(state, headers).await {
@@ -62,8 +87,9 @@ where
         return endpoint::overloaded(state).in_media(media).into_response();
     };
     let context = RequestContext::for_viewer(&viewer, Utc::now().date_naive());
+    let masked = !context.personal_data_visible;
     let timeout = Duration::from_millis(state.config.limits.request_timeout_ms);
-    let answer = match tokio::time::timeout(timeout, export(context)).await {
+    let answer = match tokio::time::timeout(timeout, export(context, viewer.clone())).await {
         Ok(answer) => answer,
         Err(_) => Err(Refusal::new(
             StatusCode::GATEWAY_TIMEOUT,
@@ -74,10 +100,65 @@ where
             ),
         )),
     };
-    answer.unwrap_or_else(|refusal| {
+    let recorded = match answer {
+        Ok(export) => {
+            let actor = Actor {
+                subject: viewer.subject.clone(),
+                email: viewer.email.clone(),
+                role: viewer.role.as_str().to_owned(),
+                request_id: edge::request_id(headers).to_owned(),
+                caller_request_id: caller_id.map(|CallerRequestId(id)| id),
+            };
+            record(state, export, actor, masked, viewer.customer_scope()).await
+        }
+        Err(refusal) => Err(refusal),
+    };
+    recorded.unwrap_or_else(|refusal| {
         state.metrics.record_errors(&[refusal.code()]);
         refusal.in_media(media).into_response()
     })
+}
+
+/// Records `export` in the audit trail, then answers with it; an export the trail cannot
+/// record is not sent.
+async fn record(
+    state: &AppState,
+    export: Export,
+    actor: Actor,
+    masked: bool,
+    scope: Option<&[i64]>,
+) -> Result<Response, Refusal> {
+    let rows = export.table.rows();
+    let event = NewEvent {
+        action: Action::PersonalDataExported,
+        actor,
+        license_id: None,
+        customer_id: export.customer_id,
+        reason: None,
+        details: Details {
+            export: Some(export.kind),
+            filter: Some(export.filter),
+            rows: Some(u64::try_from(rows).unwrap_or(u64::MAX)),
+            masked: Some(masked),
+            scope: scope.map(<[i64]>::to_vec),
+            ..Details::default()
+        },
+    };
+    match licenses::audit_record::record(&state.db, event).await {
+        Ok(event) => {
+            tracing::info!(audit_event_id = event.id, rows, kind = ?export.kind, "export sent");
+            Ok(export.table.into_response(&export.filename))
+        }
+        Err(error) => {
+            tracing::error!(%error, "an export could not be recorded in the audit trail: not sent");
+            Err(Refusal::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Code::InternalServerError,
+                "the export could not be recorded in the audit trail, so it was not sent; see \
+                 the gateway log",
+            ))
+        }
+    }
 }
 
 /// A license-database failure, logged; the caller gets a coded 500 or the argument's 400.

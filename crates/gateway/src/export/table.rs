@@ -89,6 +89,11 @@ impl Table {
             .map_err(write_failed)
     }
 
+    /// The rows added so far.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
     /// The download: `text/csv; charset=utf-8`, saved as `filename`, never cached.
     pub fn into_response(self, filename: &str) -> Response {
         let body = match self.writer.into_inner() {

@@ -4,18 +4,21 @@
 
 use std::collections::HashMap;
 
+use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::NaiveDate;
+use edge::CallerRequestId;
 use entity::{customer, license};
 use error_catalogue::Refusal;
+use licenses::audit_record::ExportKind;
 use licenses::trials::{self, GroupBy, TrialsQuery};
 use sea_orm::{ActiveEnum, DatabaseConnection};
 use serde::Deserialize;
 
 use super::table::Table;
-use super::{MAX_ROWS, bad_input, refusal, run};
+use super::{Export, MAX_ROWS, bad_input, refusal, run};
 use crate::graphql::RequestContext;
 use crate::graphql::types::personal;
 use crate::state::AppState;
@@ -81,16 +84,26 @@ pub(super) async fn trials(
     State(state): State<AppState>,
     params: Result<Query<Params>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
+    caller_id: Option<Extension<CallerRequestId>>,
 ) -> Response {
     let db = state.db.clone();
-    run(&state, &headers, |request| async move {
+    let caller_id = caller_id.map(|Extension(id)| id);
+    run(&state, &headers, caller_id, |request, _| async move {
         let Query(params) = params.map_err(|_| bad_input("give `from` and `to` (YYYY-MM-DD)"))?;
         let query = params.query()?;
         let report = trials::report(&db, &request.scope, query)
             .await
             .map_err(refusal)?;
-        let table = table(&db, &request, &report).await?;
-        Ok(table.into_response(&format!("trials-{}-{}.csv", query.from, query.to)))
+        Ok(Export {
+            table: table(&db, &request, &report).await?,
+            filename: format!("trials-{}-{}.csv", query.from, query.to),
+            kind: ExportKind::Trials,
+            customer_id: None,
+            filter: format!(
+                "trials issued {} to {}, by {:?}, converted within {} days",
+                query.from, query.to, query.group_by, query.converted_within_days
+            ),
+        })
     })
     .await
 }

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 
+use axum::Extension;
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -17,13 +18,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 
+use super::audit::{self, RequestIds};
 use super::page::refusal;
 use super::pending::{Opened, PendingLogin};
 use super::provider::SignInError;
 use super::sessions::SessionData;
 use super::store::now;
-use super::{Inner, csrf, throttle};
+use super::{csrf, throttle};
 use crate::state::AppState;
+use edge::CallerRequestId;
+use licenses::audit_record::SignInMethod;
 
 /// The longest `return_to` kept; anything longer returns to `/`.
 const MAX_RETURN_PATH: usize = 2048;
@@ -93,24 +97,45 @@ fn redirect(location: &str, cookies: &[Option<HeaderValue>]) -> Response {
     response
 }
 
-/// Opens a session holding `data` (and the ID token, sealed) and sends the browser to
-/// `location` with its cookie.
+/// A sign-in that passed: who, how, and where the browser goes next.
+struct SignIn<'a> {
+    data: SessionData,
+    id_token: Option<&'a str>,
+    method: SignInMethod,
+    location: &'a str,
+}
+
+/// Opens a session holding `sign_in.data` (and the ID token, sealed), records the sign-in in
+/// the audit trail and sends the browser on with its cookie. A sign-in the trail cannot record
+/// is undone: nobody is signed in without a record of it.
 async fn open_session(
-    sso: &Inner,
-    data: &SessionData,
-    id_token: Option<&str>,
-    location: &str,
+    state: &AppState,
+    sign_in: SignIn<'_>,
+    ids: &RequestIds,
     also: Option<HeaderValue>,
 ) -> Response {
-    match sso.sessions.create(data, id_token).await {
-        Ok(secret) => {
-            tracing::info!(subject = %data.subject, "session opened");
-            let max_age = sso.sessions.config().absolute_timeout_secs;
-            let cookie = sso.cookies.set(sso.cookies.session(), &secret, max_age);
-            redirect(location, &[cookie, also])
+    let sso = &state.sso.inner;
+    let secret = match sso.sessions.create(&sign_in.data, sign_in.id_token).await {
+        Ok(secret) => secret,
+        Err(error) => return store_down(&error),
+    };
+    if let Err(error) = audit::signed_in(&state.db, &sign_in.data, sign_in.method, ids).await {
+        tracing::error!(%error, "a sign-in could not be recorded in the audit trail: undone");
+        if let Err(error) = sso.sessions.end(&secret).await {
+            tracing::error!(%error, "a session without its audit record could not be ended");
         }
-        Err(error) => store_down(&error),
+        return refusal(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Sign-in is unavailable",
+            "The gateway could not record the sign-in in its audit trail. Try again in a \
+             minute.",
+            true,
+        );
     }
+    tracing::info!(subject = %sign_in.data.subject, "session opened");
+    let max_age = sso.sessions.config().absolute_timeout_secs;
+    let cookie = sso.cookies.set(sso.cookies.session(), &secret, max_age);
+    redirect(sign_in.location, &[cookie, also])
 }
 
 async fn login(
@@ -140,6 +165,7 @@ async fn login(
 async fn callback(
     State(state): State<AppState>,
     headers: HeaderMap,
+    caller_id: Option<Extension<CallerRequestId>>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
     let sso = &state.sso.inner;
@@ -193,15 +219,14 @@ async fn callback(
         .await
     {
         Ok(signed_in) => {
-            let data = SessionData::new(&signed_in.viewer);
-            open_session(
-                sso,
-                &data,
-                Some(&signed_in.id_token),
-                &pending.return_to,
-                clear_login,
-            )
-            .await
+            let sign_in = SignIn {
+                data: SessionData::new(&signed_in.viewer),
+                id_token: Some(&signed_in.id_token),
+                method: SignInMethod::Sso,
+                location: &pending.return_to,
+            };
+            let ids = RequestIds::of(&headers, caller_id.as_deref());
+            open_session(&state, sign_in, &ids, clear_login).await
         }
         Err(error @ SignInError::NoMappedRole) => refusal(
             StatusCode::FORBIDDEN,
@@ -249,7 +274,11 @@ fn capitalized(text: &str) -> String {
     }
 }
 
-async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller_id: Option<Extension<CallerRequestId>>,
+) -> Response {
     let sso = &state.sso.inner;
     if !csrf::from_this_site(&headers, sso.public_url.as_deref()) {
         let body = json!({"errors": [{"message": auth::AuthError::CrossSite.to_string(),
@@ -268,6 +297,13 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
         },
         None => None,
     };
+    // A sign-out is never refused for the trail's sake: one it cannot record is logged.
+    if let Some(ended) = &ended {
+        let ids = RequestIds::of(&headers, caller_id.as_deref());
+        if let Err(error) = audit::signed_out(&state.db, &ended.data, &ids).await {
+            tracing::error!(%error, subject = %ended.data.subject, "a sign-out could not be recorded in the audit trail");
+        }
+    }
     // The provider's own session ends too (RP-initiated logout), when it offers that.
     let provider_logout = match (&sso.provider, &ended, &sso.public_url) {
         (Some(provider), Some(ended), Some(public_url)) => {
@@ -289,7 +325,12 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
     response
 }
 
-async fn link(State(state): State<AppState>, Path(secret): Path<String>) -> Response {
+async fn link(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller_id: Option<Extension<CallerRequestId>>,
+    Path(secret): Path<String>,
+) -> Response {
     let sso = &state.sso.inner;
     let redeemed = if secret.len() <= MAX_SECRET {
         sso.sessions.redeem_link(&secret).await
@@ -297,7 +338,16 @@ async fn link(State(state): State<AppState>, Path(secret): Path<String>) -> Resp
         Ok(None)
     };
     match redeemed {
-        Ok(Some(data)) => open_session(sso, &data, None, "/", None).await,
+        Ok(Some(data)) => {
+            let sign_in = SignIn {
+                data,
+                id_token: None,
+                method: SignInMethod::Link,
+                location: "/",
+            };
+            let ids = RequestIds::of(&headers, caller_id.as_deref());
+            open_session(&state, sign_in, &ids, None).await
+        }
         Ok(None) => refusal(
             StatusCode::BAD_REQUEST,
             "This sign-in link has been used or has expired",

@@ -12,8 +12,10 @@
 //! - `seal`: authenticated encryption of the login cookie and of a session's ID token.
 //! - `cookie`, `csrf`: the cookies, and the same-site check of cookie-authenticated requests.
 //! - `throttle`: the per-address limit of every `/auth/...` route.
-//! - `handlers`, `page`: the `/auth/...` routes and the refusal page.
+//! - `handlers`, `page`: the `/auth/...` routes and the refusal page; `audit`: sign-ins and
+//!   sign-outs in the audit trail.
 
+mod audit;
 pub mod config;
 pub mod cookie;
 pub mod csrf;
