@@ -3,6 +3,7 @@
 // Helpers and tests alike: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod audit_trail;
 mod auth;
 mod browser;
 mod charts;
