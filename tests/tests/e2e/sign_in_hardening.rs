@@ -389,7 +389,7 @@ async fn requests_racing_a_sign_out_never_bring_the_session_back() {
             let body: Value = answer.json().await.unwrap();
             if status != 401 || body["errors"][0]["extensions"]["code"] != "SESSION_ENDED" {
                 alive.push(cookie.clone());
-            } else if stored(&gateway, store, cookie).await {
+            } else if stored(gateway, store, cookie).await {
                 alive.push(format!("{cookie} (still stored)"));
             }
         }
