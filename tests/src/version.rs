@@ -9,8 +9,7 @@ pub struct VersionService {
     pub address: SocketAddr,
     pub state: version_service::AppState,
     pub db: TestDb,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    running: version_service::Running,
 }
 
 impl VersionService {
@@ -18,30 +17,19 @@ impl VersionService {
     /// `service_token` on `/graphql` when given.
     pub async fn start(backend: Backend, service_token: Option<&str>) -> VersionService {
         let db = TestDb::fresh(backend, "version").await;
-        let (connection, statements) = version_service::connect(&db.url).await.unwrap();
-        version_service::migrate(&connection).await.unwrap();
         let config = version_service::Config {
             database_url: db.url.clone(),
             service_token: service_token.map(str::to_owned),
             ..version_service::Config::default()
         };
-        let state = version_service::AppState::new(connection, statements, config);
+        let state = version_service::AppState::open(config).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(version_service::serve(
-            listener,
-            state.clone(),
-            async move {
-                let _ = stopped.await;
-            },
-        ));
+        let running = version_service::spawn(listener, state.clone()).unwrap();
         VersionService {
-            address,
+            address: running.address,
             state,
             db,
-            stop: Some(stop),
-            task: Some(task),
+            running,
         }
     }
 
@@ -62,12 +50,7 @@ impl VersionService {
 
     /// Stops serving and waits until the port is closed.
     pub async fn stop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
+        let _ = self.running.stop().await;
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod dataset;
 mod load;
+mod options;
 mod procfs;
 mod prom;
 mod report;
@@ -18,7 +19,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use dataset::{Location, SCALE_SIZES, SeedPlan};
-use run::RunOptions;
+use options::RunOptions;
 use scenarios::Scenario;
 
 #[derive(Parser)]

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::run::RunOptions;
+use crate::options::RunOptions;
 use crate::scenarios::Scenario;
 use crate::stats::{Latency, median_of};
 

@@ -2,7 +2,6 @@
 //! gateway and the floor one after the other, `repeat` times.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,26 +9,12 @@ use anyhow::Context;
 
 use crate::dataset::{self, Location};
 use crate::load::{self, Call};
+use crate::options::RunOptions;
 use crate::procfs;
 use crate::prom::Counters;
 use crate::report::{self, Cell, Measure, Side};
 use crate::scenarios::{self, Env, Scenario};
 use crate::services::{self, Service};
-
-/// Options of `bench run`.
-#[derive(Clone, Debug)]
-pub struct RunOptions {
-    pub licensedot: Option<PathBuf>,
-    pub scenarios: Vec<Scenario>,
-    pub concurrency: Vec<usize>,
-    pub warmup: Duration,
-    pub duration: Duration,
-    pub repeat: usize,
-    pub out: Option<PathBuf>,
-    pub floor: bool,
-    /// Extra `KEY=VALUE` environment for the gateway (e.g. to try a configuration).
-    pub gateway_env: Vec<(String, String)>,
-}
 
 const GATEWAY_SQL: &str = "licensedot_db_statements_total";
 const GATEWAY_UPSTREAM: &str = "licensedot_upstream_calls_total";

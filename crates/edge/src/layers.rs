@@ -20,7 +20,7 @@ use tracing::Level;
 use crate::body::body_deadline;
 
 /// The header that carries a request's id, in and out (and on to the version service).
-pub const REQUEST_ID_HEADER: &str = "x-request-id";
+pub const REQUEST_ID_HEADER: &str = error_catalogue::REQUEST_ID_HEADER;
 
 /// Longest request id taken from a caller: ids go into every log line of the request.
 const MAX_CALLER_ID_LEN: usize = 128;

@@ -15,24 +15,9 @@ pub struct Model {
     pub created_at: DateTimeUtc,
 }
 
+/// A customer's contacts and licenses point at it (`belongs_to` on their side); nothing here
+/// points back, so the entities depend on one another in one direction only.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(has_many = "super::contact::Entity")]
-    Contact,
-    #[sea_orm(has_many = "super::license::Entity")]
-    License,
-}
-
-impl Related<super::contact::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Contact.def()
-    }
-}
-
-impl Related<super::license::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::License.def()
-    }
-}
+pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}

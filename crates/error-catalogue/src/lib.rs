@@ -17,5 +17,10 @@ mod media;
 mod refusal;
 
 pub use code::Code;
+
+/// The header that carries a request's id: in, out, in error bodies' messages, and on to the
+/// version service.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
 pub use media::{GRAPHQL_RESPONSE_JSON, Media, accepts_html, negotiate};
 pub use refusal::{ErrorBody, Refusal, error_body, respond};

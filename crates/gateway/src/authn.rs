@@ -26,17 +26,17 @@ use axum::response::{IntoResponse, Response};
 use error_catalogue::{Media, Refusal, negotiate};
 use serde_json::Value;
 
-use crate::state::AppState;
+use crate::sso::Sso;
 
 /// The largest request body read to classify a request without a token as introspection.
 /// Schema-fetching queries are a few kilobytes; anything larger is simply refused.
 const MAX_ANONYMOUS_BODY: usize = 64 * 1024;
 
 /// The subject of [`schema_reader`].
-pub const SCHEMA_READER_SUBJECT: &str = "anonymous-schema-reader";
+pub(crate) const SCHEMA_READER_SUBJECT: &str = "anonymous-schema-reader";
 
 /// The viewer of an introspection-only request without a token: scoped to no customer.
-pub fn schema_reader() -> Viewer {
+pub(crate) fn schema_reader() -> Viewer {
     Viewer {
         subject: SCHEMA_READER_SUBJECT.to_owned(),
         email: None,
@@ -47,12 +47,54 @@ pub fn schema_reader() -> Viewer {
 }
 
 /// Whether the caller is a browser asking for the explorer page (served without a token).
-pub fn wants_html(request: &Request) -> bool {
+pub(crate) fn wants_html(request: &Request) -> bool {
     request.method() == Method::GET && error_catalogue::accepts_html(request.headers())
 }
 
+/// Who may call, and how they prove it: the bearer-token authenticator and the browser
+/// sessions, shared by `/graphql` (through [`require`]) and the other routes that read data
+/// (the exports, through [`Callers::viewer`]).
+#[derive(Clone)]
+pub(crate) struct Callers {
+    authenticator: auth::Authenticator,
+    sso: Sso,
+    /// `auth.introspection_requires_token = false`: schema-only requests need no token.
+    introspection_public: bool,
+}
+
+impl Callers {
+    pub fn new(authenticator: auth::Authenticator, sso: Sso, introspection_public: bool) -> Self {
+        Self {
+            authenticator,
+            sso,
+            introspection_public,
+        }
+    }
+
+    /// The viewer of a request to a route other than `/graphql` (the CSV exports): the bearer
+    /// token, else the session cookie (with its same-site check), else what the authenticator
+    /// makes of no credentials (with `auth.required = false`, the anonymous viewer who sees
+    /// personal data masked). The same rules as `/graphql`, so a download shows what the page
+    /// does.
+    pub async fn viewer(&self, headers: &HeaderMap) -> Result<Viewer, AuthError> {
+        let header_value = authorization(headers)?;
+        if header_value.is_none()
+            && let Some(viewer) = self.sso.authenticate(headers).await?
+        {
+            return Ok(viewer);
+        }
+        self.authenticator
+            .authenticate(header_value.as_deref())
+            .await
+    }
+}
+
 /// The middleware: `axum::middleware::from_fn_with_state(state, authn::require)`.
-pub async fn require(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub(crate) async fn require(
+    State(callers): State<Callers>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     // Only GraphQL requests are checked: the router answers other methods (405), and the
     // explorer page is public.
     if !matches!(*request.method(), Method::GET | Method::POST) || wants_html(&request) {
@@ -64,7 +106,7 @@ pub async fn require(State(state): State<AppState>, mut request: Request, next: 
     };
     // A browser signed in with a session cookie (see `sso`): the same viewer as a token.
     if header_value.is_none() {
-        match state.sso.authenticate(request.headers()).await {
+        match callers.sso.authenticate(request.headers()).await {
             Ok(Some(viewer)) => {
                 request.extensions_mut().insert(viewer);
                 return next.run(request).await;
@@ -73,8 +115,8 @@ pub async fn require(State(state): State<AppState>, mut request: Request, next: 
             Err(error) => return refuse(request.headers(), &error),
         }
     }
-    let introspection_public = !state.config.auth.introspection_requires_token;
-    match state
+    let introspection_public = callers.introspection_public;
+    match callers
         .authenticator
         .authenticate(header_value.as_deref())
         .await
@@ -119,36 +161,23 @@ fn authorization(headers: &HeaderMap) -> Result<Option<String>, AuthError> {
         .transpose()
 }
 
-/// The viewer of a request to a route other than `/graphql` (the CSV exports): the bearer
-/// token, else the session cookie (with its same-site check), else what the authenticator
-/// makes of no credentials (with `auth.required = false`, the anonymous viewer who sees
-/// personal data masked). The same rules as `/graphql`, so a download shows what the page does.
-pub async fn viewer(state: &AppState, headers: &HeaderMap) -> Result<Viewer, AuthError> {
-    let header_value = authorization(headers)?;
-    if header_value.is_none()
-        && let Some(viewer) = state.sso.authenticate(headers).await?
-    {
-        return Ok(viewer);
-    }
-    state
-        .authenticator
-        .authenticate(header_value.as_deref())
-        .await
-}
-
 /// The refusal: the error's status, its RFC 6750 challenge and a GraphQL-shaped body whose
 /// `extensions.code` is the error's code (e.g. `TOKEN_EXPIRED`), in the media type the
 /// caller negotiated (`application/json` when it accepts neither).
-pub fn refuse(request_headers: &HeaderMap, error: &AuthError) -> Response {
+pub(crate) fn refuse(request_headers: &HeaderMap, error: &AuthError) -> Response {
+    refusal(error)
+        .in_media(negotiate(request_headers).unwrap_or(Media::Json))
+        .into_response()
+}
+
+/// [`refuse`]'s refusal, for a caller that negotiates the media type itself.
+pub(crate) fn refusal(error: &AuthError) -> Refusal {
     let code = error.code();
-    tracing::debug!(%code, "request to /graphql refused");
+    tracing::debug!(%code, "request refused");
     let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::UNAUTHORIZED);
     let challenge = HeaderValue::from_str(&error.www_authenticate())
         .unwrap_or_else(|_| HeaderValue::from_static("Bearer realm=\"licensedot\""));
-    Refusal::new(status, code, error.to_string())
-        .in_media(negotiate(request_headers).unwrap_or(Media::Json))
-        .with_header(header::WWW_AUTHENTICATE, challenge)
-        .into_response()
+    Refusal::new(status, code, error.to_string()).with_header(header::WWW_AUTHENTICATE, challenge)
 }
 
 /// The parsed GraphQL documents of a request (one per operation of a batch), and the request
@@ -200,7 +229,7 @@ fn is_introspection_field(name: &str) -> bool {
 
 /// Whether every operation of `document` selects only `__schema`, `__type` and `__typename`
 /// at its root (fragments at the root are not accepted: they could hide data fields).
-pub fn introspection_only(document: &ExecutableDocument) -> bool {
+pub(crate) fn introspection_only(document: &ExecutableDocument) -> bool {
     let root_ok = |set: &SelectionSet| {
         !set.items.is_empty()
             && set.items.iter().all(|item| match &item.node {
@@ -220,7 +249,7 @@ pub fn introspection_only(document: &ExecutableDocument) -> bool {
 }
 
 /// Whether `document` asks for `__schema` or `__type` anywhere, fragments included.
-pub fn uses_introspection(document: &ExecutableDocument) -> bool {
+pub(crate) fn uses_introspection(document: &ExecutableDocument) -> bool {
     fn in_set(set: &SelectionSet) -> bool {
         set.items.iter().any(|item| match &item.node {
             Selection::Field(field) => {

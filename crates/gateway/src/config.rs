@@ -1,50 +1,35 @@
 //! The gateway's configuration. Every option has a default; the CLI layers a config file and
-//! `LICENSEDOT_*` environment variables over them (docs/config.md lists them all).
+//! `LICENSEDOT_*` environment variables over them (docs/config.md lists them all). Each
+//! section validates into its own error: the top level here, `[gateway.limits]` in
+//! `graphql_http` and `edge`, `[gateway.cors]` in `ops`, `[gateway.sessions]` and
+//! `[gateway.sso]` in `sso`, `[gateway.auth]` in `auth`, `[gateway.version_service]` in
+//! `license_graph`.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use database::redact_url;
 use serde::Deserialize;
 
-/// A configuration the gateway cannot start with, saying what to change.
+/// A top-level setting the gateway cannot start with, saying what to change.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("database_url must start with postgres://, postgresql:// or sqlite:, got `{0}`")]
     DatabaseUrl(String),
-    #[error("[{section}] {name} must be at least 1")]
-    NotPositive {
-        section: &'static str,
-        name: &'static str,
-    },
-    #[error(transparent)]
-    Server(#[from] edge::ConfigError),
-    #[error(
-        "[gateway.limits.persisted_queries] apq_cache_size must be at least 1 (or set apq = false)"
-    )]
-    ApqCacheSize,
-    #[error("cannot read the persisted-query safelist {}: {source}", path.display())]
-    SafelistUnreadable {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error(
-        "the persisted-query safelist {} is not a manifest (an object of id to query, or \
-         {{\"operations\": [{{\"id\", \"body\"}}]}}): {source}",
-        path.display()
-    )]
-    SafelistMalformed {
-        path: PathBuf,
-        source: serde_json::Error,
-    },
-    #[error("[gateway.cors] `{0}` is not a valid origin")]
-    CorsOrigin(String),
     #[error("public_url must start with https:// or http://, got `{0}`")]
     PublicUrl(String),
     #[error("trusted_proxies: `{0}` is neither an address nor a network (e.g. 10.0.0.0/8)")]
     TrustedProxy(String),
-    #[error("cannot build the version-service HTTP client: {0}")]
-    HttpClient(#[source] reqwest::Error),
+}
+
+/// `[gateway.limits]`: what one request may ask for (`graphql_http`'s limits) and how the HTTP
+/// edge treats connections (`edge`'s), side by side in one section.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    #[serde(flatten)]
+    pub graphql: graphql_http::LimitsConfig,
+    #[serde(flatten)]
+    pub server: edge::ServerConfig,
 }
 
 /// Everything the gateway needs to start.
@@ -60,11 +45,11 @@ pub struct Config {
     /// Most connections of the PostgreSQL pool (SQLite ignores it).
     pub database_max_connections: u32,
     /// `[gateway.version_service]`: the version subgraph that usage fields resolve from.
-    pub version_service: crate::upstream::UpstreamConfig,
+    pub version_service: license_graph::UpstreamConfig,
     /// `[gateway.auth]`: who may call, with which tokens.
     pub auth: auth::AuthConfig,
-    /// `[gateway.limits]`: what one request may ask for.
-    pub limits: crate::limits::LimitsConfig,
+    /// `[gateway.limits]`: what one request may ask for, and the HTTP edge's bounds.
+    pub limits: LimitsConfig,
     /// `[gateway.explorer]`: the GraphiQL page.
     pub explorer: crate::pages::ExplorerConfig,
     /// `[gateway.cors]`: browser origins allowed to call the gateway (none by default).
@@ -89,9 +74,9 @@ impl Default for Config {
             database_url: "sqlite://licensedot.sqlite?mode=rwc".to_owned(),
             migrate: true,
             database_max_connections: licenses::db::DEFAULT_MAX_CONNECTIONS,
-            version_service: crate::upstream::UpstreamConfig::default(),
+            version_service: license_graph::UpstreamConfig::default(),
             auth: auth::AuthConfig::default(),
-            limits: crate::limits::LimitsConfig::default(),
+            limits: LimitsConfig::default(),
             explorer: crate::pages::ExplorerConfig::default(),
             cors: crate::ops::CorsConfig::default(),
             public_url: None,
@@ -103,7 +88,8 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Checks what serde cannot, with a message that says what to change.
+    /// Checks the top-level settings serde cannot; each section checks its own where it is
+    /// used (`AppState::start`).
     pub fn validate(&self) -> Result<(), ConfigError> {
         if !(self.database_url.starts_with("postgres://")
             || self.database_url.starts_with("postgresql://")
@@ -118,8 +104,6 @@ impl Config {
         }
         crate::client_address::TrustedProxies::parse(&self.trusted_proxies)
             .map_err(ConfigError::TrustedProxy)?;
-        self.limits.validate()?;
-        self.cors.layer()?;
         Ok(())
     }
 }
@@ -137,5 +121,15 @@ mod tests {
         let error = config.validate().unwrap_err();
         assert!(matches!(error, ConfigError::DatabaseUrl(_)), "{error}");
         assert!(error.to_string().contains("postgres://"), "{error}");
+    }
+
+    #[test]
+    fn the_limits_section_holds_both_halves_and_refuses_unknown_keys() {
+        let limits: LimitsConfig =
+            serde_json::from_str(r#"{"max_depth": 7, "max_connections": 9}"#).unwrap();
+        assert_eq!(limits.graphql.max_depth, 7);
+        assert_eq!(limits.server.max_connections, 9);
+        let error = serde_json::from_str::<LimitsConfig>(r#"{"max_dept": 7}"#).unwrap_err();
+        assert!(error.to_string().contains("max_dept"), "{error}");
     }
 }

@@ -1,25 +1,27 @@
-//! The licensedot gateway: one GraphQL endpoint over the license database and the version
-//! service. `app(state)` is the router; `serve` runs it until a shutdown signal.
+//! The licensedot gateway, the web shell around the license graph: configuration and start,
+//! the routes, who calls (`authn`, `sso`), the pages, the CSV exports, operations and metrics.
+//! GraphQL over HTTP is `graphql_http`'s job, the graph itself `license_graph`'s.
+//!
+//! `app(state)` is the router; `serve` runs it until a shutdown signal.
 
-pub mod authn;
-pub mod client_address;
+mod authn;
+mod caller;
+mod client_address;
 pub mod config;
-pub mod endpoint;
-pub mod export;
-pub mod graphql;
-pub mod limits;
-pub mod metrics;
-pub mod ops;
-pub mod pages;
-pub mod persisted;
-pub mod routes;
+mod endpoint;
+mod export;
+mod metrics;
+mod ops;
+mod pages;
+mod routes;
 pub mod sso;
-pub mod state;
-pub mod upstream;
+mod state;
 
 use std::future::Future;
 
-pub use config::Config;
+pub use config::{Config, ConfigError, LimitsConfig};
+pub use ops::{CorsConfig, CorsError};
+pub use pages::ExplorerConfig;
 pub use routes::app;
 pub use state::{AppState, StartError};
 
@@ -31,6 +33,6 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let server = state.config.limits.server();
+    let server = state.config.limits.server.clone();
     edge::serve(listener, app(state), &server, "gateway", shutdown).await
 }

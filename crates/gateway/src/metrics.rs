@@ -1,8 +1,9 @@
 //! The gateway's Prometheus metrics: one registry per [`Metrics`] (so tests and several
 //! gateways in one process never share counters), rendered as text by `GET /metrics`.
 //!
-//! Other modules record through the small API here: `record_upstream_call` (the version-service
-//! client), `record_batch` (DataLoaders), `record_graphql` (the endpoint).
+//! It is the `graphql_http::Observer` of the GraphQL runtime (operations, refusals, responses,
+//! shed load) and the `license_graph::GraphMetrics` of the graph (DataLoader batches, calls to
+//! the version service, the breaker).
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -47,7 +48,7 @@ struct Inner {
 
 /// The gateway's metrics. Cheap to clone: every clone records into the same registry.
 #[derive(Clone)]
-pub struct Metrics(Arc<Inner>);
+pub(crate) struct Metrics(Arc<Inner>);
 
 impl std::fmt::Debug for Metrics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -211,62 +212,6 @@ impl Metrics {
         }
     }
 
-    /// One GraphQL operation answered: its name (None when anonymous), how long it took, and
-    /// the `extensions.code` of each error in its response.
-    pub fn record_graphql(&self, operation: Option<&str>, duration: Duration, codes: &[Code]) {
-        let operation = self.operation_label(operation);
-        let outcome = if codes.is_empty() { "ok" } else { "error" };
-        self.0
-            .requests
-            .with_label_values(&[operation.as_str(), outcome])
-            .inc();
-        self.0
-            .request_duration
-            .with_label_values(&[operation.as_str()])
-            .observe(duration.as_secs_f64());
-        self.record_errors(codes);
-    }
-
-    /// Errors returned without an operation being run (refused requests).
-    pub fn record_errors(&self, codes: &[Code]) {
-        for code in codes {
-            self.0.errors.with_label_values(&[code.as_str()]).inc();
-        }
-    }
-
-    /// One HTTP response of `/graphql`.
-    pub fn record_response(&self, status: u16) {
-        self.0
-            .responses
-            .with_label_values(&[status.to_string().as_str()])
-            .inc();
-    }
-
-    /// A request refused by the concurrency limit.
-    pub fn record_shed(&self) {
-        self.0.shed.inc();
-    }
-
-    /// One call to the version service. `outcome` is a short fixed word such as `ok`,
-    /// `error`, `timeout` or `circuit_open` (never free text: it becomes a label).
-    pub fn record_upstream_call(&self, duration: Duration, outcome: &str) {
-        self.0.upstream_calls.with_label_values(&[outcome]).inc();
-        self.0
-            .upstream_duration
-            .with_label_values(&[outcome])
-            .observe(duration.as_secs_f64());
-    }
-
-    /// A refused connection to the version service, retried.
-    pub fn record_upstream_retry(&self) {
-        self.0.upstream_retries.inc();
-    }
-
-    /// The version-service circuit opened from closed.
-    pub fn record_breaker_opened(&self) {
-        self.0.breaker_opened.inc();
-    }
-
     /// The breaker's state now (`closed`, `half_open` or `open`), sampled by `/metrics`.
     pub fn set_breaker_state(&self, state: &str) {
         for label in ["closed", "half_open", "open"] {
@@ -275,14 +220,6 @@ impl Metrics {
                 .with_label_values(&[label])
                 .set(i64::from(label == state));
         }
-    }
-
-    /// One DataLoader batch of `size` keys, by the loader's fixed name.
-    pub fn record_batch(&self, loader: &str, size: usize) {
-        self.0
-            .batch_size
-            .with_label_values(&[loader])
-            .observe(size as f64);
     }
 
     /// The Prometheus text exposition, with the pool gauges and statement total sampled now.
@@ -321,6 +258,68 @@ impl Metrics {
             tracing::error!(%error, "cannot encode the metrics");
         }
         String::from_utf8_lossy(&buffer).into_owned()
+    }
+}
+
+/// What the GraphQL-over-HTTP runtime reports (and the exports, which share its permits).
+impl graphql_http::Observer for Metrics {
+    fn executed(&self, operation: Option<&str>, elapsed: Duration, codes: &[Code]) {
+        let operation = self.operation_label(operation);
+        let outcome = if codes.is_empty() { "ok" } else { "error" };
+        self.0
+            .requests
+            .with_label_values(&[operation.as_str(), outcome])
+            .inc();
+        self.0
+            .request_duration
+            .with_label_values(&[operation.as_str()])
+            .observe(elapsed.as_secs_f64());
+        for code in codes {
+            self.refused(*code);
+        }
+    }
+
+    fn refused(&self, code: Code) {
+        self.0.errors.with_label_values(&[code.as_str()]).inc();
+    }
+
+    fn shed(&self) {
+        self.0.shed.inc();
+    }
+
+    fn answered(&self, status: u16) {
+        self.0
+            .responses
+            .with_label_values(&[status.to_string().as_str()])
+            .inc();
+    }
+}
+
+/// What the license graph reports.
+impl license_graph::GraphMetrics for Metrics {
+    fn batch(&self, loader: &str, size: usize) {
+        self.0
+            .batch_size
+            .with_label_values(&[loader])
+            .observe(size as f64);
+    }
+
+    /// `outcome` is a short fixed word such as `ok`, `error`, `timeout` or `circuit_open`
+    /// (never free text: it becomes a label).
+    fn upstream_call(&self, duration: Duration, outcome: &str) {
+        self.0.upstream_calls.with_label_values(&[outcome]).inc();
+        self.0
+            .upstream_duration
+            .with_label_values(&[outcome])
+            .observe(duration.as_secs_f64());
+    }
+
+    fn upstream_retry(&self) {
+        self.0.upstream_retries.inc();
+    }
+
+    fn breaker_opened(&self) {
+        self.0.breaker_opened.inc();
     }
 }
 

@@ -7,74 +7,66 @@ use std::time::Duration;
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::from_fn;
 use axum::response::{IntoResponse, Response};
-use sea_orm::ConnectionTrait;
+use database::StatementCounter;
+use edge::{Readiness, probe};
+use license_graph::Graph;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde::Deserialize;
 use serde_json::json;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::config::ConfigError;
-use crate::state::AppState;
+use crate::metrics::Metrics;
 
-/// How long `/ready` waits for each dependency.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+/// A `[gateway.cors]` that cannot work.
+#[derive(Debug, thiserror::Error)]
+pub enum CorsError {
+    #[error("[gateway.cors] `{0}` is not a valid origin")]
+    Origin(String),
+}
+
+/// What the operations routes read: the license database and its statement count, the
+/// metrics, and the graph's version-service client.
+#[derive(Clone)]
+pub(crate) struct Ops {
+    pub db: DatabaseConnection,
+    pub statements: StatementCounter,
+    pub metrics: Metrics,
+    pub graph: Graph,
+}
 
 /// `GET /health`: always 200 while the process runs; no dependency is checked.
-pub async fn health() -> Json<serde_json::Value> {
+pub(crate) async fn health() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// `GET /ready`: 200 when the license database answers, else 503. The version service's state
-/// is reported but does not make the gateway unready: usage fields degrade to null plus an
-/// error, and everything else still answers.
-pub async fn ready(State(state): State<AppState>) -> Response {
-    let database = tokio::time::timeout(PROBE_TIMEOUT, state.db.execute_unprepared("SELECT 1"));
-    let (database, version) = tokio::join!(database, version_service(&state));
-    let database_up = match database {
-        Ok(Ok(_)) => true,
-        Ok(Err(error)) => {
-            tracing::warn!(%error, "readiness check: license database unreachable");
-            false
-        }
-        Err(_) => {
-            tracing::warn!("readiness check: license database did not answer in time");
-            false
-        }
-    };
-    let body = json!({
-        "status": if database_up { "ready" } else { "not ready" },
-        "licenseDatabase": if database_up { "up" } else { "down" },
-        "versionService": version,
-        "versionServiceBreaker": state.version.breaker_phase().as_str(),
+/// `GET /ready` (`edge::Readiness`, the contract both services share): ready while the
+/// license database answers. The version service's state is reported but does not make the
+/// gateway unready: usage fields degrade to null plus an error, and everything else still
+/// answers.
+pub(crate) async fn ready(State(ops): State<Ops>, headers: HeaderMap) -> Response {
+    let database = probe("license database", async {
+        ops.db.execute_unprepared("SELECT 1").await.map(|_| ())
     });
-    let status = if database_up {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (status, Json(body)).into_response()
-}
-
-/// The version service's state for `/ready`: `up`, `down` or `unknown`.
-async fn version_service(state: &AppState) -> &'static str {
-    match tokio::time::timeout(PROBE_TIMEOUT, state.version.probe()).await {
-        Ok(Ok(())) => "up",
-        Ok(Err(error)) => {
-            tracing::warn!(%error, "readiness check: version service unreachable");
-            "down"
-        }
-        Err(_) => "down",
-    }
+    let version = probe("version service", ops.graph.version().probe());
+    let (database, version) = tokio::join!(database, version);
+    Readiness::new()
+        .required("licenseDatabase", "license database", database)
+        .optional("versionService", version)
+        .reported(
+            "versionServiceBreaker",
+            ops.graph.version().breaker_phase().as_str(),
+        )
+        .respond(&headers)
 }
 
 /// `GET /metrics`: Prometheus text exposition format 0.0.4.
-pub async fn metrics(State(state): State<AppState>) -> Response {
-    state
-        .metrics
-        .set_breaker_state(state.version.breaker_phase().as_str());
-    let body = state.metrics.render(&state.db, state.statements.get());
+pub(crate) async fn metrics(State(ops): State<Ops>) -> Response {
+    ops.metrics
+        .set_breaker_state(ops.graph.version().breaker_phase().as_str());
+    let body = ops.metrics.render(&ops.db, ops.statements.get());
     (
         [(
             header::CONTENT_TYPE,
@@ -99,7 +91,7 @@ pub struct CorsConfig {
 
 impl CorsConfig {
     /// The layer, or `None` when no origin is allowed.
-    pub fn layer(&self) -> Result<Option<CorsLayer>, ConfigError> {
+    pub fn layer(&self) -> Result<Option<CorsLayer>, CorsError> {
         if self.allowed_origins.is_empty() {
             return Ok(None);
         }
@@ -109,7 +101,7 @@ impl CorsConfig {
             let origins = self
                 .allowed_origins
                 .iter()
-                .map(|o| HeaderValue::from_str(o).map_err(|_| ConfigError::CorsOrigin(o.clone())))
+                .map(|o| HeaderValue::from_str(o).map_err(|_| CorsError::Origin(o.clone())))
                 .collect::<Result<Vec<_>, _>>()?;
             AllowOrigin::list(origins)
         };
@@ -122,7 +114,7 @@ impl CorsConfig {
                     header::AUTHORIZATION,
                     header::ACCEPT,
                     header::HeaderName::from_static(edge::REQUEST_ID_HEADER),
-                    header::HeaderName::from_static(crate::endpoint::IDEMPOTENCY_KEY),
+                    header::HeaderName::from_static(crate::caller::IDEMPOTENCY_KEY),
                 ])
                 .expose_headers([header::HeaderName::from_static(edge::REQUEST_ID_HEADER)])
                 .max_age(Duration::from_secs(self.max_age_secs)),
@@ -132,7 +124,7 @@ impl CorsConfig {
 
 /// Wraps `router` in the shared edge layers (request id, `request` span, body deadline, panic
 /// guard; see `edge::layers`) and, outermost, CORS.
-pub fn layers(router: Router, cors: &CorsConfig, body_read_timeout: Duration) -> Router {
+pub(crate) fn layers(router: Router, cors: &CorsConfig, body_read_timeout: Duration) -> Router {
     // The gateway's request ids are its own (they go into the audit trail); a caller's
     // `x-request-id` is kept apart as `edge::CallerRequestId`.
     let router = edge::layers(router, body_read_timeout).layer(from_fn(edge::own_request_ids));

@@ -13,9 +13,8 @@ use axum::extract::Path;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use error_catalogue::Refusal;
 use serde::Deserialize;
-
-use crate::state::AppState;
 
 const DASHBOARD_HTML: &str = include_str!("../assets/dashboard.html");
 const DASHBOARD_CSS: &str = include_str!("../assets/dashboard.css");
@@ -57,12 +56,12 @@ pub(crate) const DASHBOARD_CSP: &str = "default-src 'none'; script-src 'self'; s
 
 /// Where the explorer's assets come from unless configured otherwise: the copies embedded in
 /// the gateway.
-pub const DEFAULT_ASSET_BASE_URL: &str = "/assets/explorer";
+pub(crate) const DEFAULT_ASSET_BASE_URL: &str = "/assets/explorer";
 
 /// A file the explorer loads, as a path under the asset base URL (unpkg's `package@version/file`
 /// layout) and the SRI hash of its exact bytes as published on npm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ExplorerAsset {
+pub(crate) struct ExplorerAsset {
     /// The path under `asset_base_url`.
     pub path: &'static str,
     /// `sha384-...`, checked by the browser before it runs or applies the file.
@@ -70,13 +69,13 @@ pub struct ExplorerAsset {
 }
 
 /// GraphiQL 3.8.3's stylesheet.
-pub const GRAPHIQL_CSS: ExplorerAsset = ExplorerAsset {
+pub(crate) const GRAPHIQL_CSS: ExplorerAsset = ExplorerAsset {
     path: "graphiql@3.8.3/graphiql.min.css",
     integrity: "sha384-Mq3vbRBY71jfjQAt/DcjxUIYY33ksal4cgdRt9U/hNPvHBCaT2JfJ/PTRiPKf0aM",
 };
 
 /// The scripts, in load order: React and ReactDOM 18.3.1 (UMD builds), then GraphiQL 3.8.3.
-pub const EXPLORER_SCRIPTS: [ExplorerAsset; 3] = [
+pub(crate) const EXPLORER_SCRIPTS: [ExplorerAsset; 3] = [
     ExplorerAsset {
         path: "react@18.3.1/umd/react.production.min.js",
         integrity: "sha384-DGyLxAyjq0f9SPpVevD6IgztCFlnMF6oW/XQGmfe+IsZ8TqEiDrcHkMLKI6fiB/Z",
@@ -118,7 +117,7 @@ impl ExplorerConfig {
 }
 
 /// The dashboard's routes: the page and its embedded assets.
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route("/", get(dashboard))
         .route(
@@ -151,7 +150,7 @@ async fn explorer_asset(Path(file): Path<String>) -> Response {
         .iter()
         .find(|(path, _, _)| *path == file)
     else {
-        return StatusCode::NOT_FOUND.into_response();
+        return Refusal::not_found().await.into_response();
     };
     (
         [
@@ -172,7 +171,7 @@ async fn explorer_asset(Path(file): Path<String>) -> Response {
 }
 
 /// `GET /`: the dashboard.
-pub async fn dashboard() -> Response {
+pub(crate) async fn dashboard() -> Response {
     html_page(
         StatusCode::OK,
         DASHBOARD_HTML.to_owned(),
@@ -228,7 +227,7 @@ async fn asset(content_type: &'static str, body: &'static str) -> Response {
 
 /// The GraphiQL explorer page with its Content-Security-Policy: scripts and styles from this
 /// origin and the asset host only, requests to this origin only, no inline script.
-pub fn explorer(config: &ExplorerConfig) -> Response {
+pub(crate) fn explorer(config: &ExplorerConfig) -> Response {
     // An asset origin that cannot stand in a header (configuration checks it is a URL) gets
     // the policy without it: the page then loads nothing from there, rather than anything.
     let csp = HeaderValue::from_str(&explorer_csp(config))

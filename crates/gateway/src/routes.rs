@@ -12,8 +12,7 @@ use crate::{authn, endpoint, export, ops, pages, sso};
 /// The gateway's router: the seam tests drive, in process or on port 0.
 pub fn app(state: AppState) -> Router {
     let cors = state.config.cors.clone();
-    let body_read_timeout =
-        std::time::Duration::from_millis(state.config.limits.body_read_timeout_ms);
+    let body_read_timeout = state.config.limits.server.body_read_timeout();
     let router = Router::new()
         .route(
             "/graphql",
@@ -26,7 +25,7 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .merge(pages::routes())
         .merge(export::routes())
-        .merge(sso::routes(state.clone()))
+        .merge(sso::routes(state.sso.clone()))
         .fallback(Refusal::not_found)
         .method_not_allowed_fallback(Refusal::method_not_allowed)
         .with_state(state);

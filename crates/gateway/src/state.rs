@@ -1,66 +1,78 @@
-//! The state shared by every request, and how it is built from the configuration.
+//! The state shared by every request, how it is built from the configuration, and the narrow
+//! part of it each handler takes (axum's `FromRef`): a handler sees what its job needs.
 
 use std::sync::Arc;
 
+use axum::extract::FromRef;
 use database::{StatementCounter, redact_url};
+use license_graph::Graph;
 use migration::MigratorTrait;
 use sea_orm::DatabaseConnection;
 
+use crate::authn::Callers;
 use crate::config::{Config, ConfigError};
-use crate::graphql::{GatewaySchema, build_schema_with};
+use crate::endpoint::{Endpoint, GatewayRuntime};
+use crate::export::Exports;
 use crate::metrics::Metrics;
-use crate::persisted::PersistedQueries;
+use crate::ops::{CorsError, Ops};
+use crate::pages::ExplorerConfig;
+use crate::sso::Sso;
 
 /// Why the gateway could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    /// The configuration is not usable.
+    /// A top-level setting is not usable.
     #[error("invalid configuration: {0}")]
     Config(#[from] ConfigError),
+    /// `[gateway.limits]` is not usable, or the persisted-query safelist cannot be loaded.
+    #[error("invalid configuration: {0}")]
+    Limits(#[from] graphql_http::StartError),
+    /// `[gateway.limits]`'s HTTP edge settings are not usable.
+    #[error("invalid configuration: {0}")]
+    Server(#[from] edge::ConfigError),
+    /// `[gateway.cors]` is not usable.
+    #[error("invalid configuration: {0}")]
+    Cors(#[from] CorsError),
+    /// `[gateway.version_service]` is not usable.
+    #[error("invalid configuration: {0}")]
+    VersionService(#[from] license_graph::UpstreamConfigError),
     /// The authentication settings are not usable, or the JWKS could not be loaded.
     #[error(transparent)]
     Auth(#[from] auth::ConfigError),
-    /// Sign-in is configured but not usable (its settings, or the provider's discovery).
-    #[error("sign-in is not usable: {0}")]
-    SignIn(String),
+    /// `[gateway.sessions]` or `[gateway.sso]` is not usable, or the session store or the
+    /// provider's discovery cannot be reached.
+    #[error(transparent)]
+    SignIn(#[from] crate::sso::SsoStartError),
     /// The license database did not answer or could not be migrated.
     #[error("license database at {url} is not usable: {source}")]
     Database { url: String, source: sea_orm::DbErr },
 }
 
-/// What handlers share: the database, the schema and the configuration.
+/// What the gateway's handlers share; each takes its own part (see the `FromRef` impls).
 #[derive(Clone)]
 pub struct AppState {
-    /// The license database pool.
-    pub db: DatabaseConnection,
-    /// SQL statements executed on `db` so far.
-    pub statements: StatementCounter,
-    /// The GraphQL schema, built once.
-    pub schema: GatewaySchema,
     /// The configuration it was started with.
     pub config: Arc<Config>,
-    /// Prometheus metrics, rendered by `GET /metrics`.
-    pub metrics: Metrics,
-    /// The version-subgraph client (usage fields, `/ready`).
-    pub version: Arc<crate::upstream::VersionClient>,
-    /// Permits for `/graphql` requests running at once (`limits.max_concurrent_requests`).
-    pub limiter: Arc<tokio::sync::Semaphore>,
-    /// Checks the bearer tokens of `/graphql` requests (see `authn`).
-    pub authenticator: auth::Authenticator,
+    /// SQL statements executed on the license database so far.
+    pub statements: StatementCounter,
     /// Browser sessions and sign-in (see `sso`).
-    pub sso: crate::sso::Sso,
+    pub sso: Sso,
+    /// The license database (the demo seeds it).
+    pub db: DatabaseConnection,
+    pub(crate) graph: Graph,
+    pub(crate) runtime: Arc<GatewayRuntime>,
+    pub(crate) metrics: Metrics,
+    pub(crate) callers: Callers,
+    pub(crate) explorer: Arc<ExplorerConfig>,
 }
 
 impl AppState {
     /// Validates `config`, connects to the license database and migrates it when configured.
     pub async fn start(config: Config) -> Result<Self, StartError> {
         config.validate()?;
+        config.limits.server.validate("gateway.limits")?;
+        config.cors.layer()?;
         let metrics = Metrics::new();
-        let version = Arc::new(crate::upstream::VersionClient::new(
-            &config.version_service,
-            metrics.clone(),
-        )?);
-        let persisted = PersistedQueries::load(&config.limits.persisted_queries)?;
         let database_error = |source| StartError::Database {
             url: redact_url(&config.database_url),
             source,
@@ -74,6 +86,18 @@ impl AppState {
                 .await
                 .map_err(database_error)?;
         }
+        let graph = Graph::new(
+            db.clone(),
+            &config.version_service,
+            Arc::new(metrics.clone()),
+        )?;
+        let runtime = graphql_http::Runtime::new(
+            license_graph::schema_builder(),
+            config.limits.graphql.clone(),
+            "gateway.limits",
+            "gateway",
+            Arc::new(metrics.clone()),
+        )?;
         // After the database, so that a database error is reported as such even when the
         // configuration has no key yet; a JWKS URL is fetched here (fails fast). The sign-in
         // client's ID tokens are no access tokens: the authenticator refuses them, and refuses
@@ -83,21 +107,65 @@ impl AppState {
             ..config.auth.clone()
         })
         .await?;
-        let sso = crate::sso::Sso::start(&config, &db)
-            .await
-            .map_err(StartError::SignIn)?;
+        let sso = Sso::start(&config, &db).await?;
         Ok(Self {
+            callers: Callers::new(
+                authenticator,
+                sso.clone(),
+                !config.auth.introspection_requires_token,
+            ),
+            sso,
             db,
             statements,
-            schema: build_schema_with(&config.limits, Arc::new(persisted)),
+            graph,
+            runtime: Arc::new(runtime),
             metrics,
-            version,
-            limiter: Arc::new(tokio::sync::Semaphore::new(
-                config.limits.max_concurrent_requests,
-            )),
+            explorer: Arc::new(config.explorer.clone()),
             config: Arc::new(config),
-            authenticator,
-            sso,
         })
+    }
+}
+
+impl FromRef<AppState> for Callers {
+    fn from_ref(state: &AppState) -> Self {
+        state.callers.clone()
+    }
+}
+
+impl FromRef<AppState> for Sso {
+    fn from_ref(state: &AppState) -> Self {
+        state.sso.clone()
+    }
+}
+
+impl FromRef<AppState> for Endpoint {
+    fn from_ref(state: &AppState) -> Self {
+        Endpoint {
+            runtime: state.runtime.clone(),
+            graph: state.graph.clone(),
+            explorer: state.explorer.clone(),
+        }
+    }
+}
+
+impl FromRef<AppState> for Exports {
+    fn from_ref(state: &AppState) -> Self {
+        Exports {
+            callers: state.callers.clone(),
+            admission: state.runtime.admission().clone(),
+            db: state.db.clone(),
+            metrics: state.metrics.clone(),
+        }
+    }
+}
+
+impl FromRef<AppState> for Ops {
+    fn from_ref(state: &AppState) -> Self {
+        Ops {
+            db: state.db.clone(),
+            statements: state.statements.clone(),
+            metrics: state.metrics.clone(),
+            graph: state.graph.clone(),
+        }
     }
 }

@@ -1,5 +1,6 @@
-//! Queries and rules over the license database: search, status, batch loads by id, and the one
-//! write: a license's contact change with its audit trail.
+//! Queries and rules over the license database: search, status, batch loads by id, the one
+//! write (a license's contact change with its audit trail), and what one caller sees of it
+//! ([`View`]: scope, masking of personal data, "today").
 //!
 //! This crate is the only place that talks SQL to the license database. It knows nothing of
 //! HTTP or GraphQL: every function is a plain `async fn(db, ...)` that the gateway's resolvers
@@ -22,6 +23,7 @@ pub mod search;
 pub mod status;
 pub mod total;
 pub mod trials;
+pub mod view;
 
 pub use database::StatementCounter;
 pub use db::connect;
@@ -32,3 +34,4 @@ pub use scope::Scope;
 pub use search::{Fields as SearchFields, Search};
 pub use status::LicenseStatus;
 pub use total::Total;
+pub use view::View;

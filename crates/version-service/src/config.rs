@@ -16,7 +16,7 @@ pub const DEFAULT_MAX_COUNTS_BYTES: usize = 8 * 1024 * 1024;
 pub const MIN_SERVICE_TOKEN_LEN: usize = 16;
 
 /// Everything the version service needs to start.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Address the HTTP server listens on.
@@ -38,6 +38,25 @@ pub struct Config {
     pub ingest: IngestConfig,
     /// `[version_service.server]`: header and body timeouts, connection cap, shutdown deadline.
     pub server: edge::ServerConfig,
+    /// `[version_service.graphql]`: what one `/graphql` request may ask for (the
+    /// GraphQL-over-HTTP runtime's limits; defaults in [`graphql_limits`]).
+    pub graphql: graphql_http::LimitsConfig,
+}
+
+/// The defaults of `[version_service.graphql]`: the runtime's, with a body large enough for an
+/// `_entities` call of the gateway's largest batch (a few hundred kilobytes), the depth the
+/// gateway's selections need, and no automatic persisted queries (its one client, the
+/// gateway, sends whole queries).
+pub fn graphql_limits() -> graphql_http::LimitsConfig {
+    graphql_http::LimitsConfig {
+        max_body_bytes: 2 * 1024 * 1024,
+        max_depth: 16,
+        persisted_queries: graphql_http::PersistedQueriesConfig {
+            apq: false,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
 }
 
 impl Default for Config {
@@ -51,6 +70,7 @@ impl Default for Config {
             redis_url: None,
             ingest: IngestConfig::default(),
             server: edge::ServerConfig::default(),
+            graphql: graphql_limits(),
         }
     }
 }

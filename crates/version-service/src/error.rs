@@ -28,6 +28,9 @@ pub enum Error {
     /// Applying the version database migrations failed.
     #[error("cannot migrate the version database: {0}")]
     Migrate(DbErr),
+    /// `[version_service.graphql]` is not usable.
+    #[error("invalid configuration: {0}")]
+    Config(#[from] graphql_http::StartError),
     /// A query failed.
     #[error("database error: {0}")]
     Db(#[from] DbErr),
@@ -65,9 +68,6 @@ pub enum Error {
     /// `/graphql` needs a bearer token that was missing or wrong.
     #[error("missing or invalid service token")]
     Unauthorized,
-    /// The database does not answer right now.
-    #[error("database not ready: {0}")]
-    NotReady(String),
 }
 
 impl Error {
@@ -79,9 +79,9 @@ impl Error {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Body { status, .. } => *status,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Busy { .. } | Self::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::Connect { .. } | Self::Migrate(_) | Self::Db(_) => {
+            Self::Connect { .. } | Self::Migrate(_) | Self::Config(_) | Self::Db(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         }
@@ -101,8 +101,9 @@ impl Error {
             Self::RateLimited { .. } => Code::RateLimited,
             Self::Busy { .. } => Code::ServiceOverloaded,
             Self::Unauthorized => Code::Unauthenticated,
-            Self::NotReady(_) => Code::NotReady,
-            Self::Connect { .. } | Self::Migrate(_) | Self::Db(_) => Code::InternalServerError,
+            Self::Connect { .. } | Self::Migrate(_) | Self::Config(_) | Self::Db(_) => {
+                Code::InternalServerError
+            }
         }
     }
 
@@ -110,7 +111,6 @@ impl Error {
     /// generic sentence for failures of ours (their text can hold SQL, hosts, or paths).
     fn public_message(&self) -> String {
         match self {
-            Self::NotReady(_) => "database not ready".to_owned(),
             Self::Busy { .. } => self.to_string(),
             _ if self.status().is_server_error() => "internal error".to_owned(),
             _ => self.to_string(),

@@ -28,7 +28,7 @@ pub use config::Config;
 pub use database::StatementCounter;
 pub use db::{connect, migrate};
 pub use error::Error;
-pub use graphql::{VersionSchema, schema_sdl};
+pub use graphql::schema_sdl;
 pub use limits::IngestLimits;
 pub use metrics::Metrics;
 
@@ -47,21 +47,36 @@ pub struct AppState {
     pub limits: Arc<IngestLimits>,
     /// The bounds a usage ping must stay within.
     pub rules: ingest::Rules,
-    schema: VersionSchema,
+    /// The subgraph served over HTTP (`graphql_http`).
+    graphql: Arc<graphql::VersionRuntime>,
 }
 
 impl AppState {
-    /// State over a connection opened (and migrated) by the caller.
-    pub fn new(db: DatabaseConnection, statements: StatementCounter, config: Config) -> Self {
-        Self {
+    /// State over a connection opened (and migrated) by the caller; fails when
+    /// `[version_service.graphql]` is not usable.
+    pub fn new(
+        db: DatabaseConnection,
+        statements: StatementCounter,
+        config: Config,
+    ) -> Result<Self, graphql_http::StartError> {
+        let metrics = Arc::new(Metrics::default());
+        let graphql = graphql::runtime(config.graphql.clone(), metrics.clone())?;
+        Ok(Self {
             db,
             statements,
-            metrics: Arc::new(Metrics::default()),
+            metrics,
             limits: Arc::new(IngestLimits::new(&config)),
             rules: ingest::Rules::from(&config.ingest),
             config: Arc::new(config),
-            schema: graphql::schema(),
-        }
+            graphql: Arc::new(graphql),
+        })
+    }
+
+    /// Connects to `config.database_url`, migrates it, and builds the state over it.
+    pub async fn open(config: Config) -> Result<Self, Error> {
+        let (db, statements) = connect(&config.database_url).await?;
+        migrate(&db).await?;
+        Ok(Self::new(db, statements, config)?)
     }
 }
 
@@ -107,4 +122,44 @@ pub async fn serve(
         .validate("version_service.server")
         .map_err(|message| std::io::Error::new(std::io::ErrorKind::InvalidInput, message))?;
     edge::serve(listener, app(state), &server, "version-service", shutdown).await
+}
+
+/// A version service serving on a task of its own ([`spawn`]): where it listens, and how to
+/// stop it.
+pub struct Running {
+    /// The address it listens on.
+    pub address: std::net::SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+/// Serves `state` on `listener` on a task of its own, until [`Running::stop`] (tests and
+/// the demo run it beside other servers in one process).
+pub fn spawn(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<Running> {
+    let address = listener.local_addr()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(serve(listener, state, async move {
+        let _ = stopped.await;
+    }));
+    Ok(Running {
+        address,
+        stop: Some(stop),
+        task: Some(task),
+    })
+}
+
+impl Running {
+    /// Stops serving (in-flight requests finish within the shutdown deadline), waits until
+    /// the port is closed, and says how serving ended (`Ok` when it was stopped before).
+    pub async fn stop(&mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.task.take() {
+            Some(task) => task
+                .await
+                .unwrap_or_else(|error| Err(std::io::Error::other(error))),
+            None => Ok(()),
+        }
+    }
 }

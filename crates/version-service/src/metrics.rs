@@ -88,15 +88,21 @@ impl Default for Metrics {
     }
 }
 
-impl Metrics {
-    /// One more `/graphql` request; `uses_entities` when its query asked for `_entities`.
-    pub fn graphql_request(&self, uses_entities: bool) {
-        self.graphql_requests.inc();
-        if uses_entities {
+/// What the GraphQL-over-HTTP runtime reports: every `/graphql` request answered, and each
+/// operation that asks for `_entities` (the gateway's upstream calls).
+impl graphql_http::Observer for Metrics {
+    fn operation(&self, request: &async_graphql::Request) {
+        if request.query.contains("_entities") {
             self.entities_calls.inc();
         }
     }
 
+    fn answered(&self, _status: u16) {
+        self.graphql_requests.inc();
+    }
+}
+
+impl Metrics {
     /// `/graphql` requests that used `_entities` so far: the gateway's upstream calls.
     pub fn entities_calls(&self) -> u64 {
         self.entities_calls.get()
@@ -150,9 +156,15 @@ mod tests {
 
     #[test]
     fn renders_counters() {
+        use graphql_http::Observer;
+
         let metrics = Metrics::default();
-        metrics.graphql_request(true);
-        metrics.graphql_request(false);
+        metrics.operation(&async_graphql::Request::new(
+            "{ _entities(representations: []) { __typename } }",
+        ));
+        metrics.operation(&async_graphql::Request::new("{ __typename }"));
+        metrics.answered(200);
+        metrics.answered(200);
         metrics.ping_ingested(true);
         metrics.ping_refused(&Error::RateLimited {
             scope: Scope::Address,

@@ -1,57 +1,34 @@
 //! HTTP handlers: the subgraph endpoint, health, readiness and metrics (ingestion is in
 //! `usage_data`).
 
-use async_graphql::ServerError;
 use axum::{
     Json,
     extract::{Request, State},
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, header, request::Parts},
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use error_catalogue::graphql::{code_of, coded};
-use error_catalogue::{Code, Media, respond};
+use edge::Readiness;
 
 use crate::{AppState, Error, graphql::Loaders, store};
 
-/// Largest `/graphql` request body, in bytes: an `_entities` call of the gateway's largest
-/// batch is a few hundred kilobytes.
-pub const MAX_GRAPHQL_BODY_BYTES: usize = 2 * 1024 * 1024;
-
-/// `POST /graphql`: the subgraph, with fresh loaders for each request. A body that is not a
-/// GraphQL request is refused with a coded error; an error without a code in the answer is
-/// ours, logged and answered as `INTERNAL_SERVER_ERROR`.
-pub async fn graphql(State(state): State<AppState>, request: Request) -> Result<Response, Error> {
-    let body = axum::body::to_bytes(request.into_body(), MAX_GRAPHQL_BODY_BYTES)
-        .await
-        .map_err(|error| Error::Body {
-            status: StatusCode::PAYLOAD_TOO_LARGE,
-            message: format!(
-                "the body could not be read within {MAX_GRAPHQL_BODY_BYTES} bytes: {error}"
-            ),
-        })?;
-    let request: async_graphql::Request = serde_json::from_slice(&body).map_err(|error| {
-        Error::MalformedJson(format!(
-            "the body is not a GraphQL request (a JSON object with `query`): {error}"
-        ))
-    })?;
+/// `POST /graphql`: the subgraph, served by the GraphQL-over-HTTP runtime (`graphql_http`:
+/// body, limits, status codes, and "an error without a code is ours"), with fresh loaders for
+/// each operation.
+pub async fn graphql(State(state): State<AppState>, request: Request) -> Response {
+    let db = state.db.clone();
+    let max_counts_bytes = state.config.max_counts_bytes;
     state
-        .metrics
-        .graphql_request(request.query.contains("_entities"));
-    let request = request.data(Loaders::new(&state.db, state.config.max_counts_bytes));
-    let mut response = state.schema.execute(request).await;
-    for error in response.errors.iter_mut().filter(|e| code_of(e).is_none()) {
-        tracing::error!(message = %error.message, path = ?error.path, "internal error in a subgraph answer");
-        *error = ServerError {
-            locations: std::mem::take(&mut error.locations),
-            path: std::mem::take(&mut error.path),
-            ..coded(
-                "internal error; see the version service's log",
-                Code::InternalServerError,
-            )
-        };
-    }
-    Ok(respond(StatusCode::OK, Media::Json, &response))
+        .graphql
+        .serve(
+            request,
+            Box::new(move |_: &Parts| {
+                Ok(Box::new(move |request: async_graphql::Request| {
+                    request.data(Loaders::new(&db, max_counts_bytes))
+                }))
+            }),
+        )
+        .await
 }
 
 /// Guards `/graphql` with the service token when one is configured.
@@ -84,17 +61,13 @@ pub async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-/// `GET /ready`: the database answers, within 2 s (a frozen database or an exhausted pool
-/// must not hang the probe: it answers 503).
-pub async fn ready(State(state): State<AppState>) -> Result<Json<serde_json::Value>, Error> {
-    tokio::time::timeout(
-        std::time::Duration::from_secs(2),
-        store::ping_check(&state.db),
-    )
-    .await
-    .map_err(|_| Error::NotReady("the database did not answer within 2 s".to_owned()))?
-    .map_err(|err| Error::NotReady(err.to_string()))?;
-    Ok(Json(serde_json::json!({ "status": "ready" })))
+/// `GET /ready` (`edge::Readiness`, the contract both services share): ready while the
+/// version database answers.
+pub async fn ready(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let database = edge::probe("version database", store::ping_check(&state.db)).await;
+    Readiness::new()
+        .required("versionDatabase", "database", database)
+        .respond(&headers)
 }
 
 /// `GET /metrics`: Prometheus text exposition.

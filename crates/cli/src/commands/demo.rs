@@ -181,7 +181,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         database_url: licenses_url,
         ..gateway::Config::default()
     };
-    gateway_config.limits.max_connections = connections.max(1);
+    gateway_config.limits.server.max_connections = connections.max(1);
     gateway_config.version_service.url = format!("http://{version_address}/graphql");
     gateway_config.auth.hs256_secret = Some(secrets.jwt_secret.clone());
     gateway_config.version_service.service_token = Some(secrets.service_token.clone());

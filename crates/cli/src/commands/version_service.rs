@@ -44,7 +44,8 @@ pub async fn start(config: version_service::Config) -> anyhow::Result<version_se
     version_service::migrate(&db)
         .await
         .context("cannot migrate the version database")?;
-    let state = version_service::AppState::new(db, statements, config);
+    let state =
+        version_service::AppState::new(db, statements, config).context("invalid configuration")?;
     state
         .limits
         .check_backend()

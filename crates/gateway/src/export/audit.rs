@@ -11,16 +11,14 @@ use chrono::{DateTime, Utc};
 use edge::CallerRequestId;
 use entity::audit_event::{self, Action};
 use error_catalogue::{Code, Refusal};
+use licenses::View;
 use licenses::audit::AuditFilter;
 use licenses::audit_record::{Details, ExportKind};
 use sea_orm::ActiveEnum;
 use serde::Deserialize;
 
 use super::table::Table;
-use super::{Export, MAX_ROWS, bad_input, refusal, run};
-use crate::graphql::RequestContext;
-use crate::graphql::types::personal;
-use crate::state::AppState;
+use super::{Export, Exports, MAX_ROWS, bad_input, refusal};
 
 const HEADER: [&str; 19] = [
     "id",
@@ -116,46 +114,47 @@ impl Params {
 }
 
 pub(super) async fn events(
-    State(state): State<AppState>,
+    State(exports): State<Exports>,
     params: Result<Query<Params>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
     caller_id: Option<Extension<CallerRequestId>>,
 ) -> Response {
-    let db = state.db.clone();
+    let db = exports.db.clone();
     let caller_id = caller_id.map(|Extension(id)| id);
-    run(&state, &headers, caller_id, |request, viewer| async move {
-        if !viewer.can_read_audit_trail() {
-            return Err(forbidden(
-                "the audit trail is for staff roles; see a license's `auditEvents`",
-            ));
-        }
-        let Query(params) = params.map_err(|e| bad_input(e.body_text()))?;
-        let filter = params.filter()?;
-        if filter.actor_subject.is_some() && !request.personal_data_visible {
-            // Filtering by a subject the caller cannot see would confirm guesses at it.
-            return Err(forbidden(
-                "callers who see personal data masked may not filter by actor",
-            ));
-        }
-        let rows = licenses::audit::export(&db, &request.scope, &filter, MAX_ROWS as u64)
-            .await
-            .map_err(refusal)?;
-        Ok(Export {
-            table: table(&request, &rows)?,
-            filename: "audit-events.csv".to_owned(),
-            kind: ExportKind::AuditEvents,
-            customer_id: filter.customer_id,
-            filter: params.describe(),
+    exports
+        .run(&headers, caller_id, |request, viewer| async move {
+            if !viewer.can_read_audit_trail() {
+                return Err(forbidden(
+                    "the audit trail is for staff roles; see a license's `auditEvents`",
+                ));
+            }
+            let Query(params) = params.map_err(|e| bad_input(e.body_text()))?;
+            let filter = params.filter()?;
+            if filter.actor_subject.is_some() && !request.personal_data_visible {
+                // Filtering by a subject the caller cannot see would confirm guesses at it.
+                return Err(forbidden(
+                    "callers who see personal data masked may not filter by actor",
+                ));
+            }
+            let rows = licenses::audit::export(&db, &request.scope, &filter, MAX_ROWS as u64)
+                .await
+                .map_err(refusal)?;
+            Ok(Export {
+                table: table(&request, &rows)?,
+                filename: "audit-events.csv".to_owned(),
+                kind: ExportKind::AuditEvents,
+                customer_id: filter.customer_id,
+                filter: params.describe(),
+            })
         })
-    })
-    .await
+        .await
 }
 
 fn forbidden(message: &str) -> Refusal {
     Refusal::new(StatusCode::FORBIDDEN, Code::Forbidden, message)
 }
 
-fn table(request: &RequestContext, events: &[audit_event::Model]) -> Result<Table, Refusal> {
+fn table(request: &View, events: &[audit_event::Model]) -> Result<Table, Refusal> {
     let mut table = Table::new(&HEADER, MAX_ROWS)?;
     let text = |value: Option<String>| value.unwrap_or_default();
     let number = |value: Option<i64>| value.map(|n| n.to_string()).unwrap_or_default();
@@ -167,42 +166,17 @@ fn table(request: &RequestContext, events: &[audit_event::Model]) -> Result<Tabl
             &event.occurred_at.to_rfc3339(),
             &event.action.to_value(),
             if visible { &event.actor_subject } else { "" },
-            &text(
-                event
-                    .actor_email
-                    .as_deref()
-                    .map(|e| personal::email(request, e)),
-            ),
+            &text(event.actor_email.as_deref().map(|e| request.email(e))),
             &event.actor_role,
             &event.request_id,
             &text(event.caller_request_id.clone()),
             &number(event.license_id),
             &number(event.customer_id),
             &number(event.license_version),
-            &text(
-                event
-                    .old_contact_name
-                    .as_deref()
-                    .map(|n| personal::name(request, n)),
-            ),
-            &text(
-                event
-                    .old_contact_email
-                    .as_deref()
-                    .map(|e| personal::email(request, e)),
-            ),
-            &text(
-                event
-                    .new_contact_name
-                    .as_deref()
-                    .map(|n| personal::name(request, n)),
-            ),
-            &text(
-                event
-                    .new_contact_email
-                    .as_deref()
-                    .map(|e| personal::email(request, e)),
-            ),
+            &text(event.old_contact_name.as_deref().map(|n| request.name(n))),
+            &text(event.old_contact_email.as_deref().map(|e| request.email(e))),
+            &text(event.new_contact_name.as_deref().map(|n| request.name(n))),
+            &text(event.new_contact_email.as_deref().map(|e| request.email(e))),
             &text(event.reason.clone().filter(|_| visible)),
             &text(details.code),
             &text(details.export.map(|kind| kind.as_str().to_owned())),

@@ -9,15 +9,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use edge::CallerRequestId;
 use error_catalogue::{Code, Refusal};
-use licenses::LicenseStatus;
+use licenses::View;
 use licenses::audit_record::ExportKind;
 use sea_orm::ActiveEnum;
 
 use super::table::Table;
-use super::{Export, MAX_ROWS, bad_input, refusal, run};
-use crate::graphql::RequestContext;
-use crate::graphql::types::personal;
-use crate::state::AppState;
+use super::{Export, Exports, MAX_ROWS, bad_input, refusal};
 
 const HEADER: [&str; 16] = [
     "customer_id",
@@ -38,41 +35,33 @@ const HEADER: [&str; 16] = [
     "servers",
 ];
 
-/// The status as the API names it.
-pub(super) fn status_name(status: LicenseStatus) -> &'static str {
-    match status {
-        LicenseStatus::Active => "ACTIVE",
-        LicenseStatus::Expired => "EXPIRED",
-        LicenseStatus::NotStarted => "NOT_STARTED",
-    }
-}
-
 pub(super) async fn licenses(
-    State(state): State<AppState>,
+    State(exports): State<Exports>,
     Path(id): Path<String>,
     headers: HeaderMap,
     caller_id: Option<Extension<CallerRequestId>>,
 ) -> Response {
-    let db = state.db.clone();
+    let db = exports.db.clone();
     let caller_id = caller_id.map(|Extension(id)| id);
-    run(&state, &headers, caller_id, |request, _| async move {
-        let id: i64 = id
-            .parse()
-            .map_err(|_| bad_input("a customer id is a whole number"))?;
-        Ok(Export {
-            table: table(&db, &request, id).await?,
-            filename: format!("customer-{id}-licenses.csv"),
-            kind: ExportKind::CustomerLicenses,
-            customer_id: Some(id),
-            filter: format!("customer {id}"),
+    exports
+        .run(&headers, caller_id, |request, _| async move {
+            let id: i64 = id
+                .parse()
+                .map_err(|_| bad_input("a customer id is a whole number"))?;
+            Ok(Export {
+                table: table(&db, &request, id).await?,
+                filename: format!("customer-{id}-licenses.csv"),
+                kind: ExportKind::CustomerLicenses,
+                customer_id: Some(id),
+                filter: format!("customer {id}"),
+            })
         })
-    })
-    .await
+        .await
 }
 
 async fn table(
     db: &sea_orm::DatabaseConnection,
-    request: &RequestContext,
+    request: &View,
     id: i64,
 ) -> Result<Table, Refusal> {
     let scope = &request.scope;
@@ -121,7 +110,7 @@ async fn table(
             &license.id.to_string(),
             &license.plan.to_value(),
             if license.trial { "trial" } else { "paid" },
-            status_name(status),
+            license_graph::status_name(status),
             &license.users_count.to_string(),
             &license.issued_at.to_rfc3339(),
             &license.starts_at.to_string(),
@@ -129,14 +118,10 @@ async fn table(
                 .expires_at
                 .map(|d| d.to_string())
                 .unwrap_or_default(),
-            &contact
-                .map(|c| personal::name(request, &c.name))
-                .unwrap_or_default(),
-            &contact
-                .map(|c| personal::email(request, &c.email))
-                .unwrap_or_default(),
-            &personal::name(request, &license.licensee_name),
-            &personal::email(request, &license.licensee_email),
+            &contact.map(|c| request.name(&c.name)).unwrap_or_default(),
+            &contact.map(|c| request.email(&c.email)).unwrap_or_default(),
+            &request.name(&license.licensee_name),
+            &request.email(&license.licensee_email),
             license.licensee_company.as_str(),
             &servers
                 .get(&license.id)

@@ -24,7 +24,7 @@ const CELL_BREAKS: [char; 5] = [',', ';', '\t', '\n', '\r'];
 /// and after each separator or line break), a `'` goes before a formula start, so the
 /// spreadsheet shows the rest as text. Spaces before the formula start do not save it (some
 /// spreadsheets trim them), so the `'` goes before them too.
-pub fn inert(text: &str) -> Cow<'_, str> {
+pub(crate) fn inert(text: &str) -> Cow<'_, str> {
     let starts_formula = |rest: &str| rest.trim_start_matches(' ').starts_with(FORMULA_STARTS);
     let breaks = text
         .char_indices()
@@ -49,7 +49,7 @@ pub fn inert(text: &str) -> Cow<'_, str> {
 }
 
 /// Rows under a header, written as they are added.
-pub struct Table {
+pub(crate) struct Table {
     writer: csv::Writer<Vec<u8>>,
     rows: usize,
     max_rows: usize,
@@ -57,7 +57,7 @@ pub struct Table {
 
 impl Table {
     /// A table with `header`, refusing more than `max_rows` rows.
-    pub fn new(header: &[&str], max_rows: usize) -> Result<Self, Refusal> {
+    pub(crate) fn new(header: &[&str], max_rows: usize) -> Result<Self, Refusal> {
         // The byte-order mark: Excel reads a CSV without one in the machine's legacy code page.
         // Every cell quoted: a reader that guesses types or separators sees each as one text.
         let mut writer = csv::WriterBuilder::new()
@@ -72,7 +72,10 @@ impl Table {
     }
 
     /// Adds a row; every cell goes through [`inert`].
-    pub fn row<'a>(&mut self, cells: impl IntoIterator<Item = &'a str>) -> Result<(), Refusal> {
+    pub(crate) fn row<'a>(
+        &mut self,
+        cells: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), Refusal> {
         if self.rows == self.max_rows {
             return Err(Refusal::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -90,12 +93,12 @@ impl Table {
     }
 
     /// The rows added so far.
-    pub fn rows(&self) -> usize {
+    pub(crate) fn rows(&self) -> usize {
         self.rows
     }
 
     /// The download: `text/csv; charset=utf-8`, saved as `filename`, never cached.
-    pub fn into_response(self, filename: &str) -> Response {
+    pub(crate) fn into_response(self, filename: &str) -> Response {
         let body = match self.writer.into_inner() {
             Ok(body) => body,
             Err(error) => return write_failed(error.into_error()).into_response(),

@@ -12,16 +12,14 @@ use chrono::NaiveDate;
 use edge::CallerRequestId;
 use entity::{customer, license};
 use error_catalogue::Refusal;
+use licenses::View;
 use licenses::audit_record::ExportKind;
 use licenses::trials::{self, GroupBy, TrialsQuery};
 use sea_orm::{ActiveEnum, DatabaseConnection};
 use serde::Deserialize;
 
 use super::table::Table;
-use super::{Export, MAX_ROWS, bad_input, refusal, run};
-use crate::graphql::RequestContext;
-use crate::graphql::types::personal;
-use crate::state::AppState;
+use super::{Export, Exports, MAX_ROWS, bad_input, refusal};
 
 /// Ids per `IN (...)` list: well under every backend's limit on bound parameters.
 const CHUNK: usize = 1_000;
@@ -81,36 +79,38 @@ impl Params {
 }
 
 pub(super) async fn trials(
-    State(state): State<AppState>,
+    State(exports): State<Exports>,
     params: Result<Query<Params>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
     caller_id: Option<Extension<CallerRequestId>>,
 ) -> Response {
-    let db = state.db.clone();
+    let db = exports.db.clone();
     let caller_id = caller_id.map(|Extension(id)| id);
-    run(&state, &headers, caller_id, |request, _| async move {
-        let Query(params) = params.map_err(|_| bad_input("give `from` and `to` (YYYY-MM-DD)"))?;
-        let query = params.query()?;
-        let report = trials::report(&db, &request.scope, query)
-            .await
-            .map_err(refusal)?;
-        Ok(Export {
-            table: table(&db, &request, &report).await?,
-            filename: format!("trials-{}-{}.csv", query.from, query.to),
-            kind: ExportKind::Trials,
-            customer_id: None,
-            filter: format!(
-                "trials issued {} to {}, by {:?}, converted within {} days",
-                query.from, query.to, query.group_by, query.converted_within_days
-            ),
+    exports
+        .run(&headers, caller_id, |request, _| async move {
+            let Query(params) =
+                params.map_err(|_| bad_input("give `from` and `to` (YYYY-MM-DD)"))?;
+            let query = params.query()?;
+            let report = trials::report(&db, &request.scope, query)
+                .await
+                .map_err(refusal)?;
+            Ok(Export {
+                table: table(&db, &request, &report).await?,
+                filename: format!("trials-{}-{}.csv", query.from, query.to),
+                kind: ExportKind::Trials,
+                customer_id: None,
+                filter: format!(
+                    "trials issued {} to {}, by {:?}, converted within {} days",
+                    query.from, query.to, query.group_by, query.converted_within_days
+                ),
+            })
         })
-    })
-    .await
+        .await
 }
 
 async fn table(
     db: &DatabaseConnection,
-    request: &RequestContext,
+    request: &View,
     report: &trials::Report,
 ) -> Result<Table, Refusal> {
     let license_ids: Vec<i64> = report
@@ -154,7 +154,7 @@ async fn table(
                 .map(|d| d.to_string())
                 .unwrap_or_default(),
             &license
-                .map(|l| personal::email(request, &l.licensee_email))
+                .map(|l| request.email(&l.licensee_email))
                 .unwrap_or_default(),
             license.map_or("", |l| l.licensee_company.as_str()),
             if trial.converted_to.is_some() {

@@ -11,14 +11,14 @@ use sea_orm::DatabaseConnection;
 use super::sessions::SessionData;
 
 /// The ids of the request that signs someone in or out.
-pub struct RequestIds {
+pub(crate) struct RequestIds {
     request_id: String,
     caller_request_id: Option<String>,
 }
 
 impl RequestIds {
     /// The gateway's id (set by the edge) and the caller's, if it sent one.
-    pub fn of(headers: &HeaderMap, caller: Option<&CallerRequestId>) -> Self {
+    pub(crate) fn of(headers: &HeaderMap, caller: Option<&CallerRequestId>) -> Self {
         Self {
             request_id: edge::request_id(headers).to_owned(),
             caller_request_id: caller.map(|CallerRequestId(id)| id.clone()),
@@ -41,7 +41,7 @@ fn actor(data: &SessionData, ids: &RequestIds) -> Actor {
 }
 
 /// Records that the person of `data` signed in by `method`.
-pub async fn signed_in(
+pub(crate) async fn signed_in(
     db: &DatabaseConnection,
     data: &SessionData,
     method: SignInMethod,
@@ -55,7 +55,7 @@ pub async fn signed_in(
 }
 
 /// Records that the person of `data` signed out.
-pub async fn signed_out(
+pub(crate) async fn signed_out(
     db: &DatabaseConnection,
     data: &SessionData,
     ids: &RequestIds,

@@ -55,15 +55,15 @@ impl Default for SessionsConfig {
 
 impl SessionsConfig {
     /// Checks what serde cannot.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), SessionsConfigError> {
         if self.store == StoreKind::Redis && self.redis_url.is_none() {
-            return Err("[gateway.sessions] store = \"redis\" needs redis_url".to_owned());
+            return Err(SessionsConfigError::RedisUrlMissing);
         }
         if self.idle_timeout_secs == 0 || self.absolute_timeout_secs == 0 {
-            return Err("[gateway.sessions] timeouts must be at least 1 second".to_owned());
+            return Err(SessionsConfigError::ZeroTimeout);
         }
         if self.login_timeout_secs == 0 {
-            return Err("[gateway.sessions] login_timeout_secs must be positive".to_owned());
+            return Err(SessionsConfigError::ZeroLoginTimeout);
         }
         Ok(())
     }
@@ -193,51 +193,75 @@ impl SsoConfig {
     }
 
     /// Checks what serde cannot; `public_url` is the gateway's (`[gateway] public_url`).
-    pub fn validate(&self, public_url: Option<&str>) -> Result<(), String> {
+    pub fn validate(&self, public_url: Option<&str>) -> Result<(), SsoConfigError> {
         if !self.enabled() {
             return Ok(());
         }
         if public_url.is_none() {
-            return Err(
-                "[gateway.sso] needs [gateway] public_url (where browsers reach the \
-                        gateway; the provider sends them back to <public_url>/auth/callback)"
-                    .to_owned(),
-            );
+            return Err(SsoConfigError::PublicUrlMissing);
         }
         if self.client_id.is_empty() {
-            return Err("[gateway.sso] needs client_id".to_owned());
+            return Err(SsoConfigError::ClientIdMissing);
         }
         match (&self.cookie_secret, &self.client_secret) {
             (Some(secret), _) if secret.len() < MIN_COOKIE_SECRET_BYTES => {
-                return Err(format!(
-                    "[gateway.sso] cookie_secret is {} bytes; it needs at least \
-                     {MIN_COOKIE_SECRET_BYTES}",
-                    secret.len()
-                ));
+                return Err(SsoConfigError::CookieSecretTooShort(secret.len()));
             }
-            (None, None) => {
-                return Err(
-                    "[gateway.sso] needs client_secret or cookie_secret (the login \
-                            cookie is sealed with a secret every replica shares)"
-                        .to_owned(),
-                );
-            }
+            (None, None) => return Err(SsoConfigError::NoSealingSecret),
             _ => {}
         }
         if self.role_mapping.is_empty() {
-            return Err("[gateway.sso] role_mapping is empty: nobody could sign in".to_owned());
+            return Err(SsoConfigError::NoRoleMapping);
         }
         for (group, role) in &self.role_mapping {
-            MappedRole::parse(role)
-                .map_err(|e| format!("[gateway.sso] role_mapping for `{group}`: {e}"))?;
+            MappedRole::parse(role).map_err(|reason| SsoConfigError::Role {
+                group: group.clone(),
+                reason,
+            })?;
         }
         if self.timeout_secs == 0 || self.max_response_bytes == 0 {
-            return Err(
-                "[gateway.sso] timeout_secs and max_response_bytes must be positive".to_owned(),
-            );
+            return Err(SsoConfigError::ZeroBound);
         }
         Ok(())
     }
+}
+
+/// A `[gateway.sessions]` the gateway cannot start with.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionsConfigError {
+    #[error("[gateway.sessions] store = \"redis\" needs redis_url")]
+    RedisUrlMissing,
+    #[error("[gateway.sessions] timeouts must be at least 1 second")]
+    ZeroTimeout,
+    #[error("[gateway.sessions] login_timeout_secs must be positive")]
+    ZeroLoginTimeout,
+}
+
+/// A `[gateway.sso]` the gateway cannot start with.
+#[derive(Debug, thiserror::Error)]
+pub enum SsoConfigError {
+    #[error(
+        "[gateway.sso] needs [gateway] public_url (where browsers reach the gateway; the \
+         provider sends them back to <public_url>/auth/callback)"
+    )]
+    PublicUrlMissing,
+    #[error("[gateway.sso] needs client_id")]
+    ClientIdMissing,
+    #[error(
+        "[gateway.sso] cookie_secret is {0} bytes; it needs at least {MIN_COOKIE_SECRET_BYTES}"
+    )]
+    CookieSecretTooShort(usize),
+    #[error(
+        "[gateway.sso] needs client_secret or cookie_secret (the login cookie is sealed with a \
+         secret every replica shares)"
+    )]
+    NoSealingSecret,
+    #[error("[gateway.sso] role_mapping is empty: nobody could sign in")]
+    NoRoleMapping,
+    #[error("[gateway.sso] role_mapping for `{group}`: {reason}")]
+    Role { group: String, reason: String },
+    #[error("[gateway.sso] timeout_secs and max_response_bytes must be positive")]
+    ZeroBound,
 }
 
 #[cfg(test)]
@@ -267,32 +291,22 @@ mod tests {
         config
             .role_mapping
             .insert("okta-sales".to_owned(), "sales".to_owned());
-        assert!(config.validate(None).unwrap_err().contains("public_url"));
-        assert_eq!(config.validate(Some("https://x.example")), Ok(()));
+        let error = config.validate(None).unwrap_err();
+        assert!(matches!(error, SsoConfigError::PublicUrlMissing), "{error}");
+        assert!(error.to_string().contains("public_url"), "{error}");
+        assert!(config.validate(Some("https://x.example")).is_ok());
         config.client_secret = None;
-        assert!(
-            config
-                .validate(Some("https://x.example"))
-                .unwrap_err()
-                .contains("cookie_secret")
-        );
+        let error = config.validate(Some("https://x.example")).unwrap_err();
+        assert!(error.to_string().contains("cookie_secret"), "{error}");
         config.cookie_secret = Some("too short".to_owned());
-        assert!(
-            config
-                .validate(Some("https://x.example"))
-                .unwrap_err()
-                .contains("at least 32")
-        );
+        let error = config.validate(Some("https://x.example")).unwrap_err();
+        assert!(error.to_string().contains("at least 32"), "{error}");
         config.cookie_secret = Some("x".repeat(32));
-        assert_eq!(config.validate(Some("https://x.example")), Ok(()));
+        assert!(config.validate(Some("https://x.example")).is_ok());
         config
             .role_mapping
             .insert("partners".to_owned(), "owner".to_owned());
-        assert!(
-            config
-                .validate(Some("https://x.example"))
-                .unwrap_err()
-                .contains("partners")
-        );
+        let error = config.validate(Some("https://x.example")).unwrap_err();
+        assert!(error.to_string().contains("partners"), "{error}");
     }
 }

@@ -13,20 +13,20 @@ use cookie::{Cookie, SameSite};
 
 /// The cookie names and attributes for this gateway's public URL.
 #[derive(Clone, Copy, Debug)]
-pub struct Cookies {
+pub(crate) struct Cookies {
     secure: bool,
 }
 
 impl Cookies {
     /// `Secure` and `__Host-` when browsers reach the gateway over HTTPS.
-    pub fn for_public_url(public_url: Option<&str>) -> Self {
+    pub(crate) fn for_public_url(public_url: Option<&str>) -> Self {
         Self {
             secure: public_url.is_some_and(|url| url.starts_with("https://")),
         }
     }
 
     /// The session cookie's name.
-    pub fn session(&self) -> &'static str {
+    pub(crate) fn session(&self) -> &'static str {
         if self.secure {
             "__Host-licensedot_session"
         } else {
@@ -35,7 +35,7 @@ impl Cookies {
     }
 
     /// The login cookie's name.
-    pub fn login(&self) -> &'static str {
+    pub(crate) fn login(&self) -> &'static str {
         if self.secure {
             "__Host-licensedot_login"
         } else {
@@ -44,7 +44,12 @@ impl Cookies {
     }
 
     /// A `Set-Cookie` value setting `name` to `value` for `max_age_secs`.
-    pub fn set(&self, name: &'static str, value: &str, max_age_secs: u64) -> Option<HeaderValue> {
+    pub(crate) fn set(
+        &self,
+        name: &'static str,
+        value: &str,
+        max_age_secs: u64,
+    ) -> Option<HeaderValue> {
         let age = i64::try_from(max_age_secs).unwrap_or(i64::MAX / 4);
         self.header(
             Cookie::build((name, value.to_owned())).max_age(cookie::time::Duration::seconds(age)),
@@ -52,7 +57,7 @@ impl Cookies {
     }
 
     /// A `Set-Cookie` value removing `name`.
-    pub fn clear(&self, name: &'static str) -> Option<HeaderValue> {
+    pub(crate) fn clear(&self, name: &'static str) -> Option<HeaderValue> {
         self.header(Cookie::build((name, "")).max_age(cookie::time::Duration::ZERO))
     }
 
@@ -68,7 +73,7 @@ impl Cookies {
 }
 
 /// The value of the cookie `name` in the request's `Cookie` headers.
-pub fn read(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn read(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, header};
 
 /// Whether the request comes from this site. `public_url` is `[gateway] public_url`; without
 /// it, `Origin` is compared with the request's own `Host`.
-pub fn from_this_site(headers: &HeaderMap, public_url: Option<&str>) -> bool {
+pub(crate) fn from_this_site(headers: &HeaderMap, public_url: Option<&str>) -> bool {
     let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
     match text(header::HeaderName::from_static("sec-fetch-site")) {
         // `none`: the person typed or bookmarked the URL.

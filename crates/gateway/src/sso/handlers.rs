@@ -8,14 +8,16 @@
 
 use std::collections::HashMap;
 
+use auth::AuthError;
 use axum::Extension;
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRef, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use error_catalogue::{Code, Refusal};
 use serde_json::json;
 
 use super::audit::{self, RequestIds};
@@ -24,8 +26,8 @@ use super::pending::{Opened, PendingLogin};
 use super::provider::SignInError;
 use super::sessions::SessionData;
 use super::store::now;
-use super::{csrf, throttle};
-use crate::state::AppState;
+use super::{Sso, csrf, throttle};
+use crate::authn;
 use edge::CallerRequestId;
 use licenses::audit_record::SignInMethod;
 
@@ -35,15 +37,20 @@ const MAX_RETURN_PATH: usize = 2048;
 /// The longest secret looked up (ours are 64 characters).
 const MAX_SECRET: usize = 128;
 
-/// The routes, each behind the per-address limit (`throttle`).
-pub fn routes(state: AppState) -> Router<AppState> {
+/// The routes, each behind the per-address limit (`throttle`), for any router state the
+/// sign-in state is taken from.
+pub(crate) fn routes<S>(sso: Sso) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Sso: FromRef<S>,
+{
     Router::new()
         .route("/auth/login", get(login))
         .route("/auth/callback", get(callback))
         .route("/auth/logout", post(logout))
         .route("/auth/link/{secret}", get(link))
         .route("/auth/session", get(session))
-        .route_layer(from_fn_with_state(state, throttle::per_address))
+        .route_layer(from_fn_with_state(sso, throttle::per_address))
 }
 
 fn not_configured() -> Response {
@@ -86,7 +93,14 @@ fn return_path(requested: Option<&String>) -> String {
 /// A 303 to `location` with `cookies` set.
 fn redirect(location: &str, cookies: &[Option<HeaderValue>]) -> Response {
     let Ok(location) = HeaderValue::from_str(location) else {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        // Our own locations are paths checked by `return_path`: this is a bug.
+        tracing::error!(location, "a redirect location is not a header value");
+        return Refusal::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Code::InternalServerError,
+            "internal error: the sign-in could not redirect; see the gateway log",
+        )
+        .into_response();
     };
     let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
     let headers = response.headers_mut();
@@ -109,17 +123,18 @@ struct SignIn<'a> {
 /// the audit trail and sends the browser on with its cookie. A sign-in the trail cannot record
 /// is undone: nobody is signed in without a record of it.
 async fn open_session(
-    state: &AppState,
+    sso: &Sso,
     sign_in: SignIn<'_>,
     ids: &RequestIds,
     also: Option<HeaderValue>,
 ) -> Response {
-    let sso = &state.sso.inner;
+    let db = &sso.inner.db;
+    let sso = &sso.inner;
     let secret = match sso.sessions.create(&sign_in.data, sign_in.id_token).await {
         Ok(secret) => secret,
         Err(error) => return store_down(&error),
     };
-    if let Err(error) = audit::signed_in(&state.db, &sign_in.data, sign_in.method, ids).await {
+    if let Err(error) = audit::signed_in(db, &sign_in.data, sign_in.method, ids).await {
         tracing::error!(%error, "a sign-in could not be recorded in the audit trail: undone");
         if let Err(error) = sso.sessions.end(&secret).await {
             tracing::error!(%error, "a session without its audit record could not be ended");
@@ -138,11 +153,8 @@ async fn open_session(
     redirect(sign_in.location, &[cookie, also])
 }
 
-async fn login(
-    State(state): State<AppState>,
-    Query(params): Query<HashMap<String, String>>,
-) -> Response {
-    let sso = &state.sso.inner;
+async fn login(State(sso): State<Sso>, Query(params): Query<HashMap<String, String>>) -> Response {
+    let sso = &sso.inner;
     let Some(provider) = &sso.provider else {
         return not_configured();
     };
@@ -163,12 +175,12 @@ async fn login(
 }
 
 async fn callback(
-    State(state): State<AppState>,
+    State(state): State<Sso>,
     headers: HeaderMap,
     caller_id: Option<Extension<CallerRequestId>>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    let sso = &state.sso.inner;
+    let sso = &state.inner;
     let Some(provider) = &sso.provider else {
         return not_configured();
     };
@@ -275,24 +287,20 @@ fn capitalized(text: &str) -> String {
 }
 
 async fn logout(
-    State(state): State<AppState>,
+    State(sso): State<Sso>,
     headers: HeaderMap,
     caller_id: Option<Extension<CallerRequestId>>,
 ) -> Response {
-    let sso = &state.sso.inner;
+    let sso = &sso.inner;
     if !csrf::from_this_site(&headers, sso.public_url.as_deref()) {
-        let body = json!({"errors": [{"message": auth::AuthError::CrossSite.to_string(),
-            "extensions": {"code": auth::AuthError::CrossSite.code()}}]});
-        return (StatusCode::FORBIDDEN, Json(body)).into_response();
+        return authn::refuse(&headers, &AuthError::CrossSite);
     }
     let ended = match super::cookie::read(&headers, sso.cookies.session()) {
         Some(secret) => match sso.sessions.end(&secret).await {
             Ok(ended) => ended,
             Err(error) => {
                 tracing::error!(%error, "session store failed at sign-out");
-                let body = json!({"errors": [{"message": "sessions are unavailable; try again later",
-                    "extensions": {"code": "AUTH_UNAVAILABLE"}}]});
-                return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+                return authn::refuse(&headers, &AuthError::SessionStoreUnavailable);
             }
         },
         None => None,
@@ -300,7 +308,7 @@ async fn logout(
     // A sign-out is never refused for the trail's sake: one it cannot record is logged.
     if let Some(ended) = &ended {
         let ids = RequestIds::of(&headers, caller_id.as_deref());
-        if let Err(error) = audit::signed_out(&state.db, &ended.data, &ids).await {
+        if let Err(error) = audit::signed_out(&sso.db, &ended.data, &ids).await {
             tracing::error!(%error, subject = %ended.data.subject, "a sign-out could not be recorded in the audit trail");
         }
     }
@@ -326,12 +334,12 @@ async fn logout(
 }
 
 async fn link(
-    State(state): State<AppState>,
+    State(state): State<Sso>,
     headers: HeaderMap,
     caller_id: Option<Extension<CallerRequestId>>,
     Path(secret): Path<String>,
 ) -> Response {
-    let sso = &state.sso.inner;
+    let sso = &state.inner;
     let redeemed = if secret.len() <= MAX_SECRET {
         sso.sessions.redeem_link(&secret).await
     } else {
@@ -359,9 +367,9 @@ async fn link(
     }
 }
 
-async fn session(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let sso_configured = state.sso.provider_configured();
-    let body = match state.sso.authenticate(&headers).await {
+async fn session(State(sso): State<Sso>, headers: HeaderMap) -> Response {
+    let sso_configured = sso.provider_configured();
+    let body = match sso.authenticate(&headers).await {
         Ok(Some(viewer)) => json!({
             "signedIn": true,
             "subject": viewer.subject,

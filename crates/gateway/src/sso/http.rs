@@ -10,7 +10,7 @@ use openidconnect::{AsyncHttpClient, HttpRequest, HttpResponse};
 
 /// Why a call to the provider failed (the library wraps it in its own error).
 #[derive(Debug, thiserror::Error)]
-pub enum ProviderHttpError {
+pub(crate) enum ProviderHttpError {
     #[error("the provider could not be reached: {0}")]
     Request(#[from] reqwest::Error),
     #[error("the provider's answer is larger than {0} bytes")]
@@ -21,14 +21,14 @@ pub enum ProviderHttpError {
 
 /// A reqwest client with the bounds above.
 #[derive(Clone, Debug)]
-pub struct ProviderHttp {
+pub(crate) struct ProviderHttp {
     client: reqwest::Client,
     max_response_bytes: usize,
 }
 
 impl ProviderHttp {
     /// A client whose calls each end within `timeout`.
-    pub fn new(timeout: Duration, max_response_bytes: usize) -> Result<Self, String> {
+    pub(crate) fn new(timeout: Duration, max_response_bytes: usize) -> Result<Self, String> {
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)

@@ -17,17 +17,17 @@
 
 mod audit;
 pub mod config;
-pub mod cookie;
-pub mod csrf;
+mod cookie;
+mod csrf;
 mod handlers;
-pub mod http;
+mod http;
 mod page;
-pub mod pending;
+mod pending;
 pub mod provider;
-pub mod roles;
-pub mod seal;
-pub mod sessions;
-pub mod store;
+mod roles;
+mod seal;
+mod sessions;
+mod store;
 mod throttle;
 
 use std::sync::Arc;
@@ -36,8 +36,8 @@ use auth::{AuthError, Viewer};
 use axum::http::HeaderMap;
 use sea_orm::DatabaseConnection;
 
-pub use config::{SessionsConfig, SsoConfig, StoreKind};
-pub use handlers::routes;
+pub use config::{SessionsConfig, SessionsConfigError, SsoConfig, SsoConfigError, StoreKind};
+pub(crate) use handlers::routes;
 
 use cookie::Cookies;
 use provider::Provider;
@@ -47,6 +47,18 @@ use throttle::AuthLimits;
 
 use crate::client_address::TrustedProxies;
 
+/// Why sign-in could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SsoStartError {
+    #[error(transparent)]
+    Sessions(#[from] config::SessionsConfigError),
+    #[error(transparent)]
+    Sso(#[from] config::SsoConfigError),
+    /// The session store or the provider's discovery could not be reached.
+    #[error("sign-in is not usable: {0}")]
+    Unavailable(String),
+}
+
 /// Sign-in state shared by every request. Cheap to clone.
 #[derive(Clone)]
 pub struct Sso {
@@ -54,6 +66,8 @@ pub struct Sso {
 }
 
 struct Inner {
+    /// The license database, for the audit trail's sign-ins and sign-outs.
+    db: DatabaseConnection,
     sessions: Sessions,
     provider: Option<Provider>,
     /// Seals the login cookie (used only when a provider is configured).
@@ -66,22 +80,33 @@ struct Inner {
 impl Sso {
     /// Opens the session store and, when `[gateway.sso]` names a provider, reads its discovery
     /// document (failing fast when it cannot be reached).
-    pub async fn start(config: &crate::Config, db: &DatabaseConnection) -> Result<Self, String> {
+    pub async fn start(
+        config: &crate::Config,
+        db: &DatabaseConnection,
+    ) -> Result<Self, SsoStartError> {
         let public_url = config
             .public_url
             .as_deref()
             .map(|url| url.trim_end_matches('/').to_owned());
         config.sessions.validate()?;
         config.sso.validate(public_url.as_deref())?;
-        let store = store::Store::open(&config.sessions, db).await?;
+        let store = store::Store::open(&config.sessions, db)
+            .await
+            .map_err(SsoStartError::Unavailable)?;
         let provider = match (&config.sso.issuer_url, &public_url) {
-            (Some(_), Some(public_url)) => Some(Provider::discover(&config.sso, public_url).await?),
+            (Some(_), Some(public_url)) => Some(
+                Provider::discover(&config.sso, public_url)
+                    .await
+                    .map_err(SsoStartError::Unavailable)?,
+            ),
             _ => None,
         };
-        let proxies = TrustedProxies::parse(&config.trusted_proxies)
-            .map_err(|entry| format!("trusted_proxies: `{entry}` is not an address"))?;
+        let proxies = TrustedProxies::parse(&config.trusted_proxies).map_err(|entry| {
+            SsoStartError::Unavailable(format!("trusted_proxies: `{entry}` is not an address"))
+        })?;
         Ok(Self {
             inner: Arc::new(Inner {
+                db: db.clone(),
                 sessions: Sessions::new(store, config.sessions.clone()),
                 provider,
                 login_key: SealingKey::derive(
@@ -90,7 +115,9 @@ impl Sso {
                 ),
                 cookies: Cookies::for_public_url(public_url.as_deref()),
                 public_url,
-                limits: AuthLimits::start(&config.sessions, proxies).await?,
+                limits: AuthLimits::start(&config.sessions, proxies)
+                    .await
+                    .map_err(SsoStartError::Unavailable)?,
             }),
         })
     }

@@ -7,7 +7,7 @@ use axum::response::Response;
 use crate::pages::{DASHBOARD_CSP, escape, html_page};
 
 /// A refusal page with `status`, a `title` and the `reason`; `retry` offers a new sign-in.
-pub fn refusal(status: StatusCode, title: &str, reason: &str, retry: bool) -> Response {
+pub(crate) fn refusal(status: StatusCode, title: &str, reason: &str, retry: bool) -> Response {
     tracing::info!(status = status.as_u16(), reason, "sign-in refused");
     let retry = if retry {
         "<a class=\"primary\" href=\"/auth/login\">Sign in again</a> · "

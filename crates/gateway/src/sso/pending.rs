@@ -14,7 +14,7 @@ use super::seal::SealingKey;
 
 /// What the callback needs besides the provider's code.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PendingLogin {
+pub(crate) struct PendingLogin {
     /// The `state` sent to the provider; the answer must carry the same.
     pub state: String,
     /// The nonce the ID token must carry.
@@ -29,13 +29,13 @@ pub struct PendingLogin {
 
 impl PendingLogin {
     /// The cookie's value.
-    pub fn seal(&self, key: &SealingKey) -> String {
+    pub(crate) fn seal(&self, key: &SealingKey) -> String {
         // Serialising a struct of strings and a number cannot fail.
         key.seal(&serde_json::to_vec(self).unwrap_or_default())
     }
 
     /// What a login cookie holds at `now`.
-    pub fn open(key: &SealingKey, cookie: &str, now: i64) -> Opened {
+    pub(crate) fn open(key: &SealingKey, cookie: &str, now: i64) -> Opened {
         let Some(pending) = key
             .open(cookie)
             .and_then(|bytes| serde_json::from_slice::<PendingLogin>(&bytes).ok())
@@ -52,7 +52,7 @@ impl PendingLogin {
 
 /// A login cookie, opened.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Opened {
+pub(crate) enum Opened {
     /// A sign-in in progress.
     Pending(PendingLogin),
     /// A sign-in of ours whose time is up.

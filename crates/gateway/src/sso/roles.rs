@@ -8,7 +8,7 @@ use super::config::{MappedRole, SsoConfig};
 
 /// Group names to roles, parsed once at start.
 #[derive(Clone, Debug)]
-pub struct RoleMapping {
+pub(crate) struct RoleMapping {
     claim: String,
     /// Whether a single string lists groups separated by spaces (else it is one group).
     space_separated: bool,
@@ -19,7 +19,7 @@ pub struct RoleMapping {
 
 /// Why a signed-in person gets no viewer.
 #[derive(Debug, PartialEq, Eq)]
-pub enum MappingError {
+pub(crate) enum MappingError {
     /// None of the person's groups maps to a role.
     NoMappedGroup,
     /// The groups claim is neither a string nor an array of strings.
@@ -28,7 +28,7 @@ pub enum MappingError {
 
 impl RoleMapping {
     /// The mapping of a validated configuration (invalid entries were refused at start).
-    pub fn new(config: &SsoConfig) -> Result<Self, String> {
+    pub(crate) fn new(config: &SsoConfig) -> Result<Self, String> {
         let groups = config
             .role_mapping
             .iter()
@@ -42,7 +42,7 @@ impl RoleMapping {
     }
 
     /// The viewer of a verified ID token: `subject` and `email` from it, roles from its groups.
-    pub fn viewer(
+    pub(crate) fn viewer(
         &self,
         subject: &str,
         email: Option<String>,

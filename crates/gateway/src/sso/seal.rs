@@ -20,7 +20,7 @@ const NONCE_BYTES: usize = 12;
 
 /// What a key is for; each derives its own key from the same secret.
 #[derive(Clone, Copy, Debug)]
-pub enum Purpose {
+pub(crate) enum Purpose {
     /// The login cookie: a sign-in's `state`, nonce, PKCE verifier and return path.
     LoginCookie,
     /// A session's ID token, kept for the provider's sign-out (`id_token_hint`).
@@ -38,7 +38,7 @@ impl Purpose {
 
 /// A key for one purpose.
 #[derive(Clone)]
-pub struct SealingKey(Aes256Gcm);
+pub(crate) struct SealingKey(Aes256Gcm);
 
 impl std::fmt::Debug for SealingKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -48,7 +48,7 @@ impl std::fmt::Debug for SealingKey {
 
 impl SealingKey {
     /// The key for `purpose` derived from `secret` (HKDF-SHA256, the purpose as `info`).
-    pub fn derive(secret: &[u8], purpose: Purpose) -> Self {
+    pub(crate) fn derive(secret: &[u8], purpose: Purpose) -> Self {
         let mut key = [0u8; 32];
         // 32 bytes is far below HKDF-SHA256's limit (255 × 32), so expanding cannot fail.
         let _ = Hkdf::<Sha256>::new(None, secret).expand(purpose.label(), &mut key);
@@ -56,7 +56,7 @@ impl SealingKey {
     }
 
     /// `plaintext`, sealed: base64url (no padding) of the nonce and the ciphertext with its tag.
-    pub fn seal(&self, plaintext: &[u8]) -> String {
+    pub(crate) fn seal(&self, plaintext: &[u8]) -> String {
         let nonce: [u8; NONCE_BYTES] = rand::random();
         // Encrypting a byte slice into a vector fails only for inputs of gigabytes.
         let sealed = self
@@ -70,7 +70,7 @@ impl SealingKey {
 
     /// The plaintext of a value [`SealingKey::seal`] made with this key; `None` for anything
     /// else (altered, truncated, sealed with another key or for another purpose).
-    pub fn open(&self, sealed: &str) -> Option<Vec<u8>> {
+    pub(crate) fn open(&self, sealed: &str) -> Option<Vec<u8>> {
         let bytes = URL_SAFE_NO_PAD.decode(sealed).ok()?;
         if bytes.len() <= NONCE_BYTES {
             return None;

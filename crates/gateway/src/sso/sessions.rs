@@ -14,7 +14,7 @@ use super::store::{Expiry, Kind, Store, StoreError, key_of, new_secret, now};
 /// never holds an ID token anyone could read or send as a bearer token, and only the browser
 /// whose cookie holds the secret can have it opened (at its sign-out).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct SessionData {
+pub(crate) struct SessionData {
     pub subject: String,
     pub email: Option<String>,
     pub roles: Vec<String>,
@@ -25,14 +25,14 @@ pub struct SessionData {
 
 /// A session that was ended: what it held, and its ID token opened for the provider's sign-out.
 #[derive(Clone, Debug)]
-pub struct EndedSession {
+pub(crate) struct EndedSession {
     pub data: SessionData,
     pub id_token: Option<String>,
 }
 
 impl SessionData {
     /// What a session of `viewer` holds (its ID token is added by [`Sessions::create`]).
-    pub fn new(viewer: &Viewer) -> Self {
+    pub(crate) fn new(viewer: &Viewer) -> Self {
         Self {
             subject: viewer.subject.clone(),
             email: viewer.email.clone(),
@@ -43,7 +43,7 @@ impl SessionData {
     }
 
     /// The same viewer the session was created for; `None` if it holds no role any more.
-    pub fn viewer(&self) -> Option<Viewer> {
+    pub(crate) fn viewer(&self) -> Option<Viewer> {
         let roles: Vec<Role> = self.roles.iter().filter_map(|r| Role::parse(r)).collect();
         Some(Viewer {
             subject: self.subject.clone(),
@@ -57,7 +57,7 @@ impl SessionData {
 
 /// The session operations, with the configured lifetimes.
 #[derive(Clone)]
-pub struct Sessions {
+pub(crate) struct Sessions {
     store: Store,
     config: SessionsConfig,
 }
@@ -76,17 +76,17 @@ fn decode<T: for<'de> Deserialize<'de>>(text: Option<String>) -> Option<T> {
 }
 
 impl Sessions {
-    pub fn new(store: Store, config: SessionsConfig) -> Self {
+    pub(crate) fn new(store: Store, config: SessionsConfig) -> Self {
         Self { store, config }
     }
 
     /// The configuration (cookie lifetimes follow it).
-    pub fn config(&self) -> &SessionsConfig {
+    pub(crate) fn config(&self) -> &SessionsConfig {
         &self.config
     }
 
     /// A new session for `data`, keeping `id_token` sealed; returns the secret for the cookie.
-    pub async fn create(
+    pub(crate) async fn create(
         &self,
         data: &SessionData,
         id_token: Option<&str>,
@@ -108,7 +108,7 @@ impl Sessions {
     }
 
     /// The live session the cookie's secret names (its idle end pushed on).
-    pub async fn get(&self, secret: &str) -> Result<Option<SessionData>, StoreError> {
+    pub(crate) async fn get(&self, secret: &str) -> Result<Option<SessionData>, StoreError> {
         let data = self
             .store
             .use_session(&key_of(secret), now(), secs(self.config.idle_timeout_secs))
@@ -118,7 +118,7 @@ impl Sessions {
 
     /// Ends the session; returns what it held, its ID token opened (for the provider's
     /// sign-out).
-    pub async fn end(&self, secret: &str) -> Result<Option<EndedSession>, StoreError> {
+    pub(crate) async fn end(&self, secret: &str) -> Result<Option<EndedSession>, StoreError> {
         let data = self
             .store
             .take(Kind::Session, &key_of(secret), now())
@@ -138,7 +138,7 @@ impl Sessions {
     }
 
     /// A one-time sign-in link's secret, for a session as `viewer`.
-    pub async fn create_link(&self, viewer: &Viewer) -> Result<String, StoreError> {
+    pub(crate) async fn create_link(&self, viewer: &Viewer) -> Result<String, StoreError> {
         let (secret, key) = new_secret();
         let data = encode(&SessionData::new(viewer))?;
         self.store
@@ -148,7 +148,10 @@ impl Sessions {
     }
 
     /// Redeems a sign-in link (once): what its session will hold.
-    pub async fn redeem_link(&self, secret: &str) -> Result<Option<SessionData>, StoreError> {
+    pub(crate) async fn redeem_link(
+        &self,
+        secret: &str,
+    ) -> Result<Option<SessionData>, StoreError> {
         let data = self.store.take(Kind::Link, &key_of(secret), now()).await?;
         Ok(decode(data))
     }

@@ -13,16 +13,16 @@ use axum::response::{IntoResponse, Response};
 use error_catalogue::{Code, Media, Refusal, accepts_html, negotiate};
 use rate_limit::{Limiter, Rate, address_key, retry_after_secs};
 
+use super::Sso;
 use super::config::{SessionsConfig, StoreKind};
 use super::page::refusal;
 use crate::client_address::TrustedProxies;
-use crate::state::AppState;
 
 /// Where the counts live in Redis (the limiter adds its name and rate).
 const REDIS_PREFIX: &str = "licensedot:gateway:ratelimit:";
 
 /// The limit, and how a request's client address is found.
-pub struct AuthLimits {
+pub(crate) struct AuthLimits {
     limiter: Option<Limiter>,
     proxies: TrustedProxies,
 }
@@ -30,7 +30,10 @@ pub struct AuthLimits {
 impl AuthLimits {
     /// The limit `sessions` configures, over the client address `proxies` find; checks Redis
     /// now when it counts there.
-    pub async fn start(sessions: &SessionsConfig, proxies: TrustedProxies) -> Result<Self, String> {
+    pub(crate) async fn start(
+        sessions: &SessionsConfig,
+        proxies: TrustedProxies,
+    ) -> Result<Self, String> {
         let rate = Rate::new(
             sessions.auth_per_address_per_minute,
             Duration::from_secs(60),
@@ -66,14 +69,14 @@ impl AuthLimits {
 }
 
 /// The middleware in front of every `/auth/...` route.
-pub async fn per_address(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub(crate) async fn per_address(State(sso): State<Sso>, request: Request, next: Next) -> Response {
     // Absent only when the router is driven without a socket (tower's oneshot in tests).
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(peer)| peer.ip());
     if let Some(peer) = peer
-        && let Err(wait) = state.sso.limits().check(peer, request.headers()).await
+        && let Err(wait) = sso.limits().check(peer, request.headers()).await
     {
         return too_many(&request, retry_after_secs(wait));
     }

@@ -6,7 +6,7 @@ mod prime;
 mod types;
 
 use async_graphql::{
-    Context, EmptyMutation, EmptySubscription, ID, Object, SDLExportOptions, Schema,
+    Context, EmptyMutation, EmptySubscription, ID, Object, SDLExportOptions, Schema, SchemaBuilder,
 };
 
 pub use loaders::Loaders;
@@ -15,8 +15,8 @@ pub use types::{Hostname, License, ReportingHost, UsagePing};
 use crate::ingest::normalize_hostname;
 use types::{load_error, loaders};
 
-/// The subgraph's schema type.
-pub type VersionSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+/// The subgraph served over HTTP by the GraphQL-over-HTTP runtime.
+pub type VersionRuntime = graphql_http::Runtime<Query, EmptyMutation, EmptySubscription>;
 
 /// Root of the subgraph: only entity resolvers (reached through `_entities`).
 pub struct Query;
@@ -60,16 +60,29 @@ impl Query {
     }
 }
 
-/// Builds the subgraph's schema; per-request [`Loaders`] go into each request's data.
-pub fn schema() -> VersionSchema {
-    Schema::build(Query, EmptyMutation, EmptySubscription)
-        .enable_federation()
-        .limit_depth(16)
-        .extension(error_catalogue::graphql::RequestErrorCodes)
-        .finish()
+/// The subgraph's schema builder: only entity resolvers, Federation v2.
+fn schema_builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
+    Schema::build(Query, EmptyMutation, EmptySubscription).enable_federation()
+}
+
+/// The subgraph within `limits` (depth, body size, ...), reporting to `observer`; per-request
+/// [`Loaders`] go into each request's data (`routes::graphql`).
+pub fn runtime(
+    limits: graphql_http::LimitsConfig,
+    observer: std::sync::Arc<dyn graphql_http::Observer>,
+) -> Result<VersionRuntime, graphql_http::StartError> {
+    graphql_http::Runtime::new(
+        schema_builder(),
+        limits,
+        "version_service.graphql",
+        "version service",
+        observer,
+    )
 }
 
 /// The federation SDL, as `_service { sdl }` returns it.
 pub fn schema_sdl() -> String {
-    schema().sdl_with_options(SDLExportOptions::new().federation().compose_directive())
+    schema_builder()
+        .finish()
+        .sdl_with_options(SDLExportOptions::new().federation().compose_directive())
 }

@@ -48,7 +48,8 @@ async fn ready_is_503_when_the_database_does_not_answer() {
         Default::default(),
         StatementCounter::default(),
         Config::default(),
-    );
+    )
+    .unwrap();
     let app = TestApp::spawn_with_state(state).await;
     let response = app
         .client

@@ -14,7 +14,7 @@ use super::{Expiry, Kind, StoreError, idle_end_to_write};
 const PURGE_EVERY_SECS: i64 = 60;
 
 #[derive(Clone)]
-pub struct DatabaseStore {
+pub(crate) struct DatabaseStore {
     db: DatabaseConnection,
     last_purge: Arc<AtomicI64>,
 }
@@ -32,14 +32,14 @@ fn failed(error: sea_orm::DbErr) -> StoreError {
 }
 
 impl DatabaseStore {
-    pub fn new(db: DatabaseConnection) -> Self {
+    pub(crate) fn new(db: DatabaseConnection) -> Self {
         Self {
             db,
             last_purge: Arc::new(AtomicI64::new(0)),
         }
     }
 
-    pub async fn put(
+    pub(crate) async fn put(
         &self,
         kind: Kind,
         key: &str,
@@ -63,7 +63,7 @@ impl DatabaseStore {
         Ok(())
     }
 
-    pub async fn take(
+    pub(crate) async fn take(
         &self,
         kind: Kind,
         key: &str,
@@ -90,7 +90,7 @@ impl DatabaseStore {
         Ok(Some(row.try_get("", "data").map_err(failed)?))
     }
 
-    pub async fn use_session(
+    pub(crate) async fn use_session(
         &self,
         key: &str,
         now: i64,

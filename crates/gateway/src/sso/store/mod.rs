@@ -12,7 +12,7 @@ use super::config::{SessionsConfig, StoreKind};
 
 /// What a record is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// A signed-in browser.
     Session,
     /// A sign-in link (one-time).
@@ -30,7 +30,7 @@ impl Kind {
 
 /// Lifetimes of a record, in Unix seconds.
 #[derive(Clone, Copy, Debug)]
-pub struct Expiry {
+pub(crate) struct Expiry {
     /// The absolute end.
     at: i64,
     /// The end unless used again before it; never later than `at` (see [`Expiry::new`]).
@@ -39,7 +39,7 @@ pub struct Expiry {
 
 impl Expiry {
     /// Ends at `at` at the latest, at `idle_at` unless used again before it.
-    pub fn new(at: i64, idle_at: i64) -> Self {
+    pub(crate) fn new(at: i64, idle_at: i64) -> Self {
         Self {
             at,
             idle_at: idle_at.min(at),
@@ -47,7 +47,7 @@ impl Expiry {
     }
 
     /// Ends at `at`, used or not (one-time records).
-    pub fn once(at: i64) -> Self {
+    pub(crate) fn once(at: i64) -> Self {
         Self::new(at, at)
     }
 }
@@ -55,17 +55,17 @@ impl Expiry {
 /// The store did not answer; the message is for the log (it names no secret).
 #[derive(Debug, thiserror::Error)]
 #[error("session store: {0}")]
-pub struct StoreError(pub String);
+pub(crate) struct StoreError(pub String);
 
 /// A new random secret (256 bits, hex) and the key it is stored under.
-pub fn new_secret() -> (String, String) {
+pub(crate) fn new_secret() -> (String, String) {
     let secret = hex::encode(rand::random::<[u8; 32]>());
     let key = key_of(&secret);
     (secret, key)
 }
 
 /// The current time in Unix seconds, the unit of every expiry.
-pub fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
@@ -87,20 +87,23 @@ fn idle_end_to_write(
 }
 
 /// The key a secret is stored under: its SHA-256, so that the store never holds the secret.
-pub fn key_of(secret: &str) -> String {
+pub(crate) fn key_of(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 /// The configured store.
 #[derive(Clone)]
-pub enum Store {
+pub(crate) enum Store {
     Database(database::DatabaseStore),
     Redis(redis::RedisStore),
 }
 
 impl Store {
     /// The store `config` names; Redis is connected (and checked) now.
-    pub async fn open(config: &SessionsConfig, db: &DatabaseConnection) -> Result<Self, String> {
+    pub(crate) async fn open(
+        config: &SessionsConfig,
+        db: &DatabaseConnection,
+    ) -> Result<Self, String> {
         match config.store {
             StoreKind::Database => Ok(Store::Database(database::DatabaseStore::new(db.clone()))),
             StoreKind::Redis => {
@@ -111,7 +114,7 @@ impl Store {
     }
 
     /// Stores a record under `key`.
-    pub async fn put(
+    pub(crate) async fn put(
         &self,
         kind: Kind,
         key: &str,
@@ -126,7 +129,7 @@ impl Store {
 
     /// Removes the record and returns it if it had not expired: atomic, so a record is taken
     /// at most once however many requests race for it.
-    pub async fn take(
+    pub(crate) async fn take(
         &self,
         kind: Kind,
         key: &str,
@@ -141,7 +144,7 @@ impl Store {
     /// A live session's data; pushes its idle end to `now + idle_secs` (never past its absolute
     /// end). The push is a conditional write that never recreates a session [`Store::take`]
     /// removed meanwhile: a request racing a sign-out cannot bring the session back.
-    pub async fn use_session(
+    pub(crate) async fn use_session(
         &self,
         key: &str,
         now: i64,

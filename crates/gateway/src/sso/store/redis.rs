@@ -22,7 +22,7 @@ enum Write {
 }
 
 #[derive(Clone)]
-pub struct RedisStore {
+pub(crate) struct RedisStore {
     connection: ConnectionManager,
 }
 
@@ -42,7 +42,7 @@ fn redis_key(kind: Kind, key: &str) -> String {
 }
 
 impl RedisStore {
-    pub async fn connect(url: &str) -> Result<Self, String> {
+    pub(crate) async fn connect(url: &str) -> Result<Self, String> {
         let client = redis::Client::open(url)
             .map_err(|e| format!("[gateway.sessions] redis_url is not usable: {e}"))?;
         let config = ConnectionManagerConfig::new()
@@ -82,7 +82,7 @@ impl RedisStore {
         Ok(answer.is_some())
     }
 
-    pub async fn put(
+    pub(crate) async fn put(
         &self,
         kind: Kind,
         key: &str,
@@ -99,7 +99,7 @@ impl RedisStore {
         Ok(())
     }
 
-    pub async fn take(
+    pub(crate) async fn take(
         &self,
         kind: Kind,
         key: &str,
@@ -118,7 +118,7 @@ impl RedisStore {
             .map(|r| r.data))
     }
 
-    pub async fn use_session(
+    pub(crate) async fn use_session(
         &self,
         key: &str,
         now: i64,

@@ -7,7 +7,6 @@ use std::{future::Future, net::SocketAddr};
 
 use sea_orm::DatabaseConnection;
 use test_support::{TestDb, backends};
-use tokio::sync::oneshot;
 use version_service::{AppState, Config, config::IngestConfig};
 
 /// Runs `test` on a fresh SQLite database, and on a fresh PostgreSQL database too when
@@ -40,8 +39,7 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub state: AppState,
     pub client: reqwest::Client,
-    shutdown: Option<oneshot::Sender<()>>,
-    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    running: version_service::Running,
 }
 
 impl TestApp {
@@ -59,16 +57,12 @@ impl TestApp {
 
     /// Starts the server on `url` with `config` exactly as given (rate limits included).
     pub async fn spawn_limited(url: &str, config: Config) -> Self {
-        let (db, statements) = version_service::connect(url).await.expect("connect");
-        version_service::migrate(&db).await.expect("migrate");
-        let state = AppState::new(
-            db,
-            statements,
-            Config {
-                database_url: url.to_owned(),
-                ..config
-            },
-        );
+        let state = AppState::open(Config {
+            database_url: url.to_owned(),
+            ..config
+        })
+        .await
+        .expect("open");
         Self::spawn_with_state(state).await
     }
 
@@ -77,18 +71,13 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
-        let addr = listener.local_addr().expect("local addr");
-        let (tx, rx) = oneshot::channel::<()>();
-        let server = tokio::spawn(version_service::serve(listener, state.clone(), async {
-            let _ = rx.await;
-        }));
+        let running = version_service::spawn(listener, state.clone()).expect("spawn");
         Self {
-            base: format!("http://{addr}"),
-            addr,
+            base: format!("http://{}", running.address),
+            addr: running.address,
             state,
             client: reqwest::Client::new(),
-            shutdown: Some(tx),
-            server: Some(server),
+            running,
         }
     }
 
@@ -133,12 +122,7 @@ impl TestApp {
 
     /// Stops the server and closes the pool (so the database can be dropped).
     pub async fn stop(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(server) = self.server.take() {
-            let _ = server.await;
-        }
+        let _ = self.running.stop().await;
         let _ = self.state.db.close_by_ref().await;
     }
 }

@@ -1,0 +1,64 @@
+//! Contact: a person at a customer who receives licenses.
+
+use async_graphql::{Context, ID, Object, Result};
+use chrono::{DateTime, Utc};
+use entity::contact;
+
+use crate::errors::to_field_error;
+use crate::prefetch;
+use crate::request::request;
+use crate::types::{Customer, License};
+
+#[derive(Clone)]
+pub struct Contact(pub contact::Model);
+
+/// A person at a customer who receives licenses: the source of truth for delivery.
+#[Object]
+impl Contact {
+    /// The contact's id in the license database.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// The person's name (masked for callers who may not see personal data).
+    async fn name(&self, ctx: &Context<'_>) -> Result<String> {
+        let (request, _) = request(ctx)?;
+        Ok(request.name(&self.0.name))
+    }
+
+    /// The person's e-mail address (masked for callers who may not see personal data).
+    async fn email(&self, ctx: &Context<'_>) -> Result<String> {
+        let (request, _) = request(ctx)?;
+        Ok(request.email(&self.0.email))
+    }
+
+    /// When the contact was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// The customer this person belongs to.
+    async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
+        let (_, loaders) = request(ctx)?;
+        Ok(loaders
+            .customer
+            .load_one(self.0.customer_id)
+            .await
+            .map_err(to_field_error)?
+            .map(Customer))
+    }
+
+    /// The licenses delivered to this person, newest first.
+    #[graphql(complexity = "crate::query::list_cost(child_complexity)")]
+    async fn licenses(&self, ctx: &Context<'_>) -> Result<Vec<License>> {
+        let (_, loaders) = request(ctx)?;
+        let licenses = loaders
+            .licenses_of_contact
+            .load_one(self.0.id)
+            .await
+            .map_err(to_field_error)?;
+        let licenses = licenses.unwrap_or_default();
+        prefetch::licenses(ctx, ctx.look_ahead(), &licenses).await?;
+        Ok(licenses.into_iter().map(License).collect())
+    }
+}

@@ -1,0 +1,172 @@
+//! Usage data as the version subgraph reports it: pings, the servers reporting a license, and a
+//! license's utilization.
+
+use std::sync::Arc;
+
+use async_graphql::{ID, Json, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::errors::code_error;
+use crate::upstream::UpstreamError;
+
+/// One usage ping: what a server reported about itself at one moment (sent weekly).
+// Shareable: the version subgraph serves the same type (this one is filled from it), so a
+// supergraph may plan either.
+#[derive(SimpleObject, Deserialize, Clone, Debug)]
+#[graphql(shareable)]
+#[serde(rename_all = "camelCase")]
+pub struct UsagePing {
+    /// When the server recorded the ping.
+    pub recorded_at: DateTime<Utc>,
+    /// When the version service received it.
+    pub received_at: DateTime<Utc>,
+    /// The installation's UUID.
+    pub uuid: String,
+    /// The server's name as it reported it (normalised).
+    pub hostname: String,
+    /// The GitLab version, such as `17.3.2-ee`.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// The edition: CE, EE Free, EE, EES, EEP or EEU.
+    #[serde(default)]
+    pub edition: Option<String>,
+    /// How it is installed: omnibus-gitlab, gitlab-helm-chart, gitlab-operator or source.
+    #[serde(default)]
+    pub installation_type: Option<String>,
+    /// Users active at the time of the ping.
+    #[serde(default)]
+    pub active_user_count: Option<i64>,
+    /// The most users the server ever had.
+    #[serde(default)]
+    pub historical_max_users: Option<i64>,
+    /// The id of the license the server runs (null on the free edition).
+    #[serde(default)]
+    pub license_id: Option<ID>,
+    /// The MD5 digest of the license the server runs.
+    #[serde(default)]
+    pub license_md5: Option<String>,
+    /// The SHA-256 digest of the license the server runs.
+    #[serde(default)]
+    pub license_sha256: Option<String>,
+    /// The number of users in the license the server runs.
+    #[serde(default)]
+    pub license_user_count: Option<i64>,
+    /// The plan of the license the server runs.
+    #[serde(default)]
+    pub license_plan: Option<String>,
+    /// Whether the license the server runs is a trial.
+    #[serde(default)]
+    pub license_trial: Option<bool>,
+    /// The start date of the license the server runs.
+    #[serde(default)]
+    pub license_starts_at: Option<NaiveDate>,
+    /// The expiry date of the license the server runs.
+    #[serde(default)]
+    pub license_expires_at: Option<NaiveDate>,
+    /// The Zuora subscription of the license the server runs.
+    #[serde(default)]
+    pub license_subscription_id: Option<String>,
+    /// Usage counters (projects, issues, merge requests, pipelines, ...).
+    #[serde(default)]
+    pub counts: Option<Json<Value>>,
+}
+
+/// A server whose usage pings carry a license, as the version service sees it.
+#[derive(Deserialize, Clone, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportingHostData {
+    pub hostname: String,
+    pub first_usage_ping_at: DateTime<Utc>,
+    pub last_usage_ping_at: DateTime<Utc>,
+    pub current: bool,
+    #[serde(default)]
+    pub latest_usage_ping: Option<UsagePing>,
+}
+
+/// A server whose usage pings carry this license, whether or not anyone attached it to the
+/// license (the case of a customer's server nobody knew the name of). Everything here comes
+/// from the pings that carry this license only: a ping that names another license, even one
+/// sent under the same server name, never shows here.
+// Shareable, like `UsagePing`.
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(shareable)]
+pub struct ReportingHost {
+    /// The server's name as it reports it (normalised).
+    pub name: String,
+    /// Whether the server is attached to this license in the license database; false flags a
+    /// server that reports the license though nobody recorded it.
+    pub attached: bool,
+    /// Whether the server's newest usage ping carries this license, i.e. it runs this license
+    /// now rather than having moved on to another one.
+    pub current: bool,
+    /// When the server first sent a usage ping that carries this license.
+    pub first_usage_ping_at: DateTime<Utc>,
+    /// When the server last sent a usage ping that carries this license.
+    pub last_usage_ping_at: DateTime<Utc>,
+    /// The server's newest usage ping that carries this license.
+    pub latest_usage_ping: Option<UsagePing>,
+}
+
+/// Licensed users against the users the license's servers report.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Utilization {
+    /// The users the license is for.
+    pub licensed_users: i32,
+    /// The highest active-user count that the servers currently running this license report
+    /// in their newest pings; null when none reports it.
+    pub max_active_users: Option<i64>,
+    /// `maxActiveUsers / licensedUsers`; null when unknown or the license has no users.
+    pub ratio: Option<f64>,
+    /// True when servers report more active users than the license is for.
+    pub over_licensed: bool,
+    /// How many servers run this license now (their newest ping carries it).
+    pub reporting_servers: i32,
+}
+
+impl Utilization {
+    /// Computes utilization from the newest pings of the servers that run the license now.
+    pub fn from_pings<'a>(licensed_users: i32, pings: impl Iterator<Item = &'a UsagePing>) -> Self {
+        let mut reporting_servers = 0;
+        let mut max_active_users: Option<i64> = None;
+        for ping in pings {
+            reporting_servers += 1;
+            if let Some(active) = ping.active_user_count {
+                max_active_users = Some(max_active_users.map_or(active, |m| m.max(active)));
+            }
+        }
+        let ratio = max_active_users
+            .filter(|_| licensed_users > 0)
+            .map(|active| active as f64 / f64::from(licensed_users));
+        Self {
+            licensed_users,
+            max_active_users,
+            ratio,
+            over_licensed: max_active_users
+                .is_some_and(|active| active > i64::from(licensed_users)),
+            reporting_servers,
+        }
+    }
+}
+
+/// The GraphQL error for a usage field the version service could not answer.
+pub fn usage_error(error: &UpstreamError) -> async_graphql::Error {
+    code_error(error.to_string(), error.code())
+}
+
+/// Reads field `name` of an entity the subgraph returned.
+pub fn entity_field<T: for<'de> Deserialize<'de>>(
+    entity: &Arc<Value>,
+    name: &str,
+) -> async_graphql::Result<Option<T>> {
+    match entity.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        // Read in place: the entity is shared by every field that reads it.
+        Some(value) => T::deserialize(value).map(Some).map_err(|e| {
+            usage_error(&UpstreamError::BadResponse(format!(
+                "`{name}` has an unexpected shape: {e}"
+            )))
+        }),
+    }
+}

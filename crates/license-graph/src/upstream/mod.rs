@@ -1,0 +1,63 @@
+//! The version-subgraph client: the only module that talks HTTP to the version service.
+
+mod breaker;
+mod client;
+mod error;
+pub mod selection;
+
+pub use breaker::Phase as BreakerPhase;
+pub use client::{EntityResults, VersionClient};
+pub use error::UpstreamError;
+
+use serde::Deserialize;
+
+/// A `[gateway.version_service]` the client cannot be built from.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamConfigError {
+    #[error("cannot build the version-service HTTP client: {0}")]
+    HttpClient(#[source] reqwest::Error),
+}
+
+/// `[gateway.version_service]`: where the version subgraph is and how to call it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UpstreamConfig {
+    /// The version service's GraphQL endpoint.
+    pub url: String,
+    /// How long one `_entities` call may take before its fields are reported as timed out.
+    pub timeout_ms: u64,
+    /// The most representations sent in one `_entities` call; larger batches are split into
+    /// calls that run concurrently.
+    pub max_keys_per_call: usize,
+    /// The gateway's own credential, sent as `Authorization: Bearer <token>`.
+    pub service_token: Option<String>,
+    /// Consecutive refused calls (connection refused or reset, 5xx, garbage) after which the
+    /// circuit opens; 0 disables the breaker.
+    pub breaker_failures: u32,
+    /// Consecutive timed-out calls after which the circuit opens (any success resets the
+    /// count); 0: timeouts never open it.
+    pub breaker_timeouts: u32,
+    /// How long an open circuit waits before its first probe call (jittered by ±25 %).
+    pub breaker_probe_after_ms: u64,
+    /// The longest wait between probes: each failed probe doubles the wait up to this.
+    pub breaker_cooldown_ms: u64,
+    /// Largest answer read from the version service, in bytes; read as it streams in, and a
+    /// larger one fails its call with `UPSTREAM_BAD_RESPONSE`.
+    pub max_response_bytes: usize,
+}
+
+impl Default for UpstreamConfig {
+    fn default() -> Self {
+        Self {
+            url: "http://127.0.0.1:4001/graphql".to_owned(),
+            timeout_ms: 1000,
+            max_keys_per_call: 2000,
+            service_token: None,
+            breaker_failures: 5,
+            breaker_timeouts: 20,
+            breaker_probe_after_ms: 100,
+            breaker_cooldown_ms: 5_000,
+            max_response_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
