@@ -25,6 +25,7 @@ mod ready;
 mod server;
 
 pub use assets::{Asset, Coding};
+pub use body::is_length_limit;
 pub use config::{ConfigError, ServerConfig};
 pub use connections::{connection_cap, open_file_limit};
 pub use encoding::Precompressed;
