@@ -5,6 +5,10 @@
 //! The same watch also tells whether the handler answered without reading the whole body (a
 //! 401, a 415, a 413): hyper then closes the connection rather than read the rest, so the
 //! response says `Connection: close` and the client does not reuse a dead connection.
+//!
+//! Under HTTP/2 the same holds per stream: the 408 ends its stream (hyper resets a stream whose
+//! body was not read), and the connection, with its other streams, carries on. HTTP/2 has no
+//! `Connection` header, so none is added there.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -14,7 +18,7 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, Version, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use error_catalogue::{Code, Media, Refusal, negotiate};
@@ -100,6 +104,7 @@ pub(crate) async fn body_deadline(
 ) -> Response {
     let (parts, body) = request.into_parts();
     let media = negotiate(&parts.headers).unwrap_or(Media::Json);
+    let version = parts.version;
     let has_body = !http_body::Body::is_end_stream(&body);
     let watch = Arc::new(Watch::default());
     let body = Body::new(DeadlineBody {
@@ -117,9 +122,9 @@ pub(crate) async fn body_deadline(
         if response.status() != StatusCode::REQUEST_TIMEOUT {
             response = timeout_response(timeout, media);
         }
-        close(&mut response);
+        close(&mut response, version);
     } else if has_body && !watch.finished.load(Ordering::Relaxed) {
-        close(&mut response);
+        close(&mut response, version);
     }
     response
 }
@@ -138,11 +143,28 @@ fn timeout_response(timeout: Duration, media: Media) -> Response {
     .into_response()
 }
 
-/// Marks `response` as the last on its connection (hyper then closes it after writing).
-pub(crate) fn close(response: &mut Response) {
-    response
-        .headers_mut()
-        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+/// Marks `response` as the last on its HTTP/1 connection (hyper then closes it after
+/// writing). HTTP/2 forbids the header (hyper would drop it with a warning).
+fn close(response: &mut Response, version: Version) {
+    if version < Version::HTTP_2 {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+}
+
+/// Whether reading a body failed because it is larger than the limit it was read with
+/// (`axum::body::to_bytes`'s, after any decoding layer): a 413 rather than a broken or slow
+/// body. Found by the error's type anywhere in its chain, never by its wording.
+pub fn is_length_limit(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(error) = source {
+        if error.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = error.source();
+    }
+    false
 }
 
 #[cfg(test)]

@@ -1,10 +1,10 @@
 //! The layers every route of both servers shares, outermost first: the request id (the
 //! caller's `x-request-id`, else a generated UUID, echoed back), the `request` span that every
-//! log line of a request carries, the request-body deadline, and the panic guard.
+//! log line of a request carries, response compression, the request-body deadline, request
+//! body decoding (`Content-Encoding`), and the panic guard.
 
 use std::any::Any;
 use std::panic::AssertUnwindSafe;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::Request;
@@ -18,6 +18,8 @@ use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::body::body_deadline;
+use crate::config::ServerConfig;
+use crate::encoding::{compression, decompression, refuse_undecodable, refuse_unknown_codings};
 
 /// The header that carries a request's id, in and out (and on to the version service).
 pub const REQUEST_ID_HEADER: &str = error_catalogue::REQUEST_ID_HEADER;
@@ -43,11 +45,23 @@ pub fn request_id(headers: &HeaderMap) -> &str {
         .unwrap_or("-")
 }
 
-/// Wraps `router` in the shared layers; `body_read_timeout` is the body deadline.
-pub fn layers(router: Router, body_read_timeout: Duration) -> Router {
-    router
+/// Wraps `router` in the shared layers, with the body deadline and compression of `config`.
+pub fn layers(router: Router, config: &ServerConfig) -> Router {
+    let router = router
         .layer(from_fn(catch_panic))
-        .layer(from_fn_with_state(body_read_timeout, body_deadline))
+        .layer(from_fn(refuse_undecodable))
+        .layer(decompression())
+        .layer(from_fn(refuse_unknown_codings))
+        .layer(from_fn_with_state(
+            config.body_read_timeout(),
+            body_deadline,
+        ));
+    let router = if config.compression {
+        router.layer(compression(config.compression_min_size()))
+    } else {
+        router
+    };
+    router
         .layer(from_fn(expose_request_id))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(

@@ -122,12 +122,12 @@ impl CorsConfig {
     }
 }
 
-/// Wraps `router` in the shared edge layers (request id, `request` span, body deadline, panic
-/// guard; see `edge::layers`) and, outermost, CORS.
-pub(crate) fn layers(router: Router, cors: &CorsConfig, body_read_timeout: Duration) -> Router {
+/// Wraps `router` in the shared edge layers (request id, `request` span, compression, body
+/// deadline and decoding, panic guard; see `edge::layers`) and, outermost, CORS.
+pub(crate) fn layers(router: Router, cors: &CorsConfig, server: &edge::ServerConfig) -> Router {
     // The gateway's request ids are its own (they go into the audit trail); a caller's
     // `x-request-id` is kept apart as `edge::CallerRequestId`.
-    let router = edge::layers(router, body_read_timeout).layer(from_fn(edge::own_request_ids));
+    let router = edge::layers(router, server).layer(from_fn(edge::own_request_ids));
     // An invalid origin list was refused at start (`AppState::start`).
     match cors.layer().ok().flatten() {
         Some(cors) => router.layer(cors),

@@ -7,12 +7,16 @@
 //! are embedded under `/assets/explorer/` (`assets/explorer/`), so the explorer works without
 //! internet; its Content-Security-Policy allows scripts from this origin (and the configured
 //! asset host) only.
+//!
+//! Every embedded file is served precompressed (`edge::Asset`): its gzip and brotli variants
+//! are made once, the first time a client asks for them, never per request.
 
 use axum::Router;
 use axum::extract::Path;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
+use edge::Asset;
 use error_catalogue::Refusal;
 use serde::Deserialize;
 
@@ -24,30 +28,55 @@ const CHARTS_JS: &str = include_str!("../assets/charts.js");
 const EXPLORER_JS: &str = include_str!("../assets/explorer.js");
 const EXPLORER_CSS: &str = include_str!("../assets/explorer.css");
 
+/// The dashboard's files. Embedded in the binary: a new release may change them, so revalidate.
+static DASHBOARD_CSS_FILE: Asset = dashboard_file(DASHBOARD_CSS, "text/css; charset=utf-8");
+static DASHBOARD_JS_FILE: Asset = dashboard_file(DASHBOARD_JS, "text/javascript; charset=utf-8");
+static DOM_JS_FILE: Asset = dashboard_file(DOM_JS, "text/javascript; charset=utf-8");
+static CHARTS_JS_FILE: Asset = dashboard_file(CHARTS_JS, "text/javascript; charset=utf-8");
+static EXPLORER_JS_FILE: Asset = dashboard_file(EXPLORER_JS, "text/javascript; charset=utf-8");
+static EXPLORER_CSS_FILE: Asset = dashboard_file(EXPLORER_CSS, "text/css; charset=utf-8");
+
+const fn dashboard_file(text: &'static str, content_type: &'static str) -> Asset {
+    Asset::new(text.as_bytes(), content_type, "no-cache")
+}
+
 /// The explorer's npm files, embedded under their `package@version/file` paths (the layout of
 /// [`GRAPHIQL_CSS`] and [`EXPLORER_SCRIPTS`]), served at `/assets/explorer/`.
-const EMBEDDED_EXPLORER_ASSETS: [(&str, &str, &[u8]); 4] = [
+static EMBEDDED_EXPLORER_ASSETS: [(&str, Asset); 4] = [
     (
         "graphiql@3.8.3/graphiql.min.css",
-        "text/css",
-        include_bytes!("../assets/explorer/graphiql@3.8.3/graphiql.min.css"),
+        explorer_file(
+            include_bytes!("../assets/explorer/graphiql@3.8.3/graphiql.min.css"),
+            "text/css",
+        ),
     ),
     (
         "react@18.3.1/umd/react.production.min.js",
-        "text/javascript",
-        include_bytes!("../assets/explorer/react@18.3.1/umd/react.production.min.js"),
+        explorer_file(
+            include_bytes!("../assets/explorer/react@18.3.1/umd/react.production.min.js"),
+            "text/javascript",
+        ),
     ),
     (
         "react-dom@18.3.1/umd/react-dom.production.min.js",
-        "text/javascript",
-        include_bytes!("../assets/explorer/react-dom@18.3.1/umd/react-dom.production.min.js"),
+        explorer_file(
+            include_bytes!("../assets/explorer/react-dom@18.3.1/umd/react-dom.production.min.js"),
+            "text/javascript",
+        ),
     ),
     (
         "graphiql@3.8.3/graphiql.min.js",
-        "text/javascript",
-        include_bytes!("../assets/explorer/graphiql@3.8.3/graphiql.min.js"),
+        explorer_file(
+            include_bytes!("../assets/explorer/graphiql@3.8.3/graphiql.min.js"),
+            "text/javascript",
+        ),
     ),
 ];
+
+/// An explorer file: the path names the exact version, so it never changes.
+const fn explorer_file(bytes: &'static [u8], content_type: &'static str) -> Asset {
+    Asset::new(bytes, content_type, "public, max-age=31536000, immutable")
+}
 
 /// Only our own origin, for scripts, styles, images and requests alike.
 pub(crate) const DASHBOARD_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
@@ -120,54 +149,29 @@ impl ExplorerConfig {
 pub(crate) fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route("/", get(dashboard))
-        .route(
-            "/assets/dashboard.css",
-            get(|| asset("text/css", DASHBOARD_CSS)),
-        )
-        .route(
-            "/assets/dashboard.js",
-            get(|| asset("text/javascript", DASHBOARD_JS)),
-        )
-        .route("/assets/dom.js", get(|| asset("text/javascript", DOM_JS)))
-        .route(
-            "/assets/charts.js",
-            get(|| asset("text/javascript", CHARTS_JS)),
-        )
-        .route(
-            "/assets/explorer.js",
-            get(|| asset("text/javascript", EXPLORER_JS)),
-        )
-        .route(
-            "/assets/explorer.css",
-            get(|| asset("text/css", EXPLORER_CSS)),
-        )
+        .route("/assets/dashboard.css", file(&DASHBOARD_CSS_FILE))
+        .route("/assets/dashboard.js", file(&DASHBOARD_JS_FILE))
+        .route("/assets/dom.js", file(&DOM_JS_FILE))
+        .route("/assets/charts.js", file(&CHARTS_JS_FILE))
+        .route("/assets/explorer.js", file(&EXPLORER_JS_FILE))
+        .route("/assets/explorer.css", file(&EXPLORER_CSS_FILE))
         .route("/assets/explorer/{*file}", get(explorer_asset))
 }
 
+/// `GET` of one embedded file, in the coding the client prefers.
+fn file<S: Clone + Send + Sync + 'static>(asset: &'static Asset) -> MethodRouter<S> {
+    get(move |headers: HeaderMap| async move { asset.respond(&headers).await })
+}
+
 /// `GET /assets/explorer/{package@version/file}`: an embedded npm file of the explorer.
-async fn explorer_asset(Path(file): Path<String>) -> Response {
-    let Some((_, content_type, body)) = EMBEDDED_EXPLORER_ASSETS
+async fn explorer_asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
+    let Some((_, asset)) = EMBEDDED_EXPLORER_ASSETS
         .iter()
-        .find(|(path, _, _)| *path == file)
+        .find(|(path, _)| *path == file)
     else {
         return Refusal::not_found().await.into_response();
     };
-    (
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-            // The path names the exact version: it never changes.
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=31536000, immutable"),
-            ),
-            (
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ),
-        ],
-        *body,
-    )
-        .into_response()
+    asset.respond(&headers).await
 }
 
 /// `GET /`: the dashboard.
@@ -203,26 +207,6 @@ pub(crate) fn html_page(
         HeaderValue::from_static(referrer_policy),
     );
     response
-}
-
-async fn asset(content_type: &'static str, body: &'static str) -> Response {
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_str(&format!("{content_type}; charset=utf-8"))
-                    .unwrap_or(HeaderValue::from_static("text/plain")),
-            ),
-            // Embedded in the binary: a new release may change them, so revalidate.
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-            (
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ),
-        ],
-        body,
-    )
-        .into_response()
 }
 
 /// The GraphiQL explorer page with its Content-Security-Policy: scripts and styles from this
@@ -345,11 +329,11 @@ mod tests {
     fn the_embedded_explorer_assets_are_the_pinned_ones() {
         use sha2::{Digest, Sha384};
         for asset in EXPLORER_SCRIPTS.iter().chain([&GRAPHIQL_CSS]) {
-            let (_, _, body) = EMBEDDED_EXPLORER_ASSETS
+            let (_, file) = EMBEDDED_EXPLORER_ASSETS
                 .iter()
-                .find(|(path, _, _)| *path == asset.path)
+                .find(|(path, _)| *path == asset.path)
                 .unwrap_or_else(|| panic!("{} is not embedded", asset.path));
-            let digest = base64_encode(&Sha384::digest(body));
+            let digest = base64_encode(&Sha384::digest(file.bytes()));
             assert_eq!(
                 format!("sha384-{digest}"),
                 asset.integrity,

@@ -12,7 +12,7 @@ use crate::{authn, endpoint, export, ops, pages, sso};
 /// The gateway's router: the seam tests drive, in process or on port 0.
 pub fn app(state: AppState) -> Router {
     let cors = state.config.cors.clone();
-    let body_read_timeout = state.config.limits.server.body_read_timeout();
+    let server = state.config.limits.server.clone();
     let router = Router::new()
         .route(
             "/graphql",
@@ -29,5 +29,5 @@ pub fn app(state: AppState) -> Router {
         .fallback(Refusal::not_found)
         .method_not_allowed_fallback(Refusal::method_not_allowed)
         .with_state(state);
-    ops::layers(router, &cors, body_read_timeout)
+    ops::layers(router, &cors, &server)
 }

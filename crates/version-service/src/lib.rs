@@ -103,10 +103,11 @@ pub fn app(state: AppState) -> Router {
         // Reads the id that the edge layers wrapped around the router assigned, for error
         // bodies.
         .layer(middleware::from_fn(request_id::scope));
-    let body_read_timeout = state.config.server.body_read_timeout();
+    let server = state.config.server.clone();
     // The shared edge layers: request ids (`x-request-id`, also as the `edge::RequestId`
-    // extension), the `request` span, the body deadline (408) and the panic guard.
-    edge::layers(router.with_state(state), body_read_timeout)
+    // extension), the `request` span, compression, the body deadline (408), bodies in gzip or
+    // brotli, and the panic guard.
+    edge::layers(router.with_state(state), &server)
 }
 
 /// Serves [`app`] on `listener` until `shutdown` completes, on the shared HTTP edge

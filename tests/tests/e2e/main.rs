@@ -7,6 +7,7 @@ mod audit_trail;
 mod auth;
 mod browser;
 mod charts;
+mod h2;
 mod http;
 mod license_graph;
 mod owner_change;
