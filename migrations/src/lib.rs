@@ -14,7 +14,8 @@ mod m20261130_100002_usage_read_models;
 mod m20261201_000001_sessions;
 mod m20261201_000002_license_audit;
 mod m20261202_000001_trials_index;
-mod m20261203_000001_webhooks;
+mod m20261203_000001_audit_trail;
+mod m20261204_000001_webhooks;
 mod search_documents;
 pub mod usage_read_models;
 
@@ -32,7 +33,8 @@ impl MigratorTrait for LicenseMigrator {
             Box::new(m20261201_000001_sessions::Migration),
             Box::new(m20261201_000002_license_audit::Migration),
             Box::new(m20261202_000001_trials_index::Migration),
-            Box::new(m20261203_000001_webhooks::Migration),
+            Box::new(m20261203_000001_audit_trail::Migration),
+            Box::new(m20261204_000001_webhooks::Migration),
         ]
     }
 

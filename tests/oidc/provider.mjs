@@ -4,7 +4,8 @@
 //
 // Usage: node provider.mjs '<json>' where the JSON is
 //   {"client": {"client_id", "client_secret", "redirect_uris", "post_logout_redirect_uris"},
-//    "accounts": {"<login>": {"email": "...", "groups": ["..."]}},
+//    "accounts": {"<login>": {"email": "...", "email_verified": false, "groups": ["..."]}},
+//    (email_verified defaults to true; groups is passed as given, a list or a single string)
 //    "signing_key_pem": "-----BEGIN PRIVATE KEY-----..."}   (optional: its RS256 signing key,
 //    published with kid "test-signing-key", so that a test can sign tokens as the provider)
 // Listens on 127.0.0.1 on a free port and prints {"issuer": "http://127.0.0.1:<port>"} on one
@@ -74,7 +75,7 @@ server.listen(0, "127.0.0.1", () => {
           return {
             sub: id,
             email: account.email ?? `${id}@example.test`,
-            email_verified: true,
+            email_verified: account.email_verified ?? true,
             groups: account.groups ?? [],
           };
         },

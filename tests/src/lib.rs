@@ -2,6 +2,7 @@
 //! (`test-support`) on SQLite and (with `TEST_DATABASE_URL`) PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod agent;
 pub mod browser;
 pub mod oidc;
 pub mod version;

@@ -27,6 +27,8 @@ struct Inner {
     roles_claim: String,
     customer_ids_claim: String,
     email_claim: String,
+    /// The sign-in client id: tokens for that audience are ID tokens.
+    sign_in_client_id: Option<String>,
     refresh_every: Duration,
     /// The periodic refresh task, stopped with the last clone of the authenticator.
     refresh_task: std::sync::Mutex<Option<AbortOnDrop>>,
@@ -106,6 +108,7 @@ impl Authenticator {
                 roles_claim: config.roles_claim,
                 customer_ids_claim: config.customer_ids_claim,
                 email_claim: config.email_claim,
+                sign_in_client_id: config.sign_in_client_id,
                 refresh_every: Duration::from_secs(config.jwks_refresh_secs),
                 refresh_task: std::sync::Mutex::new(None),
             }),
@@ -172,6 +175,9 @@ impl Authenticator {
                     .await?
             }
         };
+        if verify::is_id_token(&claims, inner.sign_in_client_id.as_deref()) {
+            return Err(AuthError::IdToken);
+        }
         let names = ClaimNames {
             roles: &inner.roles_claim,
             customer_ids: &inner.customer_ids_claim,

@@ -55,6 +55,11 @@ pub struct AuthConfig {
     /// Whether introspection (`__schema`, `__type`) needs a valid token. The authenticator
     /// itself ignores it; the gateway applies it to requests without a token.
     pub introspection_requires_token: bool,
+    /// The client id browsers sign in with (`[gateway.sso] client_id`), set by the gateway, not
+    /// read from the file: a token whose `aud` names it is an ID token of that sign-in, and is
+    /// refused as a bearer token.
+    #[serde(skip)]
+    pub sign_in_client_id: Option<String>,
 }
 
 impl Default for AuthConfig {
@@ -75,6 +80,7 @@ impl Default for AuthConfig {
             customer_ids_claim: "customer_ids".into(),
             email_claim: "email".into(),
             introspection_requires_token: true,
+            sign_in_client_id: None,
         }
     }
 }
@@ -104,6 +110,7 @@ impl fmt::Debug for AuthConfig {
                 "introspection_requires_token",
                 &self.introspection_requires_token,
             )
+            .field("sign_in_client_id", &self.sign_in_client_id)
             .finish()
     }
 }
@@ -174,6 +181,15 @@ impl AuthConfig {
             if value.trim().is_empty() {
                 return bad(format!("`{name}` must name a claim"));
             }
+        }
+        if let (Some(audience), Some(client)) = (&self.audience, &self.sign_in_client_id)
+            && audience == client
+        {
+            return bad(format!(
+                "`audience` {audience:?} is the sign-in client id ([gateway.sso] client_id): the \
+                 provider's ID tokens for the sign-in would pass as access tokens. Give the API \
+                 its own audience (e.g. a separate API registration at the provider)"
+            ));
         }
         if self.jwks_refresh_secs == 0 {
             return bad("`jwks_refresh_secs` must be at least 1".into());

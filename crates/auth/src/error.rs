@@ -44,6 +44,10 @@ pub enum AuthError {
     /// A claim is present but has the wrong shape (e.g. `customer_ids: "12,13"`).
     #[error("the token claim `{0}` has an invalid value")]
     InvalidClaim(String),
+    /// An OpenID Connect ID token (a `nonce` claim, or the sign-in client as audience): it
+    /// says who signed in to the gateway, it is no access token for the API.
+    #[error("an ID token is not an access token: send an access token issued for this API")]
+    IdToken,
     /// The token is genuine but carries none of the roles we know: authenticated, not
     /// authorised, hence 403 and not 401 (a new token from the same issuer would not help).
     #[error("the token carries no licensedot role")]
@@ -80,6 +84,7 @@ impl AuthError {
             AuthError::DisallowedAlgorithm => Code::TokenAlgorithmNotAllowed,
             AuthError::MissingClaim(_) => Code::TokenMissingClaim,
             AuthError::InvalidClaim(_) => Code::TokenInvalidClaim,
+            AuthError::IdToken => Code::TokenNotAnAccessToken,
             AuthError::NoRole => Code::ForbiddenNoRole,
             AuthError::JwksUnavailable => Code::AuthUnavailable,
             AuthError::Signing(_) => Code::TokenSigningFailed,

@@ -127,6 +127,27 @@ impl ClaimRules {
     }
 }
 
+/// Whether verified claims are an OpenID Connect ID token's: it carries a `nonce` (access
+/// tokens never do), or its audience (a string or a list) names the client people sign in
+/// with, `sign_in_client_id`.
+///
+/// An ID token proves a sign-in to the client it names; accepted as a bearer token, one kept
+/// anywhere (a log, the provider's sign-out URL, a browser's history) would read the API until
+/// it expires, long after its session was signed out.
+pub(crate) fn is_id_token(claims: &Map<String, Value>, sign_in_client_id: Option<&str>) -> bool {
+    if claims.contains_key("nonce") {
+        return true;
+    }
+    let Some(client) = sign_in_client_id else {
+        return false;
+    };
+    match claims.get("aud") {
+        Some(Value::String(aud)) => aud == client,
+        Some(Value::Array(auds)) => auds.iter().any(|aud| aud.as_str() == Some(client)),
+        _ => false,
+    }
+}
+
 /// jsonwebtoken's error kinds to ours. Its messages are not passed on: some quote input.
 fn map_jwt_error(kind: ErrorKind) -> AuthError {
     match kind {

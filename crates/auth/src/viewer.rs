@@ -163,8 +163,13 @@ pub(crate) fn viewer_from_claims(
         Some(_) => return Err(AuthError::InvalidClaim("sub".into())),
         None => return Err(AuthError::MissingClaim("sub".into())),
     };
+    // An address the issuer says it has not verified could be anyone's: the caller is then
+    // known by its subject alone. (Access tokens rarely say; an absent claim keeps the address.)
+    let unverified = claims
+        .get("email_verified")
+        .is_some_and(|verified| verified != &Value::Bool(true));
     let email = match find_claim(claims, names.email) {
-        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(Value::String(s)) if !s.is_empty() && !unverified => Some(s.clone()),
         _ => None,
     };
     let roles = parse_roles(find_claim(claims, names.roles), names.roles)?;

@@ -153,6 +153,20 @@ fn close(response: &mut Response, version: Version) {
     }
 }
 
+/// Whether reading a body failed because it is larger than the limit it was read with
+/// (`axum::body::to_bytes`'s, after any decoding layer): a 413 rather than a broken or slow
+/// body. Found by the error's type anywhere in its chain, never by its wording.
+pub fn is_length_limit(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(error) = source {
+        if error.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = error.source();
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use axum::Router;

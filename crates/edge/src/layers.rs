@@ -31,6 +31,11 @@ const MAX_CALLER_ID_LEN: usize = 128;
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);
 
+/// The `x-request-id` a caller sent, kept apart by [`own_request_ids`]: the caller's word,
+/// for logs and records that say so, never the request's id.
+#[derive(Clone, Debug)]
+pub struct CallerRequestId(pub String);
+
 /// The request id `SetRequestIdLayer` put in `headers` (`-` when there is none, which only
 /// happens outside [`layers`]).
 pub fn request_id(headers: &HeaderMap) -> &str {
@@ -65,6 +70,10 @@ pub fn layers(router: Router, config: &ServerConfig) -> Router {
                     tracing::info_span!(
                         "request",
                         request_id = %request_id(request.headers()),
+                        caller_request_id = request
+                            .extensions()
+                            .get::<CallerRequestId>()
+                            .map(|CallerRequestId(id)| tracing::field::display(id)),
                         method = %request.method(),
                         path = %request.uri().path(),
                     )
@@ -77,16 +86,34 @@ pub fn layers(router: Router, config: &ServerConfig) -> Router {
         .layer(from_fn(drop_unusable_request_id))
 }
 
+/// Whether a caller's id may be kept: 1 to [`MAX_CALLER_ID_LEN`] printable ASCII characters.
+fn usable_caller_id(id: &[u8]) -> bool {
+    !id.is_empty() && id.len() <= MAX_CALLER_ID_LEN && id.iter().all(u8::is_ascii_graphic)
+}
+
 /// A caller's id that is empty, longer than [`MAX_CALLER_ID_LEN`] or not printable ASCII is
 /// dropped, so that `SetRequestIdLayer` generates one instead.
 async fn drop_unusable_request_id(mut request: Request, next: Next) -> Response {
-    let usable = |id: &[u8]| {
-        !id.is_empty() && id.len() <= MAX_CALLER_ID_LEN && id.iter().all(u8::is_ascii_graphic)
-    };
     if let Some(id) = request.headers().get(REQUEST_ID_HEADER)
-        && !usable(id.as_bytes())
+        && !usable_caller_id(id.as_bytes())
     {
         request.headers_mut().remove(REQUEST_ID_HEADER);
+    }
+    next.run(request).await
+}
+
+/// A middleware for a server whose request ids must be its own (the gateway: its ids go into
+/// the audit trail): the caller's `x-request-id` is taken off the request, kept as
+/// [`CallerRequestId`] when usable, and the layers of [`layers`] (applied inside this one)
+/// generate the id. The `request` span records the caller's id as `caller_request_id`.
+pub async fn own_request_ids(mut request: Request, next: Next) -> Response {
+    if let Some(id) = request.headers_mut().remove(REQUEST_ID_HEADER)
+        && usable_caller_id(id.as_bytes())
+        && let Ok(id) = id.to_str()
+    {
+        request
+            .extensions_mut()
+            .insert(CallerRequestId(id.to_owned()));
     }
     next.run(request).await
 }

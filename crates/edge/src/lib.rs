@@ -25,9 +25,12 @@ mod ready;
 mod server;
 
 pub use assets::{Asset, Coding};
+pub use body::is_length_limit;
 pub use config::{ConfigError, ServerConfig};
 pub use connections::{connection_cap, open_file_limit};
 pub use encoding::Precompressed;
-pub use layers::{REQUEST_ID_HEADER, RequestId, layers, request_id};
+pub use layers::{
+    CallerRequestId, REQUEST_ID_HEADER, RequestId, layers, own_request_ids, request_id,
+};
 pub use ready::{PROBE_TIMEOUT, Readiness, probe};
 pub use server::serve;

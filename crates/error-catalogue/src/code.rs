@@ -101,6 +101,10 @@ pub enum Code {
     TokenMissingClaim,
     /// A token claim has an invalid value.
     TokenInvalidClaim,
+    /// An OpenID Connect ID token (it carries a `nonce`, or names the sign-in client as its
+    /// audience) sent as a bearer token: it proves a sign-in to the gateway, it does not grant
+    /// access to the API.
+    TokenNotAnAccessToken,
     /// A genuine token without any licensedot role (403).
     ForbiddenNoRole,
     /// The session cookie names a session that ended (signed out, idle or too old): sign in

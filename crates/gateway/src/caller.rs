@@ -4,8 +4,9 @@
 //! [`Caller`] a change records.
 
 use auth::Viewer;
-use axum::http::HeaderMap;
+use axum::http::request::Parts;
 use chrono::Utc;
+use edge::CallerRequestId;
 use license_graph::Caller;
 use licenses::View;
 
@@ -17,12 +18,18 @@ pub(crate) fn view(viewer: &Viewer) -> View {
     View::for_viewer(viewer, Utc::now().date_naive())
 }
 
-/// The caller of a request with `headers`: the viewer, the request id the edge assigned, the
-/// `Idempotency-Key` header (checked by the mutation that reads it).
-pub(crate) fn caller(viewer: Viewer, headers: &HeaderMap) -> Caller {
+/// The caller of a request: the viewer, the request id the edge assigned (always the
+/// gateway's own), the caller's `x-request-id` kept apart, the `Idempotency-Key` header
+/// (checked by the mutation that reads it).
+pub(crate) fn caller(viewer: Viewer, parts: &Parts) -> Caller {
+    let headers = &parts.headers;
     Caller {
         viewer,
         request_id: edge::request_id(headers).to_owned(),
+        caller_request_id: parts
+            .extensions
+            .get::<CallerRequestId>()
+            .map(|CallerRequestId(id)| id.clone()),
         idempotency_key: headers
             .get(IDEMPOTENCY_KEY)
             .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned()),

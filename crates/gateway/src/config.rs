@@ -17,6 +17,8 @@ pub enum ConfigError {
     DatabaseUrl(String),
     #[error("public_url must start with https:// or http://, got `{0}`")]
     PublicUrl(String),
+    #[error("trusted_proxies: `{0}` is neither an address nor a network (e.g. 10.0.0.0/8)")]
+    TrustedProxy(String),
 }
 
 /// `[gateway.limits]`: what one request may ask for (`graphql_http`'s limits) and how the HTTP
@@ -55,6 +57,10 @@ pub struct Config {
     /// Where browsers reach the gateway, e.g. `https://licensedot.example.com`: the base of the
     /// sign-in callback, and `https://` makes the session cookie `Secure` and `__Host-`.
     pub public_url: Option<String>,
+    /// The proxies in front of the gateway (addresses or networks): a request from one of
+    /// them is counted by the client its `X-Forwarded-For` names (see `client_address`).
+    /// Empty: the TCP peer is the client, and the header is ignored.
+    pub trusted_proxies: Vec<String>,
     /// `[gateway.sessions]`: browser sessions (store, lifetimes).
     pub sessions: crate::sso::SessionsConfig,
     /// `[gateway.sso]`: sign-in with an OpenID Connect provider (off by default).
@@ -76,6 +82,7 @@ impl Default for Config {
             explorer: crate::pages::ExplorerConfig::default(),
             cors: crate::ops::CorsConfig::default(),
             public_url: None,
+            trusted_proxies: Vec::new(),
             sessions: crate::sso::SessionsConfig::default(),
             sso: crate::sso::SsoConfig::default(),
             webhooks: webhooks::WebhooksConfig::default(),
@@ -98,6 +105,8 @@ impl Config {
         {
             return Err(ConfigError::PublicUrl(url.clone()));
         }
+        crate::client_address::TrustedProxies::parse(&self.trusted_proxies)
+            .map_err(ConfigError::TrustedProxy)?;
         Ok(())
     }
 }

@@ -61,7 +61,7 @@ impl Endpoint {
                         return Err(authn::refusal(&AuthError::Missing));
                     };
                     let view = caller::view(&viewer);
-                    let caller = caller::caller(viewer, &parts.headers);
+                    let caller = caller::caller(viewer, parts);
                     Ok(Box::new(move |request: async_graphql::Request| {
                         request.data(graph.request(view.clone(), caller.clone()))
                     }))

@@ -7,6 +7,7 @@
 
 mod authn;
 mod caller;
+mod client_address;
 pub mod config;
 mod endpoint;
 mod export;

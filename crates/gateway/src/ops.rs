@@ -8,6 +8,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::middleware::from_fn;
 use axum::response::{IntoResponse, Response};
 use database::StatementCounter;
 use edge::{Readiness, probe};
@@ -131,7 +132,9 @@ impl CorsConfig {
 /// Wraps `router` in the shared edge layers (request id, `request` span, compression, body
 /// deadline and decoding, panic guard; see `edge::layers`) and, outermost, CORS.
 pub(crate) fn layers(router: Router, cors: &CorsConfig, server: &edge::ServerConfig) -> Router {
-    let router = edge::layers(router, server);
+    // The gateway's request ids are its own (they go into the audit trail); a caller's
+    // `x-request-id` is kept apart as `edge::CallerRequestId`.
+    let router = edge::layers(router, server).layer(from_fn(edge::own_request_ids));
     // An invalid origin list was refused at start (`AppState::start`).
     match cors.layer().ok().flatten() {
         Some(cors) => router.layer(cors),

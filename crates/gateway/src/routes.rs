@@ -25,7 +25,7 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .merge(pages::routes())
         .merge(export::routes())
-        .merge(sso::routes())
+        .merge(sso::routes(state.sso.clone()))
         .fallback(Refusal::not_found)
         .method_not_allowed_fallback(Refusal::method_not_allowed)
         .with_state(state);

@@ -127,8 +127,14 @@ impl AppState {
             Arc::new(metrics.clone()),
         )?;
         // After the database, so that a database error is reported as such even when the
-        // configuration has no key yet; a JWKS URL is fetched here (fails fast).
-        let authenticator = auth::Authenticator::start(config.auth.clone()).await?;
+        // configuration has no key yet; a JWKS URL is fetched here (fails fast). The sign-in
+        // client's ID tokens are no access tokens: the authenticator refuses them, and refuses
+        // to start when the API's audience is that client.
+        let authenticator = auth::Authenticator::start(auth::AuthConfig {
+            sign_in_client_id: config.sso.enabled().then(|| config.sso.client_id.clone()),
+            ..config.auth.clone()
+        })
+        .await?;
         let sso = Sso::start(&config, &db).await?;
         Ok(Self {
             callers: Callers::new(

@@ -88,7 +88,7 @@ async fn read_post_body(
             }
             // The edge's body deadline passed (it turns this into 408 and closes), or the
             // client went away.
-            Ok(Err(error)) if !is_length_limit(&error) => {
+            Ok(Err(error)) if !edge::is_length_limit(&error) => {
                 return Err(Refusal::new(
                     StatusCode::REQUEST_TIMEOUT,
                     Code::RequestTimeout,
@@ -117,18 +117,6 @@ async fn read_post_body(
             ),
         )
     })
-}
-
-/// Whether reading failed because the body is larger than the limit given to `to_bytes`.
-fn is_length_limit(error: &axum::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(error) = source {
-        if error.is::<http_body_util::LengthLimitError>() {
-            return true;
-        }
-        source = error.source();
-    }
-    false
 }
 
 /// A batch within `max_batch_size`, and every request with a query (or a persisted one).

@@ -117,7 +117,7 @@ loader!(
     /// first, by license id.
     AuditEventsOfLicense, Vec<audit_event::Model>, |s, keys| licenses::audit::by_license_ids(&s.db, &s.scope, keys)
         .await
-        .map(|rows| group(rows.into_iter().map(|e| (e.license_id, e)), keys))
+        .map(|rows| group(rows.into_iter().filter_map(|e| Some((e.license_id?, e))), keys))
 );
 
 /// One request's loaders. Built fresh for every request, so caches never outlive it and never

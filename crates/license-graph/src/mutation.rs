@@ -4,15 +4,19 @@
 //! Reaches this code only by `POST` with a JSON body (the endpoint refuses mutations over GET
 //! with 405 and other bodies with 415), from a caller whose token carries `support` or
 //! `admin`. The rules and the transaction live in `licenses::contact_change`; this file maps
-//! GraphQL input and errors to them.
+//! GraphQL input and errors to them, and records each refused change in the audit trail.
 
 use async_graphql::{
     Context, ErrorExtensions, ID, InputObject, MergedObject, Object, Result, SimpleObject,
 };
+use entity::audit_event::Action;
+use error_catalogue::Code;
 use licenses::View;
+use licenses::audit_record::{Details, NewEvent};
 use licenses::contact_change::{
-    Actor, ChangeError, Conflict, ContactChange, NewContact, change_contact,
+    ChangeError, Conflict, ContactChange, MAX_REASON_CHARS, NewContact, change_contact,
 };
+use sea_orm::DatabaseConnection;
 use serde_json::json;
 
 use crate::errors::{ApiError, parse_id, to_field_error};
@@ -88,42 +92,97 @@ impl LicenseMutation {
         input: ChangeLicenseContactInput,
     ) -> Result<ChangeLicenseContactPayload> {
         let caller = &graph(ctx)?.caller;
-        let Some(role) = caller.viewer.license_changing_role() else {
-            return Err(ApiError::Forbidden(
-                "only the support and admin roles may change a license's contact".to_owned(),
-            )
-            .extend());
-        };
-        let change = checked_change(caller, &input)?;
-        let actor = Actor {
-            subject: caller.viewer.subject.clone(),
-            email: caller.viewer.email.clone(),
-            role: role.as_str().to_owned(),
-            request_id: caller.request_id.clone(),
-        };
-        let (request, _) = request(ctx)?;
         let db = &graph(ctx)?.db;
-        match change_contact(db, &request.scope, &actor, &change).await {
-            Ok(changed) => {
-                tracing::info!(
-                    license_id = changed.license.id,
-                    audit_event_id = changed.event.id,
-                    replayed = changed.replayed,
-                    "license contact changed"
-                );
-                // Its webhook event was written with it: deliver it now, not at the next poll.
-                if let Some(webhooks) = &graph(ctx)?.webhooks {
-                    webhooks.wake();
-                }
-                Ok(ChangeLicenseContactPayload {
-                    license: License(changed.license),
-                    audit_event: AuditEvent(changed.event),
-                    replayed: changed.replayed,
-                    client_mutation_id: input.client_mutation_id,
-                })
+        let outcome = change(ctx, caller, db, input.clone()).await;
+        if let Err(error) = &outcome {
+            record_refusal(db, caller, &input, error).await;
+        }
+        outcome
+    }
+}
+
+/// The change itself: refused (with its coded error) or made.
+async fn change(
+    ctx: &Context<'_>,
+    caller: &Caller,
+    db: &DatabaseConnection,
+    input: ChangeLicenseContactInput,
+) -> Result<ChangeLicenseContactPayload> {
+    let Some(role) = caller.viewer.license_changing_role() else {
+        return Err(ApiError::Forbidden(
+            "only the support and admin roles may change a license's contact".to_owned(),
+        )
+        .extend());
+    };
+    let change = checked_change(caller, &input)?;
+    let actor = caller.actor(role);
+    let (request, _) = request(ctx)?;
+    match change_contact(db, &request.scope, &actor, &change).await {
+        Ok(changed) => {
+            tracing::info!(
+                license_id = changed.license.id,
+                audit_event_id = changed.event.id,
+                replayed = changed.replayed,
+                "license contact changed"
+            );
+            // Its webhook event was written with it: deliver it now, not at the next poll.
+            if let Some(webhooks) = &graph(ctx)?.webhooks {
+                webhooks.wake();
             }
-            Err(ChangeError::Invalid(error)) => Err(to_field_error(error)),
-            Err(ChangeError::Conflict(conflict)) => Err(conflict_error(request, &conflict)),
+            Ok(ChangeLicenseContactPayload {
+                license: License(changed.license),
+                audit_event: AuditEvent(changed.event),
+                replayed: changed.replayed,
+                client_mutation_id: input.client_mutation_id,
+            })
+        }
+        Err(ChangeError::Invalid(error)) => Err(to_field_error(error)),
+        Err(ChangeError::Conflict(conflict)) => Err(conflict_error(request, &conflict)),
+    }
+}
+
+/// The codes of a refused change (the caller's doing); anything else (a database failure) is
+/// ours and not a refusal.
+const REFUSALS: [Code; 3] = [Code::Forbidden, Code::BadUserInput, Code::Conflict];
+
+/// Records a refused change in the audit trail: who, which license, the refusal's code and
+/// message, the reason given. A trail that cannot be written is logged; the caller still gets
+/// the refusal.
+async fn record_refusal(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    input: &ChangeLicenseContactInput,
+    error: &async_graphql::Error,
+) {
+    let code = match error.extensions.as_ref().and_then(|e| e.get("code")) {
+        Some(async_graphql::Value::String(code)) => code.clone(),
+        _ => return,
+    };
+    if !REFUSALS.iter().any(|refusal| refusal.as_str() == code) {
+        return;
+    }
+    let role = caller
+        .viewer
+        .license_changing_role()
+        .unwrap_or(caller.viewer.role);
+    let event = NewEvent {
+        action: Action::ContactChangeRefused,
+        actor: caller.actor(role),
+        license_id: parse_id(&input.license_id, "license").ok(),
+        customer_id: None,
+        reason: Some(input.reason.trim().chars().take(MAX_REASON_CHARS).collect()),
+        details: Details {
+            code: Some(code.clone()),
+            message: Some(error.message.clone()),
+            ..Details::default()
+        },
+    };
+    match licenses::audit_record::record(db, event).await {
+        Ok(event) => {
+            tracing::info!(audit_event_id = event.id, %code, "license contact change refused")
+        }
+        Err(error) => {
+            tracing::error!(%error, %code, "a refused change could not be recorded in the audit trail")
         }
     }
 }

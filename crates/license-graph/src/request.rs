@@ -29,11 +29,27 @@ pub struct GraphRequest {
 pub struct Caller {
     /// The authenticated caller.
     pub viewer: auth::Viewer,
-    /// The request's id (`x-request-id`).
+    /// The request's id: the gateway's own (`x-request-id` of the answer).
     pub request_id: String,
+    /// The `x-request-id` the caller sent, as sent (`edge::CallerRequestId`).
+    pub caller_request_id: Option<String>,
     /// The `Idempotency-Key` header, when sent; unchecked (the mutation checks it, so a bad
     /// key is a field error like any bad input).
     pub idempotency_key: Option<String>,
+}
+
+impl Caller {
+    /// The caller as the audit trail records an actor, with `role` (the role that allowed the
+    /// act, or the caller's own).
+    pub fn actor(&self, role: auth::Role) -> licenses::audit_record::Actor {
+        licenses::audit_record::Actor {
+            subject: self.viewer.subject.clone(),
+            email: self.viewer.email.clone(),
+            role: role.as_str().to_owned(),
+            request_id: self.request_id.clone(),
+            caller_request_id: self.caller_request_id.clone(),
+        }
+    }
 }
 
 /// The operation's request data.

@@ -1,7 +1,12 @@
 //! Reading the audit trail: a batch of licenses' latest events, and the whole trail, filtered
-//! and paginated, newest first.
+//! and paginated (or exported), newest first.
+//!
+//! Who sees which events is decided here, once: staff every event; a customer-scoped caller
+//! only the contact changes of its own customers' licenses (not the sign-ins, refusals and
+//! exports of staff, which are staff's business).
 
-use entity::audit_event::{self, Column};
+use chrono::{DateTime, Utc};
+use entity::audit_event::{self, Action, Column};
 use sea_orm::sea_query::{Asterisk, Expr, ExprTrait, Order, Query};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -22,8 +27,14 @@ pub struct AuditFilter {
     pub license_id: Option<i64>,
     /// Only events of this customer's licenses.
     pub customer_id: Option<i64>,
-    /// Only changes made by this subject (a token's `sub`).
+    /// Only events of this subject (a token's or session's `sub`).
     pub actor_subject: Option<String>,
+    /// Only events of these kinds (all kinds when empty).
+    pub actions: Vec<Action>,
+    /// Only events at or after this instant.
+    pub occurred_from: Option<DateTime<Utc>>,
+    /// Only events before this instant.
+    pub occurred_before: Option<DateTime<Utc>>,
 }
 
 impl AuditFilter {
@@ -38,7 +49,27 @@ impl AuditFilter {
         if let Some(subject) = &self.actor_subject {
             condition = condition.add(Column::ActorSubject.eq(subject.as_str()));
         }
+        if !self.actions.is_empty() {
+            condition = condition.add(Column::Action.is_in(self.actions.iter().copied()));
+        }
+        if let Some(from) = self.occurred_from {
+            condition = condition.add(Column::OccurredAt.gte(from));
+        }
+        if let Some(before) = self.occurred_before {
+            condition = condition.add(Column::OccurredAt.lt(before));
+        }
         condition
+    }
+}
+
+/// What `scope` may see of the trail: everything for staff; for a customer-scoped caller, the
+/// contact changes of its customers' licenses.
+fn scope_condition(scope: &Scope) -> Condition {
+    match scope {
+        Scope::All => Condition::all(),
+        Scope::Customers(_) => scope
+            .condition(Column::CustomerId)
+            .add(Column::Action.eq(Action::LicenseContactChanged)),
     }
 }
 
@@ -50,12 +81,14 @@ fn newest_first(select: Select<audit_event::Entity>) -> Select<audit_event::Enti
 
 fn visible(scope: &Scope, filter: &AuditFilter) -> Select<audit_event::Entity> {
     audit_event::Entity::find()
-        .filter(scope.condition(Column::CustomerId))
+        .filter(scope_condition(scope))
         .filter(filter.condition())
 }
 
-/// The newest [`MAX_PER_LICENSE`] events of each visible license among `license_ids`, newest
-/// first: one statement, the per-license cap applied in SQL (a window over the license index).
+/// The newest [`MAX_PER_LICENSE`] contact changes of each visible license among
+/// `license_ids`, newest first: one statement, the per-license cap applied in SQL (a window
+/// over the license index). A license's history is its changes; refused changes and the rest
+/// are in the trail ([`search`]).
 pub async fn by_license_ids(
     db: &DatabaseConnection,
     scope: &Scope,
@@ -71,6 +104,7 @@ pub async fn by_license_ids(
         )
         .from(audit_event::Entity)
         .and_where(Column::LicenseId.is_in(license_ids.iter().copied()))
+        .and_where(Column::Action.eq(Action::LicenseContactChanged))
         .and_where(scope.condition(Column::CustomerId).into())
         .to_owned();
     let capped = Query::select()
@@ -100,6 +134,21 @@ pub async fn search(
         .all(db)
         .await?;
     Ok(Page::from_rows(page, rows))
+}
+
+/// At most `limit` + 1 visible events that pass `filter`, newest first: an export reads them
+/// all in one statement (one more than it may hold, so it can tell the caller it asked for
+/// too much).
+pub async fn export(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    filter: &AuditFilter,
+    limit: u64,
+) -> Result<Vec<audit_event::Model>, Error> {
+    Ok(newest_first(visible(scope, filter))
+        .limit(limit.saturating_add(1))
+        .all(db)
+        .await?)
 }
 
 /// How many visible events pass `filter`, exact up to [`crate::total::COUNT_LIMIT`].

@@ -54,17 +54,7 @@ pub enum NewContact {
 }
 
 /// Who asks for a change, as the audit trail records it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Actor {
-    /// The token's `sub`.
-    pub subject: String,
-    /// The token's e-mail claim.
-    pub email: Option<String>,
-    /// The role that allows the change.
-    pub role: String,
-    /// The HTTP request's id.
-    pub request_id: String,
-}
+pub use crate::audit_record::Actor;
 
 /// A requested change, checked by [`ContactChange::new`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -326,22 +316,23 @@ async fn apply(
     };
 
     let event = audit_event::ActiveModel {
-        license_id: Set(license.id),
-        customer_id: Set(license.customer_id),
+        license_id: Set(Some(license.id)),
+        customer_id: Set(Some(license.customer_id)),
         occurred_at: Set(now),
         action: Set(audit_event::Action::LicenseContactChanged),
         actor_subject: Set(actor.subject.clone()),
         actor_email: Set(actor.email.clone()),
         actor_role: Set(actor.role.clone()),
         request_id: Set(actor.request_id.clone()),
-        old_contact_id: Set(old.id),
-        old_contact_name: Set(old.name),
-        old_contact_email: Set(old.email),
-        new_contact_id: Set(new.id),
-        new_contact_name: Set(new.name),
-        new_contact_email: Set(new.email),
-        reason: Set(change.reason.clone()),
-        license_version: Set(license.version),
+        caller_request_id: Set(actor.caller_request_id.clone()),
+        old_contact_id: Set(Some(old.id)),
+        old_contact_name: Set(Some(old.name)),
+        old_contact_email: Set(Some(old.email)),
+        new_contact_id: Set(Some(new.id)),
+        new_contact_name: Set(Some(new.name)),
+        new_contact_email: Set(Some(new.email)),
+        reason: Set(Some(change.reason.clone())),
+        license_version: Set(Some(license.version)),
         ..Default::default()
     }
     .insert(txn)

@@ -9,6 +9,7 @@
 //! another customer's rows, whatever entry point it uses.
 
 pub mod audit;
+pub mod audit_record;
 pub mod contact_change;
 pub mod contacts;
 pub mod customers;

@@ -7,10 +7,12 @@
 //!   PostgreSQL too when `TEST_DATABASE_URL` is set. A set URL that is malformed or unreachable
 //!   fails the test loudly; it never skips PostgreSQL.
 //! - [`scratch_dir`]: an empty directory; [`scratch_file`]: a file with the given contents.
+//! - [`codings`]: bodies in gzip and brotli, made and read with the reference crates.
 //!
 //! Setup failures panic with a message that names what is missing: this crate only runs in
 //! tests, where a panic is the failure report.
 
+pub mod codings;
 mod database;
 
 pub use database::{Backend, TestDb, backends};

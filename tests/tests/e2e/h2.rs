@@ -5,7 +5,6 @@
 //! served precompressed. The edge's own bounds under HTTP/2 are tested in crates/edge.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{Read, Write};
 use std::net::SocketAddr;
 
 use e2e_tests::version::VersionService;
@@ -15,6 +14,7 @@ use hyper::body::Bytes;
 use hyper::http::{HeaderMap, StatusCode, Version};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::{Value, json};
+use test_support::codings::{gunzip, gzip, unbrotli};
 
 /// A query whose answer is well above the compression threshold (the schema's type names).
 const LARGE_QUERY: &str = "{ __schema { types { name description } } }";
@@ -45,28 +45,6 @@ async fn h2c(
     let (parts, body) = response.into_parts();
     let body = body.collect().await.unwrap().to_bytes();
     (parts.status, parts.version, parts.headers, body)
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    encoder.write_all(bytes).unwrap();
-    encoder.finish().unwrap()
-}
-
-fn gunzip(bytes: &[u8]) -> Vec<u8> {
-    let mut plain = Vec::new();
-    flate2::read::GzDecoder::new(bytes)
-        .read_to_end(&mut plain)
-        .unwrap();
-    plain
-}
-
-fn unbrotli(bytes: &[u8]) -> Vec<u8> {
-    let mut plain = Vec::new();
-    brotli::Decompressor::new(bytes, 4096)
-        .read_to_end(&mut plain)
-        .unwrap();
-    plain
 }
 
 /// `body` decoded from the response's `Content-Encoding` (none: as it is).

@@ -3,6 +3,7 @@
 // Helpers and tests alike: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod audit_trail;
 mod auth;
 mod browser;
 mod charts;
@@ -11,6 +12,7 @@ mod http;
 mod license_graph;
 mod owner_change;
 mod reports;
+mod sign_in_hardening;
 mod sso;
 mod usage;
 mod webhooks;

@@ -235,6 +235,97 @@ async fn get(gateway: &Gateway, path: &str, token: Option<&str>) -> reqwest::Res
     request.send().await.unwrap()
 }
 
+/// Whether a cell, as a spreadsheet reading it would see it, starts a formula.
+fn runs_as_formula(cell: &str) -> bool {
+    let cell = cell.trim_start_matches(' ').trim_start_matches('"');
+    cell.starts_with([
+        '=', '+', '-', '@', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}', '\t', '\r',
+    ])
+}
+
+/// Every field of `body` as a reader splitting on `delimiter` sees it (the byte-order mark
+/// dropped), whatever the quotes it meets.
+fn fields(body: &str, delimiter: u8) -> Vec<String> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(body.trim_start_matches('\u{feff}').as_bytes())
+        .records()
+        .flat_map(|r| r.unwrap().iter().map(str::to_owned).collect::<Vec<_>>())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_csv_runs_no_formula_whether_a_spreadsheet_splits_on_commas_or_semicolons() {
+    use entity::contact;
+    for backend in backends() {
+        let gateway = seeded_gateway(backend).await;
+        let license = license::Entity::find()
+            .all(&gateway.state.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|l| l.customer_id == 1)
+            .unwrap();
+        let mut owner = contact::Entity::find_by_id(license.contact_id)
+            .one(&gateway.state.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .into_active_model();
+        owner.name = Set("Bob;=1+1".to_owned());
+        owner.update(&gateway.state.db).await.unwrap();
+        let mut hostile = license.into_active_model();
+        hostile.licensee_name = Set("\u{FF1D}1+1".to_owned());
+        hostile.licensee_company = Set("Acme,@SUM(A1);\t-2\n+3".to_owned());
+        hostile.update(&gateway.state.db).await.unwrap();
+
+        let support = gateway.token(&["support"], &[]);
+        let body = get(&gateway, "/export/customers/1/licenses.csv", Some(&support))
+            .await
+            .text()
+            .await
+            .unwrap();
+        // Every cell quoted: each record starts with a quote, the text cells are in quotes.
+        let text = body.trim_start_matches('\u{feff}');
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(text.as_bytes());
+        for record in reader.records() {
+            let start = record.unwrap().position().unwrap().byte() as usize;
+            assert_eq!(&text[start..start + 1], "\"", "{}", &text[start..]);
+        }
+        assert!(text.contains(",\"Bob;'=1+1\","), "{text}");
+        // Read as written (commas): the values, each made inert where a cell could start.
+        let table = rows(&body);
+        let header = &table[0];
+        let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+        let cells = |name: &str| -> Vec<String> {
+            table[1..].iter().map(|r| r[column(name)].clone()).collect()
+        };
+        assert!(cells("contact_name").contains(&"Bob;'=1+1".to_owned()));
+        assert!(cells("licensee_name").contains(&"'\u{FF1D}1+1".to_owned()));
+        assert!(
+            cells("licensee_company").contains(&"Acme,'@SUM(A1);'\t'-2\n'+3".to_owned()),
+            "{:?}",
+            cells("licensee_company")
+        );
+        // Read with `,` and with `;` (and tab) as the list separator: no field starts a formula.
+        for delimiter in [b',', b';', b'\t'] {
+            let formulas: Vec<String> = fields(&body, delimiter)
+                .into_iter()
+                .filter(|f| runs_as_formula(f))
+                .collect();
+            assert!(
+                formulas.is_empty(),
+                "{backend:?}, separator {:?}: {formulas:?}",
+                delimiter as char
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn exports_are_csv_masked_for_viewers_and_safe_in_a_spreadsheet() {
     for backend in backends() {

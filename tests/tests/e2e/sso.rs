@@ -14,6 +14,7 @@
 
 use std::path::Path;
 
+use e2e_tests::agent::Agent;
 use e2e_tests::browser::{Browser, find, save_screenshot};
 use e2e_tests::oidc::OidcProvider;
 use e2e_tests::version::VersionService;
@@ -194,87 +195,6 @@ async fn a_person_signs_in_with_the_company_account_finds_acme_and_signs_out() {
 
 // ---- Over HTTP --------------------------------------------------------------------------------
 
-/// A browser without a screen: its own cookie jar, redirects followed by hand so that the
-/// test sees each step.
-struct Agent {
-    http: reqwest::Client,
-}
-
-impl Agent {
-    fn new() -> Agent {
-        Agent {
-            http: reqwest::Client::builder()
-                .cookie_store(true)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-        }
-    }
-
-    async fn get(&self, url: &str) -> reqwest::Response {
-        self.http.get(url).send().await.unwrap()
-    }
-
-    /// Follows redirects from `url` until one leads to `stop` (returned unvisited) or a page
-    /// answers (returned with its URL).
-    async fn follow(&self, mut url: String, stop: &str) -> (String, Option<reqwest::Response>) {
-        for _ in 0..10 {
-            if url.starts_with(stop) {
-                return (url, None);
-            }
-            let response = self.get(&url).await;
-            if !response.status().is_redirection() {
-                return (url, Some(response));
-            }
-            let location = response.headers()["location"].to_str().unwrap();
-            url = response.url().join(location).unwrap().to_string();
-        }
-        panic!("too many redirects");
-    }
-
-    /// Starts a sign-in at `gateway`, signs in at the provider as `login` (unless the provider
-    /// remembers this agent), and returns the provider's answer: the callback URL with its code
-    /// and state, not yet visited.
-    async fn sign_in_at_provider(&self, gateway: &Gateway, login: &str) -> String {
-        let callback = gateway.url("/auth/callback");
-        let (form_url, page) = self.follow(gateway.url("/auth/login"), &callback).await;
-        // Signed in at the provider already: it answers at once.
-        let Some(page) = page else {
-            return form_url;
-        };
-        let html = page.text().await.unwrap();
-        let action = html
-            .split("action=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .unwrap_or_else(|| panic!("no form in {html}"));
-        let action = reqwest::Url::parse(&form_url)
-            .unwrap()
-            .join(action)
-            .unwrap();
-        let submitted = self
-            .http
-            .post(action)
-            .form(&[("prompt", "login"), ("login", login), ("password", "any")])
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            submitted.status().is_redirection(),
-            "{}",
-            submitted.status()
-        );
-        let next = submitted.headers()["location"].to_str().unwrap();
-        let next = submitted.url().join(next).unwrap().to_string();
-        let (answer, page) = self.follow(next, &callback).await;
-        assert!(
-            page.is_none(),
-            "the provider answered with a page: {answer}"
-        );
-        answer
-    }
-}
-
 /// A refusal page's status and reason.
 async fn refusal(response: reqwest::Response) -> (u16, String) {
     let status = response.status().as_u16();
@@ -286,18 +206,9 @@ async fn refusal(response: reqwest::Response) -> (u16, String) {
     (status, html)
 }
 
-/// The agent's session answers a query (`None` when refused).
+/// The agent's session answers a query.
 async fn query_with_session(agent: &Agent, gateway: &Gateway, query: &str) -> Value {
-    agent
-        .http
-        .post(gateway.url("/graphql"))
-        .json(&json!({ "query": query }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    agent.query(gateway, query).await
 }
 
 #[tokio::test]
@@ -410,10 +321,36 @@ async fn a_replayed_code_is_refused() {
         let (gateway, _provider) = gateway_with_provider(backend).await;
         let agent = Agent::new();
         let answer = agent.sign_in_at_provider(&gateway, "sam.sales").await;
+        let login_cookie = agent
+            .cookie(&gateway, "licensedot_login")
+            .expect("the sign-in's login cookie");
         assert_eq!(agent.get(&answer).await.status(), 303);
 
-        // The same answer again, even with the login cookie it was bound to (which the
-        // gateway cleared): its sign-in was used up.
+        // The same answer again in the same browser: the callback cleared the login cookie.
+        let (status, page) = refusal(agent.get(&answer).await).await;
+        assert_eq!(status, 400, "{backend:?}");
+        assert!(page.contains("already been used"), "{page}");
+
+        // With the login cookie it was bound to, kept aside: the provider exchanges a code
+        // once, and refuses it the second time.
+        let again = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .get(&answer)
+            .header("cookie", format!("licensedot_login={login_cookie}"))
+            .send()
+            .await
+            .unwrap();
+        let (status, page) = refusal(again).await;
+        assert_eq!(status, 401, "{backend:?}");
+        assert!(
+            page.contains("refused to exchange the sign-in code"),
+            "{page}"
+        );
+
+        // With the bare state as the cookie (what the login cookie held before it was sealed):
+        // not a sign-in this gateway started.
         let state = reqwest::Url::parse(&answer)
             .unwrap()
             .query_pairs()
@@ -421,18 +358,15 @@ async fn a_replayed_code_is_refused() {
             .unwrap()
             .1
             .into_owned();
-        let again = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap()
+        let forged = reqwest::Client::new()
             .get(&answer)
             .header("cookie", format!("licensedot_login={state}"))
             .send()
             .await
             .unwrap();
-        let (status, page) = refusal(again).await;
+        let (status, page) = refusal(forged).await;
         assert_eq!(status, 400, "{backend:?}");
-        assert!(page.contains("already been used"), "{page}");
+        assert!(page.contains("not started in this browser"), "{page}");
 
         // The code under a new sign-in's state: the provider refuses to exchange it twice.
         let code = reqwest::Url::parse(&answer)
@@ -482,23 +416,28 @@ async fn an_unmapped_group_is_refused_with_a_page_that_says_so() {
 
 #[tokio::test]
 async fn a_wrong_nonce_is_refused() {
-    use sea_orm::ConnectionTrait;
     for backend in backends() {
         let (gateway, _provider) = gateway_with_provider(backend).await;
         let agent = Agent::new();
-        let answer = agent.sign_in_at_provider(&gateway, "sam.sales").await;
-        // The nonce the gateway expects, altered where it is kept: the provider's genuine ID
-        // token now carries another one.
-        let altered = gateway
-            .state
-            .db
-            .execute_unprepared(
-                "UPDATE sessions SET data = REPLACE(data, '\"nonce\":\"', '\"nonce\":\"forged') \
-                 WHERE kind = 'login'",
-            )
-            .await
-            .unwrap();
-        assert_eq!(altered.rows_affected(), 1);
+        // The nonce of the authorization request, altered on its way to the provider: the
+        // provider's genuine ID token then carries another nonce than the sealed sign-in.
+        let answer = agent
+            .sign_in_at_provider_with(&gateway, "sam.sales", |mut url| {
+                let pairs: Vec<(String, String)> = url
+                    .query_pairs()
+                    .map(|(k, v)| {
+                        let v = if k == "nonce" {
+                            format!("forged{v}")
+                        } else {
+                            v.into_owned()
+                        };
+                        (k.into_owned(), v)
+                    })
+                    .collect();
+                url.query_pairs_mut().clear().extend_pairs(pairs);
+                url
+            })
+            .await;
         let (status, page) = refusal(agent.get(&answer).await).await;
         assert_eq!(status, 401, "{backend:?}");
         assert!(
@@ -531,12 +470,13 @@ async fn an_expired_id_token_signed_by_the_provider_is_refused() {
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some(e2e_tests::oidc::SIGNING_KEY_ID.to_owned());
     let now = chrono::Utc::now().timestamp();
-    let sign = |expires_at: i64| -> IdToken {
+    let sign_verified = |expires_at: i64, email_verified: bool| -> IdToken {
         let claims = json!({
             "iss": provider.issuer,
             "aud": e2e_tests::oidc::CLIENT_ID,
             "sub": "sam.sales",
             "email": "sam@corp.example",
+            "email_verified": email_verified,
             "groups": ["okta-sales"],
             "nonce": "nonce-1",
             "iat": expires_at - 600,
@@ -547,12 +487,19 @@ async fn an_expired_id_token_signed_by_the_provider_is_refused() {
             .parse()
             .unwrap()
     };
+    let sign = |expires_at: i64| sign_verified(expires_at, true);
 
     let fresh = validator
         .validate(&sign(now + 600), "nonce-1")
         .unwrap_or_else(|e| panic!("a token the provider could issue: {e}"));
     assert_eq!(fresh.viewer.role, auth::Role::Sales);
     assert_eq!(fresh.viewer.email.as_deref(), Some("sam@corp.example"));
+    // An address the provider has not verified is not taken: the subject alone.
+    let unverified = validator
+        .validate(&sign_verified(now + 600, false), "nonce-1")
+        .unwrap_or_else(|e| panic!("a token the provider could issue: {e}"));
+    assert_eq!(unverified.viewer.subject, "sam.sales");
+    assert_eq!(unverified.viewer.email, None);
 
     let expired = validator
         .validate(&sign(now - 60), "nonce-1")
@@ -635,22 +582,8 @@ async fn sessions_in_redis_are_shared_by_replicas_and_end_at_once() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["customers"]["nodes"][0]["name"], "Acme Inc");
 
-    // A replayed answer finds nothing in Redis either.
-    let state = reqwest::Url::parse(&answer)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
-    let replay = first
-        .client()
-        .get(&answer)
-        .header("cookie", format!("licensedot_login={state}"))
-        .send()
-        .await
-        .unwrap();
-    let (status, page) = refusal(replay).await;
+    // A replayed answer finds no sign-in in progress.
+    let (status, page) = refusal(agent.get(&answer).await).await;
     assert_eq!(status, 400);
     assert!(page.contains("already been used"), "{page}");
 

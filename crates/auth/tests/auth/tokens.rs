@@ -306,6 +306,86 @@ fn base64_of(text: &str) -> String {
 }
 
 #[tokio::test]
+async fn id_tokens_are_refused_as_bearer_tokens() {
+    let jwks = jwks_file(true);
+    let auth = Authenticator::new(AuthConfig {
+        sign_in_client_id: Some("licensedot-web".into()),
+        ..full_config(&jwks)
+    })
+    .unwrap();
+    let accepted = auth
+        .authenticate(Some(&bearer(&sign_hs(&good_claims()))))
+        .await;
+    assert!(accepted.is_ok(), "{accepted:?}");
+    // A nonce: only ID tokens carry one.
+    let with_nonce = sign_hs(&with(good_claims(), "nonce", json!("n-1")));
+    let refused = auth.authenticate(Some(&bearer(&with_nonce))).await;
+    assert_eq!(refused, Err(AuthError::IdToken));
+    assert_eq!(
+        AuthError::IdToken.code().as_str(),
+        "TOKEN_NOT_AN_ACCESS_TOKEN"
+    );
+    assert_eq!(AuthError::IdToken.http_status(), 401);
+    // The sign-in client among the audiences.
+    let both = sign_hs(&with(
+        good_claims(),
+        "aud",
+        json!(["licensedot", "licensedot-web"]),
+    ));
+    assert_eq!(
+        auth.authenticate(Some(&bearer(&both))).await,
+        Err(AuthError::IdToken)
+    );
+    // Without an API audience configured, the sign-in client alone.
+    let unchecked = Authenticator::new(AuthConfig {
+        sign_in_client_id: Some("licensedot-web".into()),
+        audience: None,
+        ..full_config(&jwks)
+    })
+    .unwrap();
+    let id_token = sign_hs(&with(good_claims(), "aud", json!("licensedot-web")));
+    assert_eq!(
+        unchecked.authenticate(Some(&bearer(&id_token))).await,
+        Err(AuthError::IdToken)
+    );
+}
+
+#[test]
+fn an_api_audience_equal_to_the_sign_in_client_is_refused_at_start() {
+    let error = Authenticator::new(AuthConfig {
+        hs256_secret: Some(SECRET.into()),
+        audience: Some("licensedot".into()),
+        sign_in_client_id: Some("licensedot".into()),
+        ..AuthConfig::default()
+    })
+    .unwrap_err();
+    assert!(error.to_string().contains("sign-in client id"), "{error}");
+}
+
+#[tokio::test]
+async fn an_unverified_email_is_not_the_callers() {
+    let jwks = jwks_file(true);
+    let auth = full(&jwks);
+    for (verified, expected) in [
+        (Some(json!(false)), None),
+        (Some(json!("true")), None),
+        (Some(json!(true)), Some("jane.doe@acmeinc.com")),
+        (None, Some("jane.doe@acmeinc.com")),
+    ] {
+        let claims = match &verified {
+            Some(value) => with(good_claims(), "email_verified", value.clone()),
+            None => good_claims(),
+        };
+        let viewer = auth
+            .authenticate(Some(&bearer(&sign_hs(&claims))))
+            .await
+            .unwrap();
+        assert_eq!(viewer.email.as_deref(), expected, "{verified:?}");
+        assert_eq!(viewer.subject, "user-1");
+    }
+}
+
+#[tokio::test]
 async fn leeway_accepts_small_clock_skew() {
     let jwks = jwks_file(true);
     let auth = full(&jwks);

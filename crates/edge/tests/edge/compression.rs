@@ -3,46 +3,12 @@
 //! decompressed, their decompressed size bounded (a zip bomb gets 413), other codings 415,
 //! broken ones 400; static assets served precompressed.
 
-use std::io::{Read, Write};
-
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use edge::ServerConfig;
+use test_support::codings::{brotli, gunzip, gzip, unbrotli};
 
 use crate::support::{ASSET, ECHO_LIMIT, Http, Server, code, empty, exchange, full, text};
-
-fn gunzip(bytes: &[u8]) -> Vec<u8> {
-    let mut plain = Vec::new();
-    flate2::read::GzDecoder::new(bytes)
-        .read_to_end(&mut plain)
-        .unwrap();
-    plain
-}
-
-fn unbrotli(bytes: &[u8]) -> Vec<u8> {
-    let mut plain = Vec::new();
-    brotli::Decompressor::new(bytes, 4096)
-        .read_to_end(&mut plain)
-        .unwrap();
-    plain
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    encoder.write_all(bytes).unwrap();
-    encoder.finish().unwrap()
-}
-
-fn brotli(bytes: &[u8]) -> Vec<u8> {
-    let mut compressed = Vec::new();
-    brotli::BrotliCompress(
-        &mut &bytes[..],
-        &mut compressed,
-        &brotli::enc::BrotliEncoderParams::default(),
-    )
-    .unwrap();
-    compressed
-}
 
 #[tokio::test]
 async fn answers_are_compressed_as_asked_and_decode_to_the_plain_answer() {

@@ -130,7 +130,7 @@ async fn wait(State(probe): State<Arc<Probe>>) -> &'static str {
 async fn echo(request: Request) -> Response {
     match axum::body::to_bytes(request.into_body(), ECHO_LIMIT).await {
         Ok(bytes) => bytes.into_response(),
-        Err(error) if is_length_limit(&error) => Refusal::new(
+        Err(error) if edge::is_length_limit(&error) => Refusal::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             Code::RequestTooLarge,
             format!("the body is larger than {ECHO_LIMIT} bytes"),
@@ -143,17 +143,6 @@ async fn echo(request: Request) -> Response {
         )
         .into_response(),
     }
-}
-
-fn is_length_limit(error: &axum::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(error) = source {
-        if error.is::<http_body_util::LengthLimitError>() {
-            return true;
-        }
-        source = error.source();
-    }
-    false
 }
 
 /// The service on port 0, stopped by [`Server::stop`] (or when dropped).

@@ -3,15 +3,18 @@
 
 use std::collections::HashMap;
 
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use edge::CallerRequestId;
 use error_catalogue::{Code, Refusal};
 use licenses::View;
+use licenses::audit_record::ExportKind;
 use sea_orm::ActiveEnum;
 
 use super::table::Table;
-use super::{Exports, MAX_ROWS, bad_input, refusal};
+use super::{Export, Exports, MAX_ROWS, bad_input, refusal};
 
 const HEADER: [&str; 16] = [
     "customer_id",
@@ -36,15 +39,22 @@ pub(super) async fn licenses(
     State(exports): State<Exports>,
     Path(id): Path<String>,
     headers: HeaderMap,
+    caller_id: Option<Extension<CallerRequestId>>,
 ) -> Response {
     let db = exports.db.clone();
+    let caller_id = caller_id.map(|Extension(id)| id);
     exports
-        .run(&headers, |request| async move {
+        .run(&headers, caller_id, |request, _| async move {
             let id: i64 = id
                 .parse()
                 .map_err(|_| bad_input("a customer id is a whole number"))?;
-            let table = table(&db, &request, id).await?;
-            Ok(table.into_response(&format!("customer-{id}-licenses.csv")))
+            Ok(Export {
+                table: table(&db, &request, id).await?,
+                filename: format!("customer-{id}-licenses.csv"),
+                kind: ExportKind::CustomerLicenses,
+                customer_id: Some(id),
+                filter: format!("customer {id}"),
+            })
         })
         .await
 }

@@ -1,23 +1,51 @@
-//! A CSV table as a download: RFC 4180 quoting (the `csv` crate), UTF-8 with a byte-order
-//! mark (so spreadsheet programs read accents right), and cells that a spreadsheet would run
-//! as a formula made inert.
+//! A CSV table as a download: RFC 4180 with every cell quoted (the `csv` crate), UTF-8 with a
+//! byte-order mark (so spreadsheet programs read accents right), and no cell a spreadsheet
+//! would run as a formula, whatever list separator it splits on.
 
 use std::borrow::Cow;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use csv::QuoteStyle;
 use error_catalogue::{Code, Refusal};
 
-/// Spreadsheets read a cell that starts with one of these as a formula (CSV injection).
-const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+/// A spreadsheet reads a cell that starts with one of these as a formula (CSV injection):
+/// `= + - @`, their full-width forms (which some spreadsheets fold to them), tab and CR.
+const FORMULA_STARTS: [char; 10] = [
+    '=', '+', '-', '@', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}', '\t', '\r',
+];
 
-/// `text` as a cell that no spreadsheet runs: a leading `'` before a formula character.
+/// Where a spreadsheet may start a new cell inside ours: the list separators it might split on
+/// (`,` in most locales, `;` where the comma is the decimal mark, tab), and line breaks (a
+/// reader that splits on `;` does not see our quotes, so a line break in a cell starts a row).
+const CELL_BREAKS: [char; 5] = [',', ';', '\t', '\n', '\r'];
+
+/// `text` as a cell that no spreadsheet runs: wherever a cell could start (at the beginning,
+/// and after each separator or line break), a `'` goes before a formula start, so the
+/// spreadsheet shows the rest as text. Spaces before the formula start do not save it (some
+/// spreadsheets trim them), so the `'` goes before them too.
 pub(crate) fn inert(text: &str) -> Cow<'_, str> {
-    if text.starts_with(FORMULA_STARTS) {
-        Cow::Owned(format!("'{text}"))
-    } else {
-        Cow::Borrowed(text)
+    let starts_formula = |rest: &str| rest.trim_start_matches(' ').starts_with(FORMULA_STARTS);
+    let breaks = text
+        .char_indices()
+        .filter(|(_, c)| CELL_BREAKS.contains(c))
+        .map(|(i, c)| i + c.len_utf8());
+    let mut cuts = std::iter::once(0)
+        .chain(breaks)
+        .filter(|&at| starts_formula(&text[at..]))
+        .peekable();
+    if cuts.peek().is_none() {
+        return Cow::Borrowed(text);
     }
+    let mut inert = String::with_capacity(text.len() + 4);
+    let mut from = 0;
+    for at in cuts {
+        inert.push_str(&text[from..at]);
+        inert.push('\'');
+        from = at;
+    }
+    inert.push_str(&text[from..]);
+    Cow::Owned(inert)
 }
 
 /// Rows under a header, written as they are added.
@@ -31,7 +59,10 @@ impl Table {
     /// A table with `header`, refusing more than `max_rows` rows.
     pub(crate) fn new(header: &[&str], max_rows: usize) -> Result<Self, Refusal> {
         // The byte-order mark: Excel reads a CSV without one in the machine's legacy code page.
-        let mut writer = csv::Writer::from_writer("\u{feff}".as_bytes().to_vec());
+        // Every cell quoted: a reader that guesses types or separators sees each as one text.
+        let mut writer = csv::WriterBuilder::new()
+            .quote_style(QuoteStyle::Always)
+            .from_writer("\u{feff}".as_bytes().to_vec());
         writer.write_record(header).map_err(write_failed)?;
         Ok(Self {
             writer,
@@ -59,6 +90,11 @@ impl Table {
         self.writer
             .write_record(cells.into_iter().map(|cell| inert(cell).into_owned()))
             .map_err(write_failed)
+    }
+
+    /// The rows added so far.
+    pub(crate) fn rows(&self) -> usize {
+        self.rows
     }
 
     /// The download: `text/csv; charset=utf-8`, saved as `filename`, never cached.
@@ -107,8 +143,23 @@ mod tests {
         assert_eq!(inert("+1"), "'+1");
         assert_eq!(inert("-2"), "'-2");
         assert_eq!(inert("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(inert("\u{FF1D}1+1"), "'\u{FF1D}1+1");
+        assert_eq!(inert("\tx"), "'\tx");
+        assert_eq!(inert("  =1"), "'  =1");
         assert_eq!(inert("Zoë, \"Acme\""), "Zoë, \"Acme\"");
+        assert_eq!(inert("a-b@c.example"), "a-b@c.example");
         assert_eq!(inert(""), "");
+    }
+
+    #[test]
+    fn a_formula_after_any_separator_is_made_inert_too() {
+        assert_eq!(inert("Bob;=1+1"), "Bob;'=1+1");
+        assert_eq!(inert("Bob, +1"), "Bob,' +1");
+        assert_eq!(inert("a\t@b"), "a\t'@b");
+        assert_eq!(inert("line\n-1"), "line\n'-1");
+        assert_eq!(inert("x;\u{FF20}y,=z"), "x;'\u{FF20}y,'=z");
+        // A tab is a separator and a formula start: both places get their mark.
+        assert_eq!(inert("=a;\t=b"), "'=a;'\t'=b");
     }
 
     #[test]
@@ -118,6 +169,9 @@ mod tests {
         assert!(table.row(["one", "too many"]).is_err());
         let body = table.writer.into_inner().unwrap_or_default();
         let text = String::from_utf8(body).unwrap_or_default();
-        assert_eq!(text, "\u{feff}a,b\n\"x, y\",\"say \"\"hi\"\"\nbye\"\n");
+        assert_eq!(
+            text,
+            "\u{feff}\"a\",\"b\"\n\"x, y\",\"say \"\"hi\"\"\nbye\"\n"
+        );
     }
 }

@@ -4,19 +4,22 @@
 
 use std::collections::HashMap;
 
+use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::NaiveDate;
+use edge::CallerRequestId;
 use entity::{customer, license};
 use error_catalogue::Refusal;
 use licenses::View;
+use licenses::audit_record::ExportKind;
 use licenses::trials::{self, GroupBy, TrialsQuery};
 use sea_orm::{ActiveEnum, DatabaseConnection};
 use serde::Deserialize;
 
 use super::table::Table;
-use super::{Exports, MAX_ROWS, bad_input, refusal};
+use super::{Export, Exports, MAX_ROWS, bad_input, refusal};
 
 /// Ids per `IN (...)` list: well under every backend's limit on bound parameters.
 const CHUNK: usize = 1_000;
@@ -79,18 +82,28 @@ pub(super) async fn trials(
     State(exports): State<Exports>,
     params: Result<Query<Params>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
+    caller_id: Option<Extension<CallerRequestId>>,
 ) -> Response {
     let db = exports.db.clone();
+    let caller_id = caller_id.map(|Extension(id)| id);
     exports
-        .run(&headers, |request| async move {
+        .run(&headers, caller_id, |request, _| async move {
             let Query(params) =
                 params.map_err(|_| bad_input("give `from` and `to` (YYYY-MM-DD)"))?;
             let query = params.query()?;
             let report = trials::report(&db, &request.scope, query)
                 .await
                 .map_err(refusal)?;
-            let table = table(&db, &request, &report).await?;
-            Ok(table.into_response(&format!("trials-{}-{}.csv", query.from, query.to)))
+            Ok(Export {
+                table: table(&db, &request, &report).await?,
+                filename: format!("trials-{}-{}.csv", query.from, query.to),
+                kind: ExportKind::Trials,
+                customer_id: None,
+                filter: format!(
+                    "trials issued {} to {}, by {:?}, converted within {} days",
+                    query.from, query.to, query.group_by, query.converted_within_days
+                ),
+            })
         })
         .await
 }

@@ -23,9 +23,10 @@ pub struct SessionsConfig {
     /// How long a started sign-in (the trip to the provider and back) or a sign-in link may
     /// take before it is refused (seconds).
     pub login_timeout_secs: u64,
-    /// Most sign-ins in progress at once: anyone can start one without credentials, so this
-    /// bounds what strangers can make the gateway store. Past it, `/auth/login` answers 503.
-    pub max_pending_logins: u64,
+    /// Requests to `/auth/...` per minute from one client address (an IPv6 address counts by
+    /// its /64), in bursts of as many; 429 beyond. Counted in Redis with `store = "redis"`
+    /// (every replica shares the count), else in each process. 0 turns the limit off.
+    pub auth_per_address_per_minute: u32,
 }
 
 /// Where sessions are kept.
@@ -47,7 +48,7 @@ impl Default for SessionsConfig {
             idle_timeout_secs: 2 * 3600,
             absolute_timeout_secs: 12 * 3600,
             login_timeout_secs: 600,
-            max_pending_logins: 10_000,
+            auth_per_address_per_minute: 120,
         }
     }
 }
@@ -61,8 +62,8 @@ impl SessionsConfig {
         if self.idle_timeout_secs == 0 || self.absolute_timeout_secs == 0 {
             return Err(SessionsConfigError::ZeroTimeout);
         }
-        if self.login_timeout_secs == 0 || self.max_pending_logins == 0 {
-            return Err(SessionsConfigError::ZeroLoginBound);
+        if self.login_timeout_secs == 0 {
+            return Err(SessionsConfigError::ZeroLoginTimeout);
         }
         Ok(())
     }
@@ -79,11 +80,20 @@ pub struct SsoConfig {
     pub client_id: String,
     /// The client secret (`LICENSEDOT_GATEWAY__SSO__CLIENT_SECRET`). Never logged.
     pub client_secret: Option<String>,
+    /// The secret the login cookie is sealed with (`LICENSEDOT_GATEWAY__SSO__COOKIE_SECRET`, at
+    /// least 32 bytes; every replica needs the same). Unset: derived from `client_secret`,
+    /// which every replica already shares. Never logged.
+    pub cookie_secret: Option<String>,
     /// Scopes asked for besides `openid` (which is always asked for).
     pub scopes: Vec<String>,
-    /// The ID-token claim listing the person's groups (or roles): a string array or a
-    /// space-separated string, found by exact name, then as a dotted path.
+    /// The ID-token claim listing the person's groups (or roles): a string array, or a single
+    /// string (one group; see `groups_space_separated`), found by exact name, then as a
+    /// dotted path.
     pub groups_claim: String,
+    /// Whether a groups claim that is a single string lists several groups separated by spaces
+    /// (some providers send roles that way). Off by default: the string `"Marketing Admins"` is
+    /// one group, never the two groups `marketing` and `admins`.
+    pub groups_space_separated: bool,
     /// Group → licensedot role: `admin`, `sales`, `support`, `viewer`, or `customer:<id>` (a
     /// customer-scoped role that sees customer `<id>`; several groups add up).
     pub role_mapping: BTreeMap<String, String>,
@@ -99,8 +109,10 @@ impl Default for SsoConfig {
             issuer_url: None,
             client_id: String::new(),
             client_secret: None,
+            cookie_secret: None,
             scopes: vec!["email".to_owned(), "profile".to_owned()],
             groups_claim: "groups".to_owned(),
+            groups_space_separated: false,
             role_mapping: BTreeMap::new(),
             timeout_secs: 10,
             max_response_bytes: 1024 * 1024,
@@ -118,14 +130,22 @@ impl std::fmt::Debug for SsoConfig {
                 "client_secret",
                 &self.client_secret.as_ref().map(|_| "<redacted>"),
             )
+            .field(
+                "cookie_secret",
+                &self.cookie_secret.as_ref().map(|_| "<redacted>"),
+            )
             .field("scopes", &self.scopes)
             .field("groups_claim", &self.groups_claim)
+            .field("groups_space_separated", &self.groups_space_separated)
             .field("role_mapping", &self.role_mapping)
             .field("timeout_secs", &self.timeout_secs)
             .field("max_response_bytes", &self.max_response_bytes)
             .finish()
     }
 }
+
+/// The shortest `cookie_secret`: a 256-bit key's worth of bytes.
+pub const MIN_COOKIE_SECRET_BYTES: usize = 32;
 
 /// A role a group maps to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -162,6 +182,16 @@ impl SsoConfig {
         self.issuer_url.is_some()
     }
 
+    /// The secret the login cookie's key is derived from: `cookie_secret`, else the client
+    /// secret (validated: one of them is set when sign-in is enabled).
+    pub fn login_cookie_secret(&self) -> &[u8] {
+        self.cookie_secret
+            .as_deref()
+            .or(self.client_secret.as_deref())
+            .unwrap_or_default()
+            .as_bytes()
+    }
+
     /// Checks what serde cannot; `public_url` is the gateway's (`[gateway] public_url`).
     pub fn validate(&self, public_url: Option<&str>) -> Result<(), SsoConfigError> {
         if !self.enabled() {
@@ -172,6 +202,13 @@ impl SsoConfig {
         }
         if self.client_id.is_empty() {
             return Err(SsoConfigError::ClientIdMissing);
+        }
+        match (&self.cookie_secret, &self.client_secret) {
+            (Some(secret), _) if secret.len() < MIN_COOKIE_SECRET_BYTES => {
+                return Err(SsoConfigError::CookieSecretTooShort(secret.len()));
+            }
+            (None, None) => return Err(SsoConfigError::NoSealingSecret),
+            _ => {}
         }
         if self.role_mapping.is_empty() {
             return Err(SsoConfigError::NoRoleMapping);
@@ -196,8 +233,8 @@ pub enum SessionsConfigError {
     RedisUrlMissing,
     #[error("[gateway.sessions] timeouts must be at least 1 second")]
     ZeroTimeout,
-    #[error("[gateway.sessions] login_timeout_secs and max_pending_logins must be positive")]
-    ZeroLoginBound,
+    #[error("[gateway.sessions] login_timeout_secs must be positive")]
+    ZeroLoginTimeout,
 }
 
 /// A `[gateway.sso]` the gateway cannot start with.
@@ -210,6 +247,15 @@ pub enum SsoConfigError {
     PublicUrlMissing,
     #[error("[gateway.sso] needs client_id")]
     ClientIdMissing,
+    #[error(
+        "[gateway.sso] cookie_secret is {0} bytes; it needs at least {MIN_COOKIE_SECRET_BYTES}"
+    )]
+    CookieSecretTooShort(usize),
+    #[error(
+        "[gateway.sso] needs client_secret or cookie_secret (the login cookie is sealed with a \
+         secret every replica shares)"
+    )]
+    NoSealingSecret,
     #[error("[gateway.sso] role_mapping is empty: nobody could sign in")]
     NoRoleMapping,
     #[error("[gateway.sso] role_mapping for `{group}`: {reason}")]
@@ -239,6 +285,7 @@ mod tests {
         let mut config = SsoConfig {
             issuer_url: Some("https://idp.example".to_owned()),
             client_id: "licensedot".to_owned(),
+            client_secret: Some("from the provider".to_owned()),
             ..SsoConfig::default()
         };
         config
@@ -247,6 +294,14 @@ mod tests {
         let error = config.validate(None).unwrap_err();
         assert!(matches!(error, SsoConfigError::PublicUrlMissing), "{error}");
         assert!(error.to_string().contains("public_url"), "{error}");
+        assert!(config.validate(Some("https://x.example")).is_ok());
+        config.client_secret = None;
+        let error = config.validate(Some("https://x.example")).unwrap_err();
+        assert!(error.to_string().contains("cookie_secret"), "{error}");
+        config.cookie_secret = Some("too short".to_owned());
+        let error = config.validate(Some("https://x.example")).unwrap_err();
+        assert!(error.to_string().contains("at least 32"), "{error}");
+        config.cookie_secret = Some("x".repeat(32));
         assert!(config.validate(Some("https://x.example")).is_ok());
         config
             .role_mapping

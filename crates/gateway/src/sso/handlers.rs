@@ -9,20 +9,27 @@
 use std::collections::HashMap;
 
 use auth::AuthError;
+use axum::Extension;
 use axum::Json;
 use axum::Router;
 use axum::extract::{FromRef, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use error_catalogue::{Code, Refusal};
 use serde_json::json;
 
+use super::audit::{self, RequestIds};
 use super::page::refusal;
+use super::pending::{Opened, PendingLogin};
 use super::provider::SignInError;
-use super::sessions::{PendingLogin, SessionData, StartLoginError};
-use super::{Inner, Sso, csrf};
+use super::sessions::SessionData;
+use super::store::now;
+use super::{Sso, csrf, throttle};
 use crate::authn;
+use edge::CallerRequestId;
+use licenses::audit_record::SignInMethod;
 
 /// The longest `return_to` kept; anything longer returns to `/`.
 const MAX_RETURN_PATH: usize = 2048;
@@ -30,8 +37,9 @@ const MAX_RETURN_PATH: usize = 2048;
 /// The longest secret looked up (ours are 64 characters).
 const MAX_SECRET: usize = 128;
 
-/// The routes, for any router state the sign-in state is taken from.
-pub(crate) fn routes<S>() -> Router<S>
+/// The routes, each behind the per-address limit (`throttle`), for any router state the
+/// sign-in state is taken from.
+pub(crate) fn routes<S>(sso: Sso) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     Sso: FromRef<S>,
@@ -42,6 +50,7 @@ where
         .route("/auth/logout", post(logout))
         .route("/auth/link/{secret}", get(link))
         .route("/auth/session", get(session))
+        .route_layer(from_fn_with_state(sso, throttle::per_address))
 }
 
 fn not_configured() -> Response {
@@ -102,22 +111,46 @@ fn redirect(location: &str, cookies: &[Option<HeaderValue>]) -> Response {
     response
 }
 
-/// Opens a session holding `data` and sends the browser to `location` with its cookie.
+/// A sign-in that passed: who, how, and where the browser goes next.
+struct SignIn<'a> {
+    data: SessionData,
+    id_token: Option<&'a str>,
+    method: SignInMethod,
+    location: &'a str,
+}
+
+/// Opens a session holding `sign_in.data` (and the ID token, sealed), records the sign-in in
+/// the audit trail and sends the browser on with its cookie. A sign-in the trail cannot record
+/// is undone: nobody is signed in without a record of it.
 async fn open_session(
-    sso: &Inner,
-    data: &SessionData,
-    location: &str,
+    sso: &Sso,
+    sign_in: SignIn<'_>,
+    ids: &RequestIds,
     also: Option<HeaderValue>,
 ) -> Response {
-    match sso.sessions.create(data).await {
-        Ok(secret) => {
-            tracing::info!(subject = %data.subject, "session opened");
-            let max_age = sso.sessions.config().absolute_timeout_secs;
-            let cookie = sso.cookies.set(sso.cookies.session(), &secret, max_age);
-            redirect(location, &[cookie, also])
+    let db = &sso.inner.db;
+    let sso = &sso.inner;
+    let secret = match sso.sessions.create(&sign_in.data, sign_in.id_token).await {
+        Ok(secret) => secret,
+        Err(error) => return store_down(&error),
+    };
+    if let Err(error) = audit::signed_in(db, &sign_in.data, sign_in.method, ids).await {
+        tracing::error!(%error, "a sign-in could not be recorded in the audit trail: undone");
+        if let Err(error) = sso.sessions.end(&secret).await {
+            tracing::error!(%error, "a session without its audit record could not be ended");
         }
-        Err(error) => store_down(&error),
+        return refusal(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Sign-in is unavailable",
+            "The gateway could not record the sign-in in its audit trail. Try again in a \
+             minute.",
+            true,
+        );
     }
+    tracing::info!(subject = %sign_in.data.subject, "session opened");
+    let max_age = sso.sessions.config().absolute_timeout_secs;
+    let cookie = sso.cookies.set(sso.cookies.session(), &secret, max_age);
+    redirect(sign_in.location, &[cookie, also])
 }
 
 async fn login(State(sso): State<Sso>, Query(params): Query<HashMap<String, String>>) -> Response {
@@ -125,41 +158,29 @@ async fn login(State(sso): State<Sso>, Query(params): Query<HashMap<String, Stri
     let Some(provider) = &sso.provider else {
         return not_configured();
     };
+    // Nothing is stored: the sign-in travels sealed in the browser's login cookie (`pending`).
     let authorization = provider.authorize();
+    let timeout = sso.sessions.config().login_timeout_secs;
     let pending = PendingLogin {
+        state: authorization.state,
         nonce: authorization.nonce,
         pkce_verifier: authorization.pkce_verifier,
         return_to: return_path(params.get("return_to")),
+        expires_at: now().saturating_add(i64::try_from(timeout).unwrap_or(i64::MAX)),
     };
-    match sso
-        .sessions
-        .start_login(&authorization.state, &pending)
-        .await
-    {
-        Ok(()) => {
-            let max_age = sso.sessions.config().login_timeout_secs;
-            let cookie = sso
-                .cookies
-                .set(sso.cookies.login(), &authorization.state, max_age);
-            redirect(&authorization.url, &[cookie])
-        }
-        Err(StartLoginError::Busy) => refusal(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Too many sign-ins in progress",
-            "The gateway is handling as many sign-ins as it allows at once. Try again in a few \
-             minutes.",
-            true,
-        ),
-        Err(StartLoginError::Store(error)) => store_down(&error),
-    }
+    let cookie = sso
+        .cookies
+        .set(sso.cookies.login(), &pending.seal(&sso.login_key), timeout);
+    redirect(&authorization.url, &[cookie])
 }
 
 async fn callback(
-    State(sso): State<Sso>,
+    State(state): State<Sso>,
     headers: HeaderMap,
+    caller_id: Option<Extension<CallerRequestId>>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    let sso = &sso.inner;
+    let sso = &state.inner;
     let Some(provider) = &sso.provider else {
         return not_configured();
     };
@@ -183,27 +204,15 @@ async fn callback(
             true,
         );
     };
-    // The state must be the one this browser was given when it started (login CSRF).
-    if super::cookie::read(&headers, sso.cookies.login()).as_deref() != Some(returned_state) {
-        return refusal(
-            StatusCode::BAD_REQUEST,
-            "This sign-in was not started in this browser",
-            "The answer's state does not match the sign-in this browser started: it was \
-             altered, started elsewhere, or expired. Start again.",
-            true,
-        );
-    }
-    let pending = match sso.sessions.finish_login(returned_state).await {
-        Ok(Some(pending)) => pending,
-        Ok(None) => {
-            return refusal(
-                StatusCode::BAD_REQUEST,
-                "This sign-in has already been used or has expired",
-                "Each sign-in answer works once, within a few minutes. Start again.",
-                true,
-            );
-        }
-        Err(error) => return store_down(&error),
+    // The callback clears the login cookie, so an answer used once finds none the second time.
+    let Some(cookie) = super::cookie::read(&headers, sso.cookies.login()) else {
+        return used_or_expired();
+    };
+    let pending = match PendingLogin::open(&sso.login_key, &cookie, now()) {
+        // The state must be the one this browser was given when it started (login CSRF).
+        Opened::Pending(pending) if pending.state == *returned_state => pending,
+        Opened::Pending(_) | Opened::NotOurs => return not_started_here(),
+        Opened::Expired => return used_or_expired(),
     };
     let clear_login = sso.cookies.clear(sso.cookies.login());
     if params
@@ -222,8 +231,14 @@ async fn callback(
         .await
     {
         Ok(signed_in) => {
-            let data = SessionData::new(&signed_in.viewer, Some(signed_in.id_token));
-            open_session(sso, &data, &pending.return_to, clear_login).await
+            let sign_in = SignIn {
+                data: SessionData::new(&signed_in.viewer),
+                id_token: Some(&signed_in.id_token),
+                method: SignInMethod::Sso,
+                location: &pending.return_to,
+            };
+            let ids = RequestIds::of(&headers, caller_id.as_deref());
+            open_session(&state, sign_in, &ids, clear_login).await
         }
         Err(error @ SignInError::NoMappedRole) => refusal(
             StatusCode::FORBIDDEN,
@@ -243,6 +258,26 @@ async fn callback(
     }
 }
 
+fn not_started_here() -> Response {
+    refusal(
+        StatusCode::BAD_REQUEST,
+        "This sign-in was not started in this browser",
+        "The answer's state does not match the sign-in this browser started: it was \
+         altered, started elsewhere, or expired. Start again.",
+        true,
+    )
+}
+
+fn used_or_expired() -> Response {
+    refusal(
+        StatusCode::BAD_REQUEST,
+        "This sign-in has already been used or has expired",
+        "Each sign-in answer works once, within a few minutes, in the browser that started \
+         it. Start again.",
+        true,
+    )
+}
+
 fn capitalized(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
@@ -251,7 +286,11 @@ fn capitalized(text: &str) -> String {
     }
 }
 
-async fn logout(State(sso): State<Sso>, headers: HeaderMap) -> Response {
+async fn logout(
+    State(sso): State<Sso>,
+    headers: HeaderMap,
+    caller_id: Option<Extension<CallerRequestId>>,
+) -> Response {
     let sso = &sso.inner;
     if !csrf::from_this_site(&headers, sso.public_url.as_deref()) {
         return authn::refuse(&headers, &AuthError::CrossSite);
@@ -266,10 +305,17 @@ async fn logout(State(sso): State<Sso>, headers: HeaderMap) -> Response {
         },
         None => None,
     };
+    // A sign-out is never refused for the trail's sake: one it cannot record is logged.
+    if let Some(ended) = &ended {
+        let ids = RequestIds::of(&headers, caller_id.as_deref());
+        if let Err(error) = audit::signed_out(&sso.db, &ended.data, &ids).await {
+            tracing::error!(%error, subject = %ended.data.subject, "a sign-out could not be recorded in the audit trail");
+        }
+    }
     // The provider's own session ends too (RP-initiated logout), when it offers that.
     let provider_logout = match (&sso.provider, &ended, &sso.public_url) {
-        (Some(provider), Some(data), Some(public_url)) => {
-            provider.logout_url(data.id_token.as_deref(), &format!("{public_url}/"))
+        (Some(provider), Some(ended), Some(public_url)) => {
+            provider.logout_url(ended.id_token.as_deref(), &format!("{public_url}/"))
         }
         _ => None,
     };
@@ -287,15 +333,29 @@ async fn logout(State(sso): State<Sso>, headers: HeaderMap) -> Response {
     response
 }
 
-async fn link(State(sso): State<Sso>, Path(secret): Path<String>) -> Response {
-    let sso = &sso.inner;
+async fn link(
+    State(state): State<Sso>,
+    headers: HeaderMap,
+    caller_id: Option<Extension<CallerRequestId>>,
+    Path(secret): Path<String>,
+) -> Response {
+    let sso = &state.inner;
     let redeemed = if secret.len() <= MAX_SECRET {
         sso.sessions.redeem_link(&secret).await
     } else {
         Ok(None)
     };
     match redeemed {
-        Ok(Some(data)) => open_session(sso, &data, "/", None).await,
+        Ok(Some(data)) => {
+            let sign_in = SignIn {
+                data,
+                id_token: None,
+                method: SignInMethod::Link,
+                location: "/",
+            };
+            let ids = RequestIds::of(&headers, caller_id.as_deref());
+            open_session(&state, sign_in, &ids, None).await
+        }
         Ok(None) => refusal(
             StatusCode::BAD_REQUEST,
             "This sign-in link has been used or has expired",

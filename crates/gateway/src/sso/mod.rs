@@ -7,20 +7,28 @@
 //! - `provider` (over `http`): discovery, authorization, code exchange, ID-token validation,
 //!   RP-initiated logout, through the `openidconnect` crate.
 //! - `roles`: the provider's groups to licensedot roles.
-//! - `sessions` (over `store`): what sessions, pending logins and links hold and how long.
+//! - `pending`: a sign-in on its way to the provider, sealed in the browser's login cookie.
+//! - `sessions` (over `store`): what sessions and links hold and how long.
+//! - `seal`: authenticated encryption of the login cookie and of a session's ID token.
 //! - `cookie`, `csrf`: the cookies, and the same-site check of cookie-authenticated requests.
-//! - `handlers`, `page`: the `/auth/...` routes and the refusal page.
+//! - `throttle`: the per-address limit of every `/auth/...` route.
+//! - `handlers`, `page`: the `/auth/...` routes and the refusal page; `audit`: sign-ins and
+//!   sign-outs in the audit trail.
 
+mod audit;
 pub mod config;
 mod cookie;
 mod csrf;
 mod handlers;
 mod http;
 mod page;
+mod pending;
 pub mod provider;
 mod roles;
+mod seal;
 mod sessions;
 mod store;
+mod throttle;
 
 use std::sync::Arc;
 
@@ -33,7 +41,11 @@ pub(crate) use handlers::routes;
 
 use cookie::Cookies;
 use provider::Provider;
+use seal::{Purpose, SealingKey};
 use sessions::{SessionData, Sessions};
+use throttle::AuthLimits;
+
+use crate::client_address::TrustedProxies;
 
 /// Why sign-in could not start.
 #[derive(Debug, thiserror::Error)]
@@ -54,10 +66,15 @@ pub struct Sso {
 }
 
 struct Inner {
+    /// The license database, for the audit trail's sign-ins and sign-outs.
+    db: DatabaseConnection,
     sessions: Sessions,
     provider: Option<Provider>,
+    /// Seals the login cookie (used only when a provider is configured).
+    login_key: SealingKey,
     cookies: Cookies,
     public_url: Option<String>,
+    limits: AuthLimits,
 }
 
 impl Sso {
@@ -84,12 +101,23 @@ impl Sso {
             ),
             _ => None,
         };
+        let proxies = TrustedProxies::parse(&config.trusted_proxies).map_err(|entry| {
+            SsoStartError::Unavailable(format!("trusted_proxies: `{entry}` is not an address"))
+        })?;
         Ok(Self {
             inner: Arc::new(Inner {
+                db: db.clone(),
                 sessions: Sessions::new(store, config.sessions.clone()),
                 provider,
+                login_key: SealingKey::derive(
+                    config.sso.login_cookie_secret(),
+                    Purpose::LoginCookie,
+                ),
                 cookies: Cookies::for_public_url(public_url.as_deref()),
                 public_url,
+                limits: AuthLimits::start(&config.sessions, proxies)
+                    .await
+                    .map_err(SsoStartError::Unavailable)?,
             }),
         })
     }
@@ -134,5 +162,10 @@ impl Sso {
     /// The provider, for tests that validate tokens it signed.
     pub fn provider(&self) -> Option<&Provider> {
         self.inner.provider.as_ref()
+    }
+
+    /// The per-address limit of the `/auth/...` routes.
+    fn limits(&self) -> &AuthLimits {
+        &self.inner.limits
     }
 }

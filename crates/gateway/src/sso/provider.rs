@@ -252,7 +252,12 @@ impl Provider {
                 ) => SignInError::UnknownKey,
                 other => SignInError::InvalidIdToken(other.to_string()),
             })?;
-        let email = claims.email().map(|e| e.as_str().to_owned());
+        // An address the provider has not verified could be anyone's: the person is then known
+        // by their subject alone, in the session and in the audit trail.
+        let email = claims
+            .email()
+            .filter(|_| claims.email_verified() == Some(true))
+            .map(|e| e.as_str().to_owned());
         let viewer = self
             .mapping
             .viewer(

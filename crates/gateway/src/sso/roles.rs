@@ -10,6 +10,8 @@ use super::config::{MappedRole, SsoConfig};
 #[derive(Clone, Debug)]
 pub(crate) struct RoleMapping {
     claim: String,
+    /// Whether a single string lists groups separated by spaces (else it is one group).
+    space_separated: bool,
     /// Lower-cased group name → role (group names compare case-insensitively, as roles do in
     /// tokens).
     groups: Vec<(String, MappedRole)>,
@@ -34,6 +36,7 @@ impl RoleMapping {
             .collect::<Result<_, String>>()?;
         Ok(Self {
             claim: config.groups_claim.clone(),
+            space_separated: config.groups_space_separated,
             groups,
         })
     }
@@ -47,7 +50,11 @@ impl RoleMapping {
     ) -> Result<Viewer, MappingError> {
         let names: Vec<String> = match auth::find_claim(claims, &self.claim) {
             None | Some(Value::Null) => Vec::new(),
-            Some(Value::String(s)) => s.split_whitespace().map(str::to_lowercase).collect(),
+            Some(Value::String(s)) if self.space_separated => {
+                s.split_whitespace().map(str::to_lowercase).collect()
+            }
+            // One group, named as it is: "Marketing Admins" is not the group "admins".
+            Some(Value::String(s)) => vec![s.trim().to_lowercase()],
             Some(Value::Array(items)) => items
                 .iter()
                 .map(|item| item.as_str().map(str::to_lowercase))
@@ -89,8 +96,13 @@ mod tests {
     use super::*;
 
     fn mapping(claim: &str, pairs: &[(&str, &str)]) -> RoleMapping {
+        mapping_with(claim, pairs, false)
+    }
+
+    fn mapping_with(claim: &str, pairs: &[(&str, &str)], space_separated: bool) -> RoleMapping {
         let config = SsoConfig {
             groups_claim: claim.to_owned(),
+            groups_space_separated: space_separated,
             role_mapping: pairs
                 .iter()
                 .map(|(g, r)| ((*g).to_owned(), (*r).to_owned()))
@@ -124,9 +136,10 @@ mod tests {
 
     #[test]
     fn customer_groups_scope_the_viewer_to_their_customers() {
-        let m = mapping(
+        let m = mapping_with(
             "realm_access.roles",
             &[("acme", "customer:1"), ("globex", "customer:7")],
+            true,
         );
         let viewer = m
             .viewer(
@@ -137,6 +150,28 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(viewer.role, Role::Customer);
         assert_eq!(viewer.customer_scope(), Some(&[1, 7][..]));
+    }
+
+    #[test]
+    fn a_single_string_is_one_group_unless_configured_as_a_list() {
+        let m = mapping(
+            "groups",
+            &[("admins", "admin"), ("marketing admins", "viewer")],
+        );
+        let viewer = m
+            .viewer("u4", None, &claims(json!({"groups": "Marketing Admins"})))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(viewer.roles, vec![Role::Viewer]);
+        let only_admins = mapping("groups", &[("admins", "admin")]);
+        assert_eq!(
+            only_admins.viewer("u4", None, &claims(json!({"groups": "Marketing Admins"}))),
+            Err(MappingError::NoMappedGroup)
+        );
+        let listed = mapping_with("groups", &[("admins", "admin")], true);
+        let viewer = listed
+            .viewer("u4", None, &claims(json!({"groups": "Marketing Admins"})))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(viewer.role, Role::Admin);
     }
 
     #[test]

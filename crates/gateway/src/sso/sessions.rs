@@ -1,31 +1,44 @@
-//! Sessions, pending logins and sign-in links over the store: what each record holds, how
-//! long it lives, and that the one-time ones are taken at most once.
+//! Sessions and sign-in links over the store: what each record holds, how long it lives, and
+//! that a link is taken at most once. (A sign-in on its way to the provider is kept in the
+//! browser, not here: see `pending`.)
 
 use auth::{Role, Viewer};
 use serde::{Deserialize, Serialize};
 
 use super::config::SessionsConfig;
+use super::seal::{Purpose, SealingKey};
 use super::store::{Expiry, Kind, Store, StoreError, key_of, new_secret, now};
 
 /// What a session remembers: the viewer it yields, and the ID token for the provider's
-/// sign-out (`id_token_hint`).
+/// sign-out (`id_token_hint`), sealed with a key derived from the session's secret: the store
+/// never holds an ID token anyone could read or send as a bearer token, and only the browser
+/// whose cookie holds the secret can have it opened (at its sign-out).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct SessionData {
     pub subject: String,
     pub email: Option<String>,
     pub roles: Vec<String>,
     pub customer_ids: Vec<i64>,
+    #[serde(default)]
+    pub sealed_id_token: Option<String>,
+}
+
+/// A session that was ended: what it held, and its ID token opened for the provider's sign-out.
+#[derive(Clone, Debug)]
+pub(crate) struct EndedSession {
+    pub data: SessionData,
     pub id_token: Option<String>,
 }
 
 impl SessionData {
-    pub(crate) fn new(viewer: &Viewer, id_token: Option<String>) -> Self {
+    /// What a session of `viewer` holds (its ID token is added by [`Sessions::create`]).
+    pub(crate) fn new(viewer: &Viewer) -> Self {
         Self {
             subject: viewer.subject.clone(),
             email: viewer.email.clone(),
             roles: viewer.roles.iter().map(|r| r.as_str().to_owned()).collect(),
             customer_ids: viewer.customer_ids.clone(),
-            id_token,
+            sealed_id_token: None,
         }
     }
 
@@ -40,24 +53,6 @@ impl SessionData {
             customer_ids: self.customer_ids.clone(),
         })
     }
-}
-
-/// A sign-in on its way to the provider: what the callback needs besides the code.
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct PendingLogin {
-    pub nonce: String,
-    pub pkce_verifier: String,
-    /// Where the browser goes once signed in (a path on this site).
-    pub return_to: String,
-}
-
-/// Why a sign-in cannot start.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum StartLoginError {
-    #[error("too many sign-ins are in progress")]
-    Busy,
-    #[error(transparent)]
-    Store(#[from] StoreError),
 }
 
 /// The session operations, with the configured lifetimes.
@@ -90,16 +85,24 @@ impl Sessions {
         &self.config
     }
 
-    /// A new session for `data`; returns the secret for the cookie.
-    pub(crate) async fn create(&self, data: &SessionData) -> Result<String, StoreError> {
+    /// A new session for `data`, keeping `id_token` sealed; returns the secret for the cookie.
+    pub(crate) async fn create(
+        &self,
+        data: &SessionData,
+        id_token: Option<&str>,
+    ) -> Result<String, StoreError> {
         let (secret, key) = new_secret();
+        let data = SessionData {
+            sealed_id_token: id_token.map(|token| id_token_key(&secret).seal(token.as_bytes())),
+            ..data.clone()
+        };
         let now = now();
         let expiry = Expiry::new(
             now + secs(self.config.absolute_timeout_secs),
             now + secs(self.config.idle_timeout_secs),
         );
         self.store
-            .put(Kind::Session, &key, &encode(data)?, expiry)
+            .put(Kind::Session, &key, &encode(&data)?, expiry)
             .await?;
         Ok(secret)
     }
@@ -113,49 +116,31 @@ impl Sessions {
         Ok(decode(data))
     }
 
-    /// Ends the session; returns what it held (for the provider's sign-out).
-    pub(crate) async fn end(&self, secret: &str) -> Result<Option<SessionData>, StoreError> {
+    /// Ends the session; returns what it held, its ID token opened (for the provider's
+    /// sign-out).
+    pub(crate) async fn end(&self, secret: &str) -> Result<Option<EndedSession>, StoreError> {
         let data = self
             .store
             .take(Kind::Session, &key_of(secret), now())
             .await?;
-        Ok(decode(data))
+        Ok(decode::<SessionData>(data).map(|data| {
+            let id_token = data
+                .sealed_id_token
+                .as_deref()
+                .and_then(|sealed| id_token_key(secret).open(sealed))
+                .and_then(|bytes| String::from_utf8(bytes).ok());
+            EndedSession { data, id_token }
+        }))
     }
 
     fn one_time_expiry(&self) -> Expiry {
         Expiry::once(now() + secs(self.config.login_timeout_secs))
     }
 
-    /// Remembers a sign-in under its `state`, unless too many are in progress.
-    pub(crate) async fn start_login(
-        &self,
-        state: &str,
-        login: &PendingLogin,
-    ) -> Result<(), StartLoginError> {
-        let limit = self.config.max_pending_logins;
-        if self.store.pending_logins(now(), limit).await? >= limit {
-            return Err(StartLoginError::Busy);
-        }
-        let expiry = self.one_time_expiry();
-        self.store
-            .put(Kind::Login, &key_of(state), &encode(login)?, expiry)
-            .await?;
-        Ok(())
-    }
-
-    /// Takes the sign-in started with `state` (once: a second callback finds nothing).
-    pub(crate) async fn finish_login(
-        &self,
-        state: &str,
-    ) -> Result<Option<PendingLogin>, StoreError> {
-        let data = self.store.take(Kind::Login, &key_of(state), now()).await?;
-        Ok(decode(data))
-    }
-
     /// A one-time sign-in link's secret, for a session as `viewer`.
     pub(crate) async fn create_link(&self, viewer: &Viewer) -> Result<String, StoreError> {
         let (secret, key) = new_secret();
-        let data = encode(&SessionData::new(viewer, None))?;
+        let data = encode(&SessionData::new(viewer))?;
         self.store
             .put(Kind::Link, &key, &data, self.one_time_expiry())
             .await?;
@@ -170,4 +155,10 @@ impl Sessions {
         let data = self.store.take(Kind::Link, &key_of(secret), now()).await?;
         Ok(decode(data))
     }
+}
+
+/// The key a session's ID token is sealed with: derived from the session's secret, which the
+/// store never holds.
+fn id_token_key(secret: &str) -> SealingKey {
+    SealingKey::derive(secret.as_bytes(), Purpose::IdToken)
 }

@@ -39,13 +39,7 @@ impl Contact {
 
     /// The customer this person belongs to.
     async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
-        let (_, loaders) = request(ctx)?;
-        Ok(loaders
-            .customer
-            .load_one(self.0.customer_id)
-            .await
-            .map_err(to_field_error)?
-            .map(Customer))
+        Customer::load(ctx, self.0.customer_id).await
     }
 
     /// The licenses delivered to this person, newest first.

@@ -13,6 +13,19 @@ use crate::types::{Contact, License};
 #[derive(Clone)]
 pub struct Customer(pub customer::Model);
 
+impl Customer {
+    /// The customer `id` through the request's loader (`None` when the caller may not see it).
+    pub(crate) async fn load(ctx: &Context<'_>, id: i64) -> Result<Option<Customer>> {
+        let (_, loaders) = request(ctx)?;
+        Ok(loaders
+            .customer
+            .load_one(id)
+            .await
+            .map_err(to_field_error)?
+            .map(Customer))
+    }
+}
+
 /// A customer or prospect: the account that licenses, trials included, are issued to.
 #[Object]
 impl Customer {

@@ -57,13 +57,7 @@ impl License {
 
     /// The customer the license was issued to.
     async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
-        let (_, loaders) = request(ctx)?;
-        Ok(loaders
-            .customer
-            .load_one(self.0.customer_id)
-            .await
-            .map_err(to_field_error)?
-            .map(Customer))
+        Customer::load(ctx, self.0.customer_id).await
     }
 
     /// The contact who received the license.

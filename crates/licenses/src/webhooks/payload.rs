@@ -94,12 +94,12 @@ pub fn contact_changed(
         },
         "requestId": event.request_id,
         "oldContact": {
-            "id": event.old_contact_id.to_string(),
+            "id": event.old_contact_id.map(|id| id.to_string()),
             "name": event.old_contact_name,
             "email": event.old_contact_email,
         },
         "newContact": {
-            "id": event.new_contact_id.to_string(),
+            "id": event.new_contact_id.map(|id| id.to_string()),
             "name": event.new_contact_name,
             "email": event.new_contact_email,
         },

@@ -458,7 +458,8 @@ async fn internal_errors_are_coded_and_leak_nothing() {
                 "{backend:?}: `{leak}` leaked in {text}"
             );
         }
-        // The message names the request id, so the caller can quote it to an operator.
+        // The message names the request id, so the caller can quote it to an operator: the
+        // gateway's own, the one its answer carries (a caller's id is kept apart).
         let response = gateway
             .client()
             .post(gateway.url("/graphql"))
@@ -468,9 +469,14 @@ async fn internal_errors_are_coded_and_leak_nothing() {
             .send()
             .await
             .unwrap();
+        let own = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
         let body: Value = response.json().await.unwrap();
         let message = body["errors"][0]["message"].as_str().unwrap_or_default();
-        assert!(message.contains("trace-internal-7"), "{body}");
+        assert!(message.contains(&own), "{own}: {body}");
+        assert!(!message.contains("trace-internal-7"), "{body}");
     }
 }
 

@@ -110,33 +110,27 @@ impl DatabaseStore {
         let expires_at: i64 = row.try_get("", "expires_at").map_err(failed)?;
         let idle_expires_at: i64 = row.try_get("", "idle_expires_at").map_err(failed)?;
         if let Some(pushed) = idle_end_to_write(now, idle_secs, expires_at, idle_expires_at) {
+            // An UPDATE of a row a sign-out deleted meanwhile changes nothing: it cannot
+            // bring the session back.
             let update = Query::update()
                 .table(table())
                 .value(Alias::new("idle_expires_at"), pushed)
                 .and_where(col("key_hash").eq(key))
+                .and_where(col("kind").eq(Kind::Session.as_str()))
                 .to_owned();
-            self.db.execute(&update).await.map_err(failed)?;
+            if self
+                .db
+                .execute(&update)
+                .await
+                .map_err(failed)?
+                .rows_affected()
+                == 0
+            {
+                // Signed out while this request looked at it.
+                return Ok(None);
+            }
         }
         Ok(Some(row.try_get("", "data").map_err(failed)?))
-    }
-
-    pub(crate) async fn pending_logins(&self, now: i64, limit: u64) -> Result<u64, StoreError> {
-        let mut live = Query::select()
-            .expr(Expr::val(1))
-            .from(table())
-            .and_where(col("kind").eq(Kind::Login.as_str()))
-            .and_where(col("expires_at").gt(now))
-            .to_owned();
-        live.limit(limit);
-        let count = Query::select()
-            .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
-            .from_subquery(live, Alias::new("live"))
-            .to_owned();
-        let counted: i64 = match self.db.query_one(&count).await.map_err(failed)? {
-            Some(row) => row.try_get("", "n").map_err(failed)?,
-            None => 0,
-        };
-        Ok(u64::try_from(counted).unwrap_or(0))
     }
 
     /// Deletes expired rows, at most once per [`PURGE_EVERY_SECS`].

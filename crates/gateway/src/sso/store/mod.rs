@@ -1,5 +1,4 @@
-//! Where sign-in state is kept, server-side: sessions, pending logins and sign-in links, each
-//! keyed by the SHA-256 of a random secret that only the browser (or the link) holds. The
+//! Where sign-in state is kept, server-side: sessions and sign-in links, each keyed by the SHA-256 of a random secret that only the browser (or the link) holds. The
 //! license database by default (`database.rs`), Redis when configured (`redis.rs`) so that
 //! replicas share sessions.
 
@@ -16,8 +15,6 @@ use super::config::{SessionsConfig, StoreKind};
 pub(crate) enum Kind {
     /// A signed-in browser.
     Session,
-    /// A sign-in on its way to the provider and back (one-time).
-    Login,
     /// A sign-in link (one-time).
     Link,
 }
@@ -26,7 +23,6 @@ impl Kind {
     fn as_str(self) -> &'static str {
         match self {
             Kind::Session => "session",
-            Kind::Login => "login",
             Kind::Link => "link",
         }
     }
@@ -146,7 +142,8 @@ impl Store {
     }
 
     /// A live session's data; pushes its idle end to `now + idle_secs` (never past its absolute
-    /// end).
+    /// end). The push is a conditional write that never recreates a session [`Store::take`]
+    /// removed meanwhile: a request racing a sign-out cannot bring the session back.
     pub(crate) async fn use_session(
         &self,
         key: &str,
@@ -156,14 +153,6 @@ impl Store {
         match self {
             Store::Database(store) => store.use_session(key, now, idle_secs).await,
             Store::Redis(store) => store.use_session(key, now, idle_secs).await,
-        }
-    }
-
-    /// Sign-ins in progress (unexpired pending logins), counted up to `limit`.
-    pub(crate) async fn pending_logins(&self, now: i64, limit: u64) -> Result<u64, StoreError> {
-        match self {
-            Store::Database(store) => store.pending_logins(now, limit).await,
-            Store::Redis(store) => store.pending_logins(now, limit).await,
         }
     }
 }

@@ -1,7 +1,6 @@
 //! Sign-in state in Redis, shared by every gateway replica. Each record is one key,
 //! `licensedot:<kind>:<sha256 of the secret>`, holding its data and lifetimes as JSON and
-//! expiring with its idle end; pending logins are also listed in a sorted set by expiry, so
-//! that they can be counted.
+//! expiring with its idle end.
 
 use std::time::Duration;
 
@@ -15,8 +14,12 @@ use super::{Expiry, Kind, StoreError, idle_end_to_write};
 /// its session fails with 503 rather than hang.
 const REDIS_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// The sorted set of pending logins' keys, scored by their expiry.
-const LOGINS: &str = "licensedot:pending-logins";
+/// Whether a write may create the key.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Write {
+    Create,
+    Update,
+}
 
 #[derive(Clone)]
 pub(crate) struct RedisStore {
@@ -52,21 +55,31 @@ impl RedisStore {
         Ok(Self { connection })
     }
 
+    /// Writes `record` under `key`, expiring with its idle end: always (`Write::Create`), or
+    /// only if the key still exists (`Write::Update`, `SET ... XX`), so that an update never
+    /// recreates a record that was taken meanwhile. Returns whether it wrote.
     async fn write(
         &self,
         kind: Kind,
         key: &str,
         record: &Record,
         now: i64,
-    ) -> Result<(), StoreError> {
+        write: Write,
+    ) -> Result<bool, StoreError> {
         let value = serde_json::to_string(record).map_err(|e| StoreError(e.to_string()))?;
         let ttl = u64::try_from(record.idle_expires_at.min(record.expires_at) - now).unwrap_or(0);
+        let mut set = redis::cmd("SET");
+        set.arg(redis_key(kind, key))
+            .arg(value)
+            .arg("EX")
+            .arg(ttl.max(1));
+        if write == Write::Update {
+            set.arg("XX");
+        }
         let mut connection = self.connection.clone();
-        let () = connection
-            .set_ex(redis_key(kind, key), value, ttl.max(1))
-            .await
-            .map_err(failed)?;
-        Ok(())
+        // "OK", or nil when `XX` found no key (the record was taken: nothing to update).
+        let answer: Option<String> = set.query_async(&mut connection).await.map_err(failed)?;
+        Ok(answer.is_some())
     }
 
     pub(crate) async fn put(
@@ -82,14 +95,7 @@ impl RedisStore {
             expires_at: expiry.at,
             idle_expires_at: expiry.idle_at,
         };
-        self.write(kind, key, &record, now).await?;
-        if kind == Kind::Login {
-            let mut connection = self.connection.clone();
-            let _: i64 = connection
-                .zadd(LOGINS, key, expiry.at)
-                .await
-                .map_err(failed)?;
-        }
+        self.write(kind, key, &record, now, Write::Create).await?;
         Ok(())
     }
 
@@ -106,9 +112,6 @@ impl RedisStore {
             .query_async(&mut connection)
             .await
             .map_err(failed)?;
-        if kind == Kind::Login {
-            let _: i64 = connection.zrem(LOGINS, key).await.map_err(failed)?;
-        }
         Ok(value
             .and_then(|v| serde_json::from_str::<Record>(&v).ok())
             .filter(|r| r.expires_at > now && r.idle_expires_at > now)
@@ -136,18 +139,14 @@ impl RedisStore {
             idle_end_to_write(now, idle_secs, record.expires_at, record.idle_expires_at)
         {
             record.idle_expires_at = pushed;
-            self.write(Kind::Session, key, &record, now).await?;
+            let still_there = self
+                .write(Kind::Session, key, &record, now, Write::Update)
+                .await?;
+            if !still_there {
+                // Signed out while this request looked at it.
+                return Ok(None);
+            }
         }
         Ok(Some(record.data))
-    }
-
-    pub(crate) async fn pending_logins(&self, now: i64, limit: u64) -> Result<u64, StoreError> {
-        let mut connection = self.connection.clone();
-        let _: i64 = connection
-            .zrembyscore(LOGINS, "-inf", now)
-            .await
-            .map_err(failed)?;
-        let count: u64 = connection.zcard(LOGINS).await.map_err(failed)?;
-        Ok(count.min(limit))
     }
 }

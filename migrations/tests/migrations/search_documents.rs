@@ -1,7 +1,6 @@
 //! The search-document migration, on SQLite and (with `TEST_DATABASE_URL`) PostgreSQL: it
 //! backfills existing rows, its triggers follow writes, and it can be rolled back and applied
 //! again.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use migration::{LicenseMigrator, MigratorTrait};
 use sea_orm_migration::sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use redis::{Client, RedisError, Script, aio::ConnectionManager, aio::ConnectionManagerConfig};
 
-use super::{Rate, Scope};
+use super::Rate;
 
 /// How long one limit check may wait for Redis before the request goes on unchecked.
 const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
@@ -30,12 +30,12 @@ redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now)
 return 0
 ";
 
-/// A managed connection, or why `redis_url` is unusable (reported by `ping` and on each check).
-pub(super) type Connection = Result<ConnectionManager, String>;
+/// A managed connection, or why the Redis URL is unusable (reported by `ping` and on each check).
+pub type Connection = Result<ConnectionManager, String>;
 
 /// Connects lazily: the first check (or [`RedisLimiter::ping`]) opens the connection, and the
 /// manager reconnects by itself after Redis restarts. Every limiter of a process shares it.
-pub(super) fn connect(url: &str) -> Connection {
+pub fn connect(url: &str) -> Connection {
     let config = ConnectionManagerConfig::new()
         .set_connection_timeout(Some(REDIS_TIMEOUT))
         .set_response_timeout(Some(REDIS_TIMEOUT));
@@ -53,19 +53,15 @@ pub(super) struct RedisLimiter {
 }
 
 impl RedisLimiter {
-    /// A limiter of `scope` at `rate` over `connection` (see [`connect`]).
-    pub(super) fn new(connection: &Connection, scope: Scope, rate: Rate) -> Self {
+    /// A limiter named `name` at `rate` over `connection` (see [`connect`]), its keys under
+    /// `prefix`.
+    pub(super) fn new(connection: &Connection, prefix: &str, name: &str, rate: Rate) -> Self {
         Self {
             connection: connection.clone(),
             script: Script::new(GCRA),
             // The period is part of the key, so replicas configured differently never read each
             // other's arrival times as their own.
-            prefix: format!(
-                "licensedot:version:ratelimit:{}:{}/{}s:",
-                scope.name(),
-                rate.count,
-                rate.period.as_secs()
-            ),
+            prefix: format!("{prefix}{name}:{}/{}s:", rate.count, rate.period.as_secs()),
             interval_ms: u64::try_from(rate.interval().as_millis()).unwrap_or(u64::MAX),
             burst: rate.count.get(),
         }
