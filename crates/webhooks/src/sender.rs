@@ -158,21 +158,32 @@ fn excerpt(body: &[u8]) -> String {
         .to_owned()
 }
 
-/// A failed request's outcome: a refusal of our own resolver, a timeout, or unreachable.
+/// A failed request's outcome: a refusal of our own resolver, a timeout, or unreachable,
+/// described by its innermost cause (`Connection refused`, a TLS error). Never reqwest's own
+/// message, which names the URL: a URL may carry a receiver's token.
 fn classify(error: &reqwest::Error) -> Outcome {
     if error.is_timeout() {
         return Outcome::TimedOut;
     }
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    let mut innermost = error.to_string();
+    let mut innermost = None;
+    let mut source = std::error::Error::source(error);
     while let Some(current) = source {
         if let Some(refused) = current.downcast_ref::<Refused>() {
             return Outcome::AddressRefused(refused.0.clone());
         }
-        innermost = current.to_string();
+        innermost = Some(current.to_string());
         source = current.source();
     }
-    Outcome::Unreachable(innermost)
+    let what = if error.is_connect() {
+        "the connection failed"
+    } else if error.is_body() || error.is_decode() {
+        "the answer could not be read"
+    } else {
+        "the request failed"
+    };
+    Outcome::Unreachable(
+        innermost.map_or_else(|| what.to_owned(), |cause| format!("{what}: {cause}")),
+    )
 }
 
 #[cfg(test)]
@@ -196,5 +207,28 @@ mod tests {
         // A name that resolves to loopback is refused by the resolver, before connecting.
         let outcome = sender.send("https://localhost:9/in", &signed, "{}").await;
         assert!(matches!(outcome, Outcome::AddressRefused(_)), "{outcome:?}");
+    }
+
+    #[tokio::test]
+    async fn a_failed_connection_is_described_without_the_url() {
+        let policy = AddressPolicy::new(&[], true).unwrap_or_else(|h| panic!("{h}"));
+        let sender =
+            Sender::new(policy, Duration::from_secs(2), 1024).unwrap_or_else(|e| panic!("{e}"));
+        // A port nothing listens on: bound, then closed.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let url = format!("http://127.0.0.1:{port}/in?token=s3cret");
+        let signed = crate::signature::sign("msg_1", 1, "{}", &[]);
+        let outcome = sender.send(&url, &signed, "{}").await;
+        let Outcome::Unreachable(error) = &outcome else {
+            panic!("{outcome:?}");
+        };
+        assert!(error.starts_with("the connection failed"), "{error}");
+        assert!(
+            !error.contains("s3cret") && !error.contains("/in"),
+            "{error}"
+        );
     }
 }
