@@ -46,19 +46,9 @@ pub enum Counted {
 
 impl Counted {
     async fn count(&self, ctx: &Context<'_>) -> Result<Total> {
-        if let Counted::WebhookDeliveries {
-            endpoint_id,
-            status,
-        } = self
-        {
-            return crate::webhooks::for_admin(ctx)?
-                .count_deliveries(*endpoint_id, *status)
-                .await
-                .map_err(crate::webhooks::admin_error);
-        }
         let (request, _) = request(ctx)?;
         let db = &graph(ctx)?.db;
-        match self {
+        let counted = match self {
             Counted::Customers { search } => {
                 licenses::customers::count(db, &request.scope, search.as_ref()).await
             }
@@ -69,9 +59,17 @@ impl Counted {
             Counted::AuditEvents { filter } => {
                 licenses::audit::count(db, &request.scope, filter).await
             }
-            Counted::WebhookDeliveries { .. } => unreachable!("counted above"),
-        }
-        .map_err(to_field_error)
+            Counted::WebhookDeliveries {
+                endpoint_id,
+                status,
+            } => {
+                return crate::webhooks::for_admin(ctx)?
+                    .count_deliveries(*endpoint_id, *status)
+                    .await
+                    .map_err(crate::webhooks::admin_error);
+            }
+        };
+        counted.map_err(to_field_error)
     }
 }
 

@@ -260,6 +260,22 @@ async fn endpoints_are_bounded_rotated_disabled_enabled_and_deleted() {
                 .unwrap()
                 .contains("CRM migration")
         );
+        let by_status = site
+            .node
+            .admin(
+                "query($id: ID!) {
+                  failed: webhookDeliveries(endpointId: $id, status: FAILED) { totalCount nodes { id } }
+                  succeeded: webhookDeliveries(endpointId: $id, status: SUCCEEDED) { totalCount }
+                  all: webhookDeliveries(endpointId: $id, first: 1) { totalCount pageInfo { hasNextPage } }
+                }",
+                json!({"id": endpoint}),
+            )
+            .await;
+        assert_eq!(by_status["failed"]["totalCount"], 1);
+        assert_eq!(by_status["failed"]["nodes"][0]["id"], deliveries[1]["id"]);
+        assert_eq!(by_status["succeeded"]["totalCount"], 1);
+        assert_eq!(by_status["all"]["totalCount"], 2);
+        assert_eq!(by_status["all"]["pageInfo"]["hasNextPage"], true);
         let enabled = site
             .node
             .admin(
