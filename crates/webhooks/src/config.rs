@@ -40,7 +40,7 @@ pub enum ConfigError {
 }
 
 /// `[gateway.webhooks]`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WebhooksConfig {
     /// Run the delivery worker and the scheduler in this gateway, and let admins manage
@@ -102,6 +102,36 @@ impl Default for WebhooksConfig {
             allowed_internal_hosts: Vec::new(),
             development_allow_loopback: false,
         }
+    }
+}
+
+// Hand-written so that the key never reaches a log line through `{:?}`.
+impl std::fmt::Debug for WebhooksConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhooksConfig")
+            .field("enabled", &self.enabled)
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("schedule_interval_secs", &self.schedule_interval_secs)
+            .field("expiring_days", &self.expiring_days)
+            .field("retention_days", &self.retention_days)
+            .field("poll_interval_ms", &self.poll_interval_ms)
+            .field("concurrency", &self.concurrency)
+            .field("attempt_timeout_ms", &self.attempt_timeout_ms)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("retry_initial_ms", &self.retry_initial_ms)
+            .field("retry_max_ms", &self.retry_max_ms)
+            .field("retry_horizon_secs", &self.retry_horizon_secs)
+            .field("disable_after_days", &self.disable_after_days)
+            .field("max_endpoints", &self.max_endpoints)
+            .field("allowed_internal_hosts", &self.allowed_internal_hosts)
+            .field(
+                "development_allow_loopback",
+                &self.development_allow_loopback,
+            )
+            .finish()
     }
 }
 
@@ -284,6 +314,23 @@ mod tests {
                 .unwrap_or_default();
             assert!(error.contains(named), "{named}: {error}");
         }
+    }
+
+    #[test]
+    fn the_key_never_shows_in_debug_output() {
+        let shown = format!("{:?}", enabled());
+        assert!(
+            !shown.contains(KEY) && shown.contains("<redacted>"),
+            "{shown}"
+        );
+        let settings = enabled()
+            .validate()
+            .map(|s| format!("{s:?}"))
+            .unwrap_or_default();
+        assert!(
+            !settings.contains(KEY) && settings.contains("Cipher(..)"),
+            "{settings}"
+        );
     }
 
     #[test]
