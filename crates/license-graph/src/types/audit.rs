@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use entity::audit_event;
 use licenses::View;
 
+use crate::directives::authenticated;
 use crate::errors::{parse_id, to_field_error};
 use crate::request::request;
 use crate::types::License;
@@ -27,6 +28,7 @@ impl From<audit_event::Action> for AuditAction {
 
 /// Who made a change, as their token said.
 #[derive(SimpleObject, Clone)]
+#[graphql(directive = authenticated::apply())]
 pub struct AuditActor {
     /// The token's subject (`sub`); null for callers who see personal data masked and for
     /// customer-scoped callers.
@@ -40,6 +42,7 @@ pub struct AuditActor {
 
 /// A contact as it was at the time of a change.
 #[derive(SimpleObject, Clone)]
+#[graphql(directive = authenticated::apply())]
 pub struct AuditContact {
     /// The contact's id.
     pub id: ID,
@@ -66,7 +69,7 @@ pub struct AuditEvent(pub audit_event::Model);
 
 /// One audited change to a license: who made it, when, under which request, what changed and
 /// why. Events are written with the change, in the same transaction, and never altered.
-#[Object]
+#[Object(directive = authenticated::apply())]
 impl AuditEvent {
     /// The event's id.
     async fn id(&self) -> ID {
