@@ -12,4 +12,5 @@ mod license_graph;
 mod owner_change;
 mod reports;
 mod sso;
+mod telemetry;
 mod usage;
