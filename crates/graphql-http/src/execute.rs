@@ -85,7 +85,7 @@ where
                         span,
                         prepared.ty,
                         prepared.operation.as_deref(),
-                        &prepared.document,
+                        &prepared.parsed,
                     );
                     self.observer.operation(&prepared.request);
                     let execution = Arc::new(Execution::default());

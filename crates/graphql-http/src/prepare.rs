@@ -20,7 +20,7 @@ use crate::analysis::Analysis;
 use crate::checks::Estimate;
 use crate::config::LimitsConfig;
 use crate::document::{aliases, check_nesting, introspection_only, root_fields, select_operation};
-use crate::documents::{DocumentCache, ParsedDocument};
+use crate::documents::{DocumentCache, Parsed, ParsedDocument};
 use crate::model::SchemaModel;
 use crate::persisted::PersistedQueries;
 use crate::variables::check_variables;
@@ -40,8 +40,8 @@ pub(crate) struct Prepared {
     pub ty: OperationType,
     /// Whether it is a registered operation (safelist, or APQ).
     pub registered: bool,
-    /// The parsed document (the cache's copy).
-    pub document: Arc<ExecutableDocument>,
+    /// The parsed document (the cache's copy), with its text for traces.
+    pub parsed: Parsed,
     /// Its estimated cost and the schema fields it selects.
     pub analysis: Analysis,
     /// It selects nothing but `__schema`, `__type` and `__typename` at its root.
@@ -88,10 +88,11 @@ impl Preparer {
             .persisted
             .resolve(request)
             .map_err(|error| refused(error, None))?;
-        let document = self
+        let parsed = self
             .documents
             .get_or_parse(&request.query, parse)
             .map_err(|error| refused(error, None))?;
+        let document = parsed.document.clone();
         check_nesting(&document, MAX_NESTING).map_err(|error| refused(error, None))?;
         let (ty, operation, definition) =
             select_operation(&document, request.operation_name.as_deref())
@@ -114,7 +115,7 @@ impl Preparer {
             operation,
             ty,
             registered,
-            document,
+            parsed,
             analysis,
             introspection_only,
         })

@@ -12,11 +12,12 @@
 //! cut at [`MAX_NAME_BYTES`]; it is an attribute, never the span's name (it comes from the
 //! client, so its values are not bounded).
 
-use async_graphql::parser::types::{ExecutableDocument, OperationType};
+use async_graphql::parser::types::OperationType;
 use error_catalogue::Code;
 use tracing::Span;
 use tracing::field::Empty;
 
+use crate::documents::Parsed;
 use crate::sanitize::sanitized;
 
 /// The longest operation name a span carries.
@@ -37,12 +38,13 @@ pub(crate) fn operation_span() -> Span {
     )
 }
 
-/// Records what preparing the operation learnt of it: its type, name and document.
+/// Records what preparing the operation learnt of it: its type, name and document (printed
+/// once per document the cache keeps).
 pub(crate) fn record_operation(
     span: &Span,
     ty: OperationType,
     name: Option<&str>,
-    document: &ExecutableDocument,
+    parsed: &Parsed,
 ) {
     if span.is_disabled() {
         return;
@@ -53,7 +55,10 @@ pub(crate) fn record_operation(
     if let Some(name) = name {
         span.record("graphql.operation.name", bounded(name));
     }
-    span.record("graphql.document", sanitized(document).as_str());
+    let document = parsed
+        .traced
+        .get_or_init(|| sanitized(&parsed.document).into_boxed_str());
+    span.record("graphql.document", &**document);
 }
 
 /// Marks the span failed when the answer has errors: status `error`, `error.type` the first
