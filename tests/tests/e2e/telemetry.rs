@@ -222,9 +222,15 @@ async fn recording_proxy(upstream: SocketAddr) -> (SocketAddr, Arc<Mutex<Vec<Vec
             let seen = seen.clone();
             tokio::spawn(async move {
                 let mut server = tokio::net::TcpStream::connect(upstream).await.unwrap();
-                let mut first = vec![0; 64];
-                let n = client.read(&mut first).await.unwrap_or(0);
-                first.truncate(n);
+                // At least the length of the HTTP/2 preface, however the bytes arrive.
+                let mut first = Vec::new();
+                let mut chunk = [0; 64];
+                while first.len() < 24 {
+                    match client.read(&mut chunk).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => first.extend_from_slice(&chunk[..n]),
+                    }
+                }
                 seen.lock().unwrap().push(first.clone());
                 if server.write_all(&first).await.is_ok() {
                     let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
