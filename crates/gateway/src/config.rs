@@ -2,8 +2,8 @@
 //! `LICENSEDOT_*` environment variables over them (docs/config.md lists them all). Each
 //! section validates into its own error: the top level here, `[gateway.limits]` in
 //! `graphql_http` and `edge`, `[gateway.cors]` in `ops`, `[gateway.sessions]` and
-//! `[gateway.sso]` in `sso`, `[gateway.auth]` in `auth`, `[gateway.version_service]` in
-//! `license_graph`.
+//! `[gateway.sso]` in `sso`, `[gateway.auth]` in `auth`, `[gateway.version_service]` and
+//! `[gateway.federation]` in `license_graph`.
 
 use std::net::SocketAddr;
 
@@ -65,6 +65,8 @@ pub struct Config {
     pub sessions: crate::sso::SessionsConfig,
     /// `[gateway.sso]`: sign-in with an OpenID Connect provider (off by default).
     pub sso: crate::sso::SsoConfig,
+    /// `[gateway.federation]`: what the subgraph SDL tells composing gateways.
+    pub federation: license_graph::FederationConfig,
 }
 
 impl Default for Config {
@@ -83,6 +85,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             sessions: crate::sso::SessionsConfig::default(),
             sso: crate::sso::SsoConfig::default(),
+            federation: license_graph::FederationConfig::default(),
         }
     }
 }

@@ -12,8 +12,11 @@
 //!   service for them in one `_entities` call;
 //! - `upstream`: the only code that talks HTTP to the version service (client, circuit
 //!   breaker, the `_entities` selection);
-//! - `metrics`: what the graph reports, through a trait the service implements.
+//! - `metrics`: what the graph reports, through a trait the service implements;
+//! - `directives`, `weights` and `subgraph`: what the subgraph SDL tells composing gateways
+//!   (who may read what, what it costs: the one cost model this gateway's limit reads too).
 
+pub mod directives;
 mod errors;
 mod loaders;
 mod lookahead;
@@ -22,13 +25,15 @@ mod mutation;
 mod prefetch;
 mod query;
 mod request;
+pub mod subgraph;
 mod types;
 pub mod upstream;
 mod usage;
+pub mod weights;
 
 use std::sync::Arc;
 
-use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
+use async_graphql::{EmptySubscription, SDLExportOptions, Schema, SchemaBuilder};
 use licenses::View;
 use sea_orm::DatabaseConnection;
 
@@ -36,6 +41,7 @@ pub use metrics::GraphMetrics;
 pub use mutation::Mutation;
 pub use query::Query;
 pub use request::{Caller, GraphRequest};
+pub use subgraph::{FederationConfig, LinkError};
 pub use types::status_name;
 pub use upstream::{UpstreamConfig, UpstreamConfigError, VersionClient};
 
@@ -43,15 +49,26 @@ pub use upstream::{UpstreamConfig, UpstreamConfigError, VersionClient};
 pub type LicenseSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// The schema's builder: the query roots, the audited mutation, plus Federation v2 support, so
-/// other gateways can compose this graph as a subgraph. The runtime that serves it adds its
-/// extensions (limits, field errors) before finishing it.
-pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation, EmptySubscription).enable_federation()
+/// other gateways can compose this graph as a subgraph (its SDL as `federation` says). The
+/// runtime that serves it adds its extensions (limits, field errors) before finishing it.
+pub fn schema_builder(
+    federation: &FederationConfig,
+) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation, EmptySubscription)
+        .enable_federation()
+        .extension(subgraph::SubgraphSdl {
+            authorization: federation.authorization_directives,
+        })
 }
 
-/// The public SDL, as committed in `schema.graphql`.
-pub fn sdl() -> String {
-    schema_builder().finish().sdl()
+/// The subgraph SDL with the default `[gateway.federation]`, as `_service { sdl }` answers it
+/// and `schema.graphql` holds it.
+pub fn sdl() -> Result<String, LinkError> {
+    let schema = schema_builder(&FederationConfig::default()).finish();
+    subgraph::subgraph_sdl(
+        &schema.sdl_with_options(SDLExportOptions::new().federation().compose_directive()),
+        true,
+    )
 }
 
 /// What every operation of the graph shares: the license database, the version-service client

@@ -14,4 +14,5 @@ mod owner_change;
 mod reports;
 mod sign_in_hardening;
 mod sso;
+mod telemetry;
 mod usage;
