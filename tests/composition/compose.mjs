@@ -1,5 +1,6 @@
 // Composes subgraph SDLs with Apollo Federation 2 composition and reports the outcome as JSON
-// on stdout: {"ok": true, "supergraph": "..."} or {"ok": false, "errors": ["CODE: message"]}.
+// on stdout: {"ok": true, "supergraph": "...", "hints": ["CODE: message"]} or
+// {"ok": false, "errors": ["CODE: message"]}.
 //
 // Usage: node compose.mjs <name>=<sdl file> ...   (exit code 0 either way; 2 on bad usage)
 import { readFileSync } from "node:fs";

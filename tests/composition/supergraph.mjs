@@ -3,7 +3,8 @@
 import { composeServices } from "@apollo/composition";
 import { parse } from "graphql";
 
-// Composes `subgraphs` ([{name, url, sdl}]): {ok: true, supergraph} or {ok: false, errors}.
+// Composes `subgraphs` ([{name, url, sdl}]): {ok: true, supergraph, hints} or
+// {ok: false, errors}; each error and hint as "CODE: message".
 export function compose(subgraphs) {
   const result = composeServices(
     subgraphs.map(({ name, url, sdl }) => ({ name, url, typeDefs: parse(sdl) })),
@@ -12,5 +13,6 @@ export function compose(subgraphs) {
     const errors = result.errors.map((e) => `${e.extensions?.code ?? "ERROR"}: ${e.message}`);
     return { ok: false, errors };
   }
-  return { ok: true, supergraph: result.supergraphSdl };
+  const hints = (result.hints ?? []).map((h) => `${h.definition.code}: ${h.message}`);
+  return { ok: true, supergraph: result.supergraphSdl, hints };
 }

@@ -23,7 +23,17 @@ pub enum Role {
 }
 
 impl Role {
-    /// The name used in tokens and configuration.
+    /// Every role, most permissive first.
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Sales,
+        Role::Support,
+        Role::Viewer,
+        Role::Customer,
+    ];
+
+    /// The name used in tokens and configuration (and, as a scope, in the subgraph SDL's
+    /// `@requiresScopes`).
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Admin => "admin",

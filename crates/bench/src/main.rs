@@ -117,7 +117,9 @@ enum Command {
         #[arg(long)]
         no_floor: bool,
         /// Extra gateway environment, KEY=VALUE (repeatable), e.g.
-        /// LICENSEDOT_GATEWAY__VERSION_SERVICE__MAX_KEYS_PER_CALL=5000.
+        /// LICENSEDOT_GATEWAY__VERSION_SERVICE__MAX_KEYS_PER_CALL=5000, or
+        /// LICENSEDOT_GATEWAY__VERSION_SERVICE__HTTP2_PRIOR_KNOWLEDGE=true to call the version
+        /// service over h2c.
         #[arg(long = "gateway-env")]
         gateway_env: Vec<String>,
     },

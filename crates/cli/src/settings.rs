@@ -33,3 +33,32 @@ pub fn section<T: for<'de> Deserialize<'de>>(figment: &Figment, name: &str) -> a
         .extract()
         .with_context(|| format!("invalid [{name}] configuration"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `licensedot bench --gateway-env` passes: the gateway's options by environment,
+    /// booleans as text.
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's own Jail signature
+    fn the_environment_sets_the_upstream_protocol_and_the_federation_directives() {
+        figment::Jail::expect_with(|jail| {
+            let config: gateway::Config = section(&figment(None).unwrap(), "gateway").unwrap();
+            assert!(!config.version_service.http2_prior_knowledge);
+            assert!(config.federation.authorization_directives);
+            jail.set_env(
+                "LICENSEDOT_GATEWAY__VERSION_SERVICE__HTTP2_PRIOR_KNOWLEDGE",
+                "true",
+            );
+            jail.set_env(
+                "LICENSEDOT_GATEWAY__FEDERATION__AUTHORIZATION_DIRECTIVES",
+                "false",
+            );
+            let config: gateway::Config = section(&figment(None).unwrap(), "gateway").unwrap();
+            assert!(config.version_service.http2_prior_knowledge);
+            assert!(!config.federation.authorization_directives);
+            Ok(())
+        });
+    }
+}

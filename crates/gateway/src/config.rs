@@ -2,8 +2,8 @@
 //! `LICENSEDOT_*` environment variables over them (docs/config.md lists them all). Each
 //! section validates into its own error: the top level here, `[gateway.limits]` in
 //! `graphql_http` and `edge`, `[gateway.cors]` in `ops`, `[gateway.sessions]` and
-//! `[gateway.sso]` in `sso`, `[gateway.auth]` in `auth`, `[gateway.version_service]` in
-//! `license_graph`, `[gateway.webhooks]` in `webhooks`.
+//! `[gateway.sso]` in `sso`, `[gateway.auth]` in `auth`, `[gateway.version_service]` and
+//! `[gateway.federation]` in `license_graph`, `[gateway.webhooks]` in `webhooks`.
 
 use std::net::SocketAddr;
 
@@ -67,6 +67,8 @@ pub struct Config {
     pub sso: crate::sso::SsoConfig,
     /// `[gateway.webhooks]`: signed webhooks (off by default).
     pub webhooks: webhooks::WebhooksConfig,
+    /// `[gateway.federation]`: what the subgraph SDL tells composing gateways.
+    pub federation: license_graph::FederationConfig,
 }
 
 impl Default for Config {
@@ -86,6 +88,7 @@ impl Default for Config {
             sessions: crate::sso::SessionsConfig::default(),
             sso: crate::sso::SsoConfig::default(),
             webhooks: webhooks::WebhooksConfig::default(),
+            federation: license_graph::FederationConfig::default(),
         }
     }
 }

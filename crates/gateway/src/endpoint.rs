@@ -9,6 +9,8 @@ use auth::{AuthError, Viewer};
 use axum::Extension;
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use license_graph::Graph;
 
@@ -45,9 +47,25 @@ pub(crate) async fn get(
     request: Request,
 ) -> Response {
     if authn::wants_html(&request) {
-        return pages::explorer(&endpoint.explorer).into_response();
+        // The same URL answers GraphQL to other clients.
+        let mut page = pages::explorer(&endpoint.explorer).into_response();
+        page.headers_mut()
+            .append(header::VARY, HeaderValue::from_static("accept"));
+        return page;
     }
     endpoint.serve(viewer.map(|Extension(v)| v), request).await
+}
+
+/// The cache hints of answers `/graphql` gives before the runtime (the 401 of `authn`): as
+/// private as the runtime's own. Pages and the runtime's answers say so themselves.
+pub(crate) async fn private_unless_said(
+    State(endpoint): State<Endpoint>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    endpoint.runtime.private_hints(response.headers_mut());
+    response
 }
 
 impl Endpoint {

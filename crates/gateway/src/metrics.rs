@@ -1,13 +1,17 @@
 //! The gateway's Prometheus metrics: one registry per [`Metrics`] (so tests and several
 //! gateways in one process never share counters), rendered as text by `GET /metrics`.
 //!
-//! It is the `graphql_http::Observer` of the GraphQL runtime (operations, refusals, responses,
-//! shed load) and the `license_graph::GraphMetrics` of the graph (DataLoader batches, calls to
-//! the version service, the breaker), and the `webhooks::WebhookMetrics` of the webhooks
-//! (attempts, deliveries, the queue).
+//! It is the `graphql_http::Observer` of the GraphQL runtime (operations, the schema fields
+//! they select, refusals, responses, shed load), the `license_graph::GraphMetrics` of the
+//! graph (DataLoader batches, calls to the version service, the breaker), and the
+//! `webhooks::WebhookMetrics` of the webhooks (attempts, deliveries, the queue).
+//!
+//! Every label value comes from a bounded set: an operation's name only when it is a
+//! registered operation (the safelist's, or one sent by its APQ hash), at most
+//! [`MAX_OPERATION_NAMES`] of them; field usage by the schema's own types and fields.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use error_catalogue::Code;
@@ -17,9 +21,13 @@ use prometheus::{
 };
 use sea_orm::{DatabaseBackend, DatabaseConnection};
 
-/// Distinct operation names kept as label values; later names are counted as `other`, so a
-/// caller inventing names cannot grow the metrics without bound.
+/// Distinct operation names kept as label values; later names are counted as `other`. Only
+/// registered operations are named, but anyone with a token may register one by APQ, so the
+/// names are capped too.
 const MAX_OPERATION_NAMES: usize = 200;
+
+/// The longest operation name kept as a label value.
+const MAX_OPERATION_NAME_LEN: usize = 100;
 
 /// Latency buckets in seconds, from a cached lookup to a request near the default timeout.
 const LATENCY_BUCKETS: &[f64] = &[
@@ -51,6 +59,9 @@ struct Inner {
     webhook_queue: IntGauge,
     webhook_oldest: IntGauge,
     operation_names: Mutex<HashSet<String>>,
+    field_usage: IntCounterVec,
+    /// One counter per schema field, by the runtime's field id (set when the runtime starts).
+    fields: OnceLock<Vec<IntCounter>>,
 }
 
 /// The gateway's metrics. Cheap to clone: every clone records into the same registry.
@@ -234,18 +245,31 @@ impl Metrics {
                 "Age of the oldest pending webhook delivery to an active endpoint (0: none).",
             ),
             operation_names: Mutex::new(HashSet::new()),
+            field_usage: counter_vec(
+                r,
+                "licensedot_graphql_field_usage_total",
+                "Operations that selected a schema field, by type and field (each field once \
+                 per operation).",
+                &["type", "field"],
+            ),
+            fields: OnceLock::new(),
             registry,
         }))
     }
 
-    /// The label for an operation name: `anonymous`, the name itself, or `other` once
+    /// The label for an operation: `anonymous` without a name, `unregistered` for a named
+    /// operation that is neither in the safelist nor sent by its APQ hash, else the name
+    /// itself, or `other` for a name that is not a plain GraphQL name or once
     /// [`MAX_OPERATION_NAMES`] distinct names were seen.
-    fn operation_label(&self, name: Option<&str>) -> String {
+    fn operation_label(&self, name: Option<&str>, registered: bool) -> String {
         let Some(name) = name.filter(|n| !n.is_empty()) else {
             return "anonymous".to_owned();
         };
-        let valid =
-            name.len() <= 100 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !registered {
+            return "unregistered".to_owned();
+        }
+        let valid = name.len() <= MAX_OPERATION_NAME_LEN
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid {
             return "other".to_owned();
         }
@@ -326,19 +350,46 @@ impl Metrics {
 
 /// What the GraphQL-over-HTTP runtime reports (and the exports, which share its permits).
 impl graphql_http::Observer for Metrics {
-    fn executed(&self, operation: Option<&str>, elapsed: Duration, codes: &[Code]) {
-        let operation = self.operation_label(operation);
-        let outcome = if codes.is_empty() { "ok" } else { "error" };
+    /// A counter per field, made now so that a field nobody selects shows as 0 (the point of
+    /// counting: which fields anyone still reads).
+    fn schema_fields(&self, fields: &[graphql_http::FieldCoordinate]) {
+        let counters = fields
+            .iter()
+            .map(|f| {
+                self.0
+                    .field_usage
+                    .with_label_values(&[f.type_name.as_str(), f.field.as_str()])
+            })
+            .collect();
+        // A second runtime on the same metrics serves the same schema: the first set stays.
+        let _ = self.0.fields.set(counters);
+    }
+
+    fn executed(&self, operation: &graphql_http::Executed<'_>) {
+        let label = self.operation_label(operation.name, operation.registered);
+        let outcome = if operation.codes.is_empty() {
+            "ok"
+        } else {
+            "error"
+        };
         self.0
             .requests
-            .with_label_values(&[operation.as_str(), outcome])
+            .with_label_values(&[label.as_str(), outcome])
             .inc();
         self.0
             .request_duration
-            .with_label_values(&[operation.as_str()])
-            .observe(elapsed.as_secs_f64());
-        for code in codes {
+            .with_label_values(&[label.as_str()])
+            .observe(operation.elapsed.as_secs_f64());
+        for code in operation.codes {
             self.refused(*code);
+        }
+        // An index and an atomic add per field: no label lookup per request.
+        if let Some(counters) = self.0.fields.get() {
+            for id in operation.fields {
+                if let Some(counter) = counters.get(*id) {
+                    counter.inc();
+                }
+            }
         }
     }
 
@@ -416,15 +467,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn operation_names_are_bounded() {
+    fn operation_names_are_labels_only_when_registered_and_bounded() {
         let metrics = Metrics::new();
-        assert_eq!(metrics.operation_label(None), "anonymous");
-        assert_eq!(metrics.operation_label(Some("Dash")), "Dash");
-        assert_eq!(metrics.operation_label(Some("bad name\"")), "other");
+        assert_eq!(metrics.operation_label(None, true), "anonymous");
+        assert_eq!(metrics.operation_label(Some("Dash"), false), "unregistered");
+        assert_eq!(metrics.operation_label(Some("Dash"), true), "Dash");
+        assert_eq!(metrics.operation_label(Some("bad name\""), true), "other");
+        let long = "a".repeat(MAX_OPERATION_NAME_LEN + 1);
+        assert_eq!(metrics.operation_label(Some(&long), true), "other");
         for i in 0..MAX_OPERATION_NAMES {
-            metrics.operation_label(Some(&format!("Op{i}")));
+            metrics.operation_label(Some(&format!("Op{i}")), true);
         }
-        assert_eq!(metrics.operation_label(Some("Dash")), "Dash");
-        assert_eq!(metrics.operation_label(Some("Brand_New")), "other");
+        assert_eq!(metrics.operation_label(Some("Dash"), true), "Dash");
+        assert_eq!(metrics.operation_label(Some("Brand_New"), true), "other");
     }
 }

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
-use axum::middleware::from_fn;
+use axum::middleware::{Next, from_fn};
 use axum::response::{IntoResponse, Response};
 use database::StatementCounter;
 use edge::{Readiness, probe};
@@ -36,6 +36,16 @@ pub(crate) struct Ops {
     pub metrics: Metrics,
     pub graph: Graph,
     pub webhooks: Option<webhooks::Webhooks>,
+}
+
+/// `Cache-Control: no-store` on the operations routes: a cached health, readiness or metrics
+/// answer would tell a prober or a scraper something that is no longer true.
+pub(crate) async fn no_store(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 /// `GET /health`: always 200 while the process runs; no dependency is checked.

@@ -18,11 +18,19 @@ pub fn app(state: AppState) -> Router {
             "/graphql",
             get(endpoint::get)
                 .post(endpoint::post)
-                .layer(from_fn_with_state(state.clone(), authn::require)),
+                .layer(from_fn_with_state(state.clone(), authn::require))
+                .layer(from_fn_with_state(
+                    state.clone(),
+                    endpoint::private_unless_said,
+                )),
         )
-        .route("/health", get(ops::health))
-        .route("/ready", get(ops::ready))
-        .route("/metrics", get(ops::metrics))
+        .merge(
+            Router::new()
+                .route("/health", get(ops::health))
+                .route("/ready", get(ops::ready))
+                .route("/metrics", get(ops::metrics))
+                .layer(axum::middleware::from_fn(ops::no_store)),
+        )
         .merge(pages::routes())
         .merge(export::routes())
         .merge(sso::routes(state.sso.clone()))

@@ -2,8 +2,10 @@
 //! part of it each handler takes (axum's `FromRef`): a handler sees what its job needs.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::FromRef;
+use axum::http::header;
 use database::{StatementCounter, redact_url};
 use license_graph::Graph;
 use migration::MigratorTrait;
@@ -120,12 +122,13 @@ impl AppState {
             graph = graph.with_webhooks(webhooks.clone());
         }
         let runtime = graphql_http::Runtime::new(
-            license_graph::schema_builder(),
+            license_graph::schema_builder(&config.federation),
             config.limits.graphql.clone(),
             "gateway.limits",
             "gateway",
             Arc::new(metrics.clone()),
-        )?;
+        )?
+        .with_caching(&caching(&config));
         // After the database, so that a database error is reported as such even when the
         // configuration has no key yet; a JWKS URL is fetched here (fails fast). The sign-in
         // client's ID tokens are no access tokens: the authenticator refuses them, and refuses
@@ -152,6 +155,20 @@ impl AppState {
             webhooks,
             config: Arc::new(config),
         })
+    }
+}
+
+/// How long a shared cache may keep an answer that asks only for the schema, when the schema
+/// is public (`auth.introspection_requires_token = false`): it changes only with a new
+/// gateway version.
+pub(crate) const PUBLIC_SCHEMA_MAX_AGE: Duration = Duration::from_secs(300);
+
+/// The cache hints of `/graphql`: answers are private to the caller, who is known by the
+/// bearer token or the session cookie; a schema-only answer is public when introspection is.
+fn caching(config: &Config) -> graphql_http::Caching {
+    graphql_http::Caching {
+        credentials: vec![header::AUTHORIZATION, header::COOKIE],
+        public_schema: (!config.auth.introspection_requires_token).then_some(PUBLIC_SCHEMA_MAX_AGE),
     }
 }
 

@@ -15,6 +15,8 @@ pub(crate) struct Outcome {
     pub body: GraphqlBody,
     /// A mutation came by GET: 405 with `Allow: POST`.
     pub method_not_allowed: bool,
+    /// It asked only for the schema and succeeded: the same answer for every caller.
+    pub same_for_everyone: bool,
 }
 
 /// A GraphQL response as the spec shapes it: `data` (left out when the request failed before

@@ -1,5 +1,7 @@
-//! The one schema extension of the runtime's own: the depth and complexity limits, read from
-//! validation's result (so no error is recognised by its wording), and the mark that
+//! The one schema extension of the runtime's own: the depth limit, read from validation's
+//! result (so no error is recognised by its wording), the cost limit on the estimate
+//! `prepare` made (`analysis`: the cost the schema's `@cost`/`@listSize` give, which a
+//! composing gateway computes alike), applied once validation has passed, and the mark that
 //! execution started.
 //!
 //! Validation is the last step that can refuse a request inside the schema. An answer whose
@@ -17,6 +19,10 @@ use async_graphql::extensions::{
 use async_graphql::{Response, ServerError, ValidationResult};
 use error_catalogue::Code;
 use error_catalogue::graphql::coded;
+
+/// One request's estimated cost (`analysis`), request data for the limit.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Estimate(pub u64);
 
 /// Whether one request's execution started.
 #[derive(Debug, Default)]
@@ -66,11 +72,13 @@ impl Extension for ChecksExtension {
                 Code::QueryTooDeep,
             )]);
         }
-        if result.complexity > self.max_complexity {
+        let cost = ctx.data_opt::<Estimate>().map_or(0, |estimate| estimate.0);
+        if cost > self.max_complexity as u64 {
             return Err(vec![coded(
                 format!(
-                    "the query is too complex: its estimated cost is above {} \
-                     (lists count `first`/`last` items each)",
+                    "the query is too complex: its estimated cost is {cost}, above {} \
+                     (lists count `first`/`last` items each; the schema's @cost and @listSize \
+                     give the weights)",
                     self.max_complexity
                 ),
                 Code::QueryTooComplex,

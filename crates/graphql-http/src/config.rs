@@ -49,9 +49,10 @@ pub struct LimitsConfig {
     pub max_body_bytes: usize,
     /// Deepest selection nesting (`QUERY_TOO_DEEP`).
     pub max_depth: usize,
-    /// Largest estimated cost (`QUERY_TOO_COMPLEX`): each field costs 1 plus its children,
-    /// connections multiply their children by `first`/`last` (default page size when absent)
-    /// and unpaginated lists by an estimated 10.
+    /// Largest estimated cost (`QUERY_TOO_COMPLEX`), as the IBM cost directives have it: each
+    /// object costs its weight (`@cost`, else 1; scalars 0) plus its selection, times the
+    /// items a list returns (`@listSize`: its slicing argument such as `first`, else its
+    /// assumed size). See `analysis`.
     pub max_complexity: usize,
     /// Most aliases in one document (`TOO_MANY_ALIASES`).
     pub max_aliases: usize,

@@ -121,6 +121,23 @@ pub(crate) fn root_fields<'a>(
     count
 }
 
+/// Whether `operation` selects nothing but `__schema`, `__type` and `__typename` at its root:
+/// an answer that depends on the schema alone, the same for every caller. A fragment at the
+/// root is not looked into (the answer is then simply not taken as such).
+pub(crate) fn introspection_only(operation: &OperationDefinition) -> bool {
+    let items = &operation.selection_set.node.items;
+    !items.is_empty()
+        && items.iter().all(|item| match &item.node {
+            Selection::Field(field) => {
+                matches!(
+                    field.node.name.node.as_str(),
+                    "__schema" | "__type" | "__typename"
+                ) && field.node.directives.is_empty()
+            }
+            _ => false,
+        })
+}
+
 /// Aliases written anywhere in the document (operations and fragments).
 pub(crate) fn aliases(document: &ExecutableDocument) -> usize {
     fn walk(set: &SelectionSet) -> usize {
@@ -180,6 +197,22 @@ mod tests {
         // A fragment cycle (refused by validation later) cannot loop here.
         let cycle = parse("{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }");
         assert!(check_nesting(&cycle, 32).is_err());
+    }
+
+    #[test]
+    fn introspection_only_takes_schema_fields_at_the_root_and_nothing_else() {
+        let only = |query: &str| {
+            let doc = parse(query);
+            let (_, _, operation) = select_operation(&doc, None).unwrap();
+            introspection_only(operation)
+        };
+        assert!(only("{ __schema { types { name } } __typename }"));
+        assert!(only("{ __type(name: \"License\") { fields { name } } }"));
+        assert!(!only(
+            "{ __schema { types { name } } customers { totalCount } }"
+        ));
+        assert!(!only("{ ...F } fragment F on Query { __typename }"));
+        assert!(!only("{ ... on Query { __typename } }"));
     }
 
     #[test]

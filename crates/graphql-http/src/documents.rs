@@ -8,9 +8,12 @@
 //! Bounded: at most [`CAPACITY`] documents, least recently used dropped first, and only texts
 //! of at most [`MAX_QUERY_BYTES`], so the cache holds a few megabytes at worst whatever callers
 //! send. A text that fails to parse is not kept (its error is cheap to find again).
+//!
+//! Next to each document the cache keeps the text a trace shows of it (`sanitize`, made the
+//! first time a span wants it), so a document sent again is not printed again either.
 
 use std::num::NonZeroUsize;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use async_graphql::parser::types::ExecutableDocument;
 use lru::LruCache;
@@ -28,9 +31,27 @@ pub const MAX_QUERY_BYTES: usize = 4 * 1024;
 /// read the document after async-graphql has taken its own copy.
 pub struct ParsedDocument(pub Arc<ExecutableDocument>);
 
+/// A document as the cache keeps it.
+#[derive(Clone)]
+pub struct Parsed {
+    /// The parsed document.
+    pub document: Arc<ExecutableDocument>,
+    /// Its text for traces, once a span asked for it.
+    pub traced: Arc<OnceLock<Box<str>>>,
+}
+
+impl Parsed {
+    fn new(document: ExecutableDocument) -> Self {
+        Self {
+            document: Arc::new(document),
+            traced: Arc::default(),
+        }
+    }
+}
+
 /// Parsed documents by query text, least recently used dropped.
 pub struct DocumentCache {
-    documents: Mutex<LruCache<Box<str>, Arc<ExecutableDocument>>>,
+    documents: Mutex<LruCache<Box<str>, Parsed>>,
 }
 
 impl Default for DocumentCache {
@@ -53,7 +74,7 @@ impl DocumentCache {
         &self,
         query: &str,
         parse: impl FnOnce(&str) -> Result<ExecutableDocument, E>,
-    ) -> Result<Arc<ExecutableDocument>, E> {
+    ) -> Result<Parsed, E> {
         let cacheable = query.len() <= MAX_QUERY_BYTES;
         if cacheable
             && let Ok(mut documents) = self.documents.lock()
@@ -63,7 +84,7 @@ impl DocumentCache {
         }
         // Parsed outside the lock: two requests with a new text may both parse it, and no
         // request waits for another's parse.
-        let document = Arc::new(parse(query)?);
+        let document = Parsed::new(parse(query)?);
         if cacheable && let Ok(mut documents) = self.documents.lock() {
             documents.put(query.into(), document.clone());
         }
@@ -99,7 +120,8 @@ mod tests {
         let first = cache.get_or_parse("{ a }", counting(&parses)).unwrap();
         let second = cache.get_or_parse("{ a }", counting(&parses)).unwrap();
         assert_eq!(parses.get(), 1);
-        assert!(Arc::ptr_eq(&first, &second));
+        assert!(Arc::ptr_eq(&first.document, &second.document));
+        assert!(Arc::ptr_eq(&first.traced, &second.traced));
         cache.get_or_parse("{ b }", counting(&parses)).unwrap();
         assert_eq!(parses.get(), 2);
     }

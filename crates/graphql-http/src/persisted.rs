@@ -109,8 +109,9 @@ impl PersistedQueries {
         })
     }
 
-    /// Applies the safelist or APQ to `request`: the query text it runs, or the refusal.
-    pub fn resolve(&self, mut request: Request) -> Result<Request, ServerError> {
+    /// Applies the safelist or APQ to `request`: the query text it runs and whether it is a
+    /// registered operation (safelist mode, or sent by or with its APQ hash), or the refusal.
+    pub fn resolve(&self, mut request: Request) -> Result<(Request, bool), ServerError> {
         let persisted = request
             .extensions
             .remove("persistedQuery")
@@ -121,14 +122,14 @@ impl PersistedQueries {
                 Some(id) if request.query.is_empty() => match allowed.get(&id) {
                     Some(body) => {
                         request.query = body.clone();
-                        Ok(request)
+                        Ok((request, true))
                     }
                     None => Err(coded(
                         "this gateway runs registered operations only, and none has this id",
                         Code::PersistedQueryNotInList,
                     )),
                 },
-                _ if allowed.contains_key(&sha256(&request.query)) => Ok(request),
+                _ if allowed.contains_key(&sha256(&request.query)) => Ok((request, true)),
                 _ => Err(coded(
                     "this gateway runs registered operations only: send the id of a registered \
                      operation in extensions.persistedQuery.sha256Hash",
@@ -137,7 +138,7 @@ impl PersistedQueries {
             };
         }
         let Some(hash) = persisted else {
-            return Ok(request);
+            return Ok((request, false));
         };
         let Some(cache) = &self.apq else {
             // The message is the one Apollo clients look for to stop sending hashes.
@@ -166,6 +167,6 @@ impl PersistedQueries {
         } else {
             cache.put(hash, request.query.clone());
         }
-        Ok(request)
+        Ok((request, true))
     }
 }

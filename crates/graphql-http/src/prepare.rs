@@ -4,19 +4,24 @@
 //! request error (no `data`; 400 under `application/graphql-response+json`), raised here with
 //! its code, so no error is recognised by async-graphql's wording.
 //!
-//! Depth and complexity need validation's result and are checked inside the schema
+//! It also estimates the operation's cost and finds the schema fields it selects (`analysis`);
+//! depth, and the cost limit, are checked inside the schema once validation has passed
 //! (`checks`).
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use async_graphql::parser::types::{ExecutableDocument, OperationDefinition, OperationType};
 use async_graphql::{Request, ServerError};
 use error_catalogue::Code;
 use error_catalogue::graphql::coded;
 
+use crate::analysis::Analysis;
+use crate::checks::Estimate;
 use crate::config::LimitsConfig;
-use crate::document::{aliases, check_nesting, root_fields, select_operation};
-use crate::documents::{DocumentCache, ParsedDocument};
+use crate::document::{aliases, check_nesting, introspection_only, root_fields, select_operation};
+use crate::documents::{DocumentCache, Parsed, ParsedDocument};
+use crate::model::SchemaModel;
 use crate::persisted::PersistedQueries;
 use crate::variables::check_variables;
 
@@ -25,11 +30,22 @@ use crate::variables::check_variables;
 pub const MAX_NESTING: usize = 32;
 
 /// A request ready for the schema: its document parsed (set on the request, and shared as
-/// [`ParsedDocument`] request data for the extensions that read it after execution).
+/// [`ParsedDocument`] request data for the extensions that read it after execution), and what
+/// the runtime learnt of its operation.
 pub(crate) struct Prepared {
     pub request: Request,
     /// The operation that runs, when it has a name.
     pub operation: Option<String>,
+    /// Its type.
+    pub ty: OperationType,
+    /// Whether it is a registered operation (safelist, or APQ).
+    pub registered: bool,
+    /// The parsed document (the cache's copy), with its text for traces.
+    pub parsed: Parsed,
+    /// Its estimated cost and the schema fields it selects.
+    pub analysis: Analysis,
+    /// It selects nothing but `__schema`, `__type` and `__typename` at its root.
+    pub introspection_only: bool,
 }
 
 /// A request refused before the schema saw it.
@@ -39,19 +55,22 @@ pub(crate) struct Refused {
     pub operation: Option<String>,
 }
 
-/// The checks of one service, with its persisted queries and its parsed documents.
+/// The checks of one service, with its persisted queries, its parsed documents and the model
+/// of its schema (for the cost estimate).
 pub(crate) struct Preparer {
     limits: LimitsConfig,
     persisted: PersistedQueries,
     documents: DocumentCache,
+    model: Arc<SchemaModel>,
 }
 
 impl Preparer {
-    pub fn new(limits: LimitsConfig, persisted: PersistedQueries) -> Self {
+    pub fn new(limits: LimitsConfig, persisted: PersistedQueries, model: Arc<SchemaModel>) -> Self {
         Self {
             limits,
             persisted,
             documents: DocumentCache::default(),
+            model,
         }
     }
 
@@ -65,25 +84,41 @@ impl Preparer {
                 operation: operation.or_else(|| requested.clone()),
             })
         };
-        let mut request = self
+        let (mut request, registered) = self
             .persisted
             .resolve(request)
             .map_err(|error| refused(error, None))?;
-        let document = self
+        let parsed = self
             .documents
             .get_or_parse(&request.query, parse)
             .map_err(|error| refused(error, None))?;
+        let document = parsed.document.clone();
         check_nesting(&document, MAX_NESTING).map_err(|error| refused(error, None))?;
         let (ty, operation, definition) =
             select_operation(&document, request.operation_name.as_deref())
                 .map_err(|error| refused(error, None))?;
         self.check(&document, definition, ty, &request, is_get)
             .map_err(|error| refused(error, operation.clone()))?;
+        // Walked before validation, on the document as it is; the limit is applied once
+        // validation has passed (`checks`), so that an invalid document gets its own error.
+        let analysis = self
+            .model
+            .analyze(&document, definition, ty, &request.variables);
+        let introspection_only = introspection_only(definition);
         // async-graphql takes its own copy (it edits it: skipped fields, the chosen
         // operation); extensions that read the document after execution share the kept one.
         request.set_parsed_query(ExecutableDocument::clone(&document));
-        request.data.insert(ParsedDocument(document));
-        Ok(Prepared { request, operation })
+        request.data.insert(ParsedDocument(document.clone()));
+        request.data.insert(Estimate(analysis.cost));
+        Ok(Prepared {
+            request,
+            operation,
+            ty,
+            registered,
+            parsed,
+            analysis,
+            introspection_only,
+        })
     }
 
     /// The checks on the selected operation, in the order the spec's steps come.

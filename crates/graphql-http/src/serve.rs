@@ -30,10 +30,12 @@ use error_catalogue::{Code, Media, Refusal, negotiate};
 
 use crate::admission::Admission;
 use crate::answer::{oversized, shape};
+use crate::caching::{CacheHeaders, Caching};
 use crate::checks::Checks;
 use crate::config::{ConfigError, LimitsConfig, SafelistError};
 use crate::execute::Executor;
 use crate::field_errors::FieldErrors;
+use crate::model::{ModelError, SchemaModel};
 use crate::observer::Observer;
 use crate::persisted::PersistedQueries;
 use crate::prepare::{MAX_NESTING, Preparer};
@@ -46,6 +48,8 @@ pub enum StartError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Safelist(#[from] SafelistError),
+    #[error(transparent)]
+    Model(#[from] ModelError),
 }
 
 /// What a service says about the caller of one HTTP request, once the runtime has negotiated
@@ -66,6 +70,7 @@ pub struct Runtime<Q, M, S> {
     service: &'static str,
     limits: LimitsConfig,
     admission: Admission,
+    cache_headers: CacheHeaders,
 }
 
 impl<Q, M, S> Runtime<Q, M, S>
@@ -75,9 +80,10 @@ where
     S: SubscriptionType + 'static,
 {
     /// The runtime for the schema `builder` builds (the runtime adds its extensions: field
-    /// errors and selection order, request-error codes, the depth and complexity limits),
+    /// errors and selection order, request-error codes, the depth and cost limits),
     /// serving as `service` ("gateway", "version service") within `limits`; `section` names
-    /// the limits' config section in errors.
+    /// the limits' config section in errors. Its answers are private (see [`Caching`];
+    /// [`Runtime::with_caching`] says otherwise).
     pub fn new(
         builder: SchemaBuilder<Q, M, S>,
         limits: LimitsConfig,
@@ -98,19 +104,38 @@ where
                 max_complexity: limits.max_complexity,
             })
             .finish();
+        // The weights of the cost limit are the schema's own `@cost`/`@listSize`.
+        let model = SchemaModel::from_sdl(&schema.sdl())?;
+        observer.schema_fields(model.fields());
         Ok(Self {
             schema,
-            preparer: Preparer::new(limits.clone(), persisted),
+            preparer: Preparer::new(limits.clone(), persisted, Arc::new(model)),
             observer,
             service,
             admission: Admission::new(&limits, service),
             limits,
+            cache_headers: CacheHeaders::new(&Caching::default()),
         })
+    }
+
+    /// The same runtime with `caching`'s hints on its answers.
+    #[must_use]
+    pub fn with_caching(mut self, caching: &Caching) -> Self {
+        self.cache_headers = CacheHeaders::new(caching);
+        self
     }
 
     /// The schema served.
     pub fn schema(&self) -> &Schema<Q, M, S> {
         &self.schema
+    }
+
+    /// Marks `headers` of an answer the runtime did not give (a service's own refusal in front
+    /// of it, say a 401) as private, unless it already says how it may be cached.
+    pub fn private_hints(&self, headers: &mut axum::http::HeaderMap) {
+        if !headers.contains_key(axum::http::header::CACHE_CONTROL) {
+            self.cache_headers.apply(headers, false);
+        }
     }
 
     /// The permits and deadline of this service's requests, for routes that share them.
@@ -122,20 +147,24 @@ where
     /// request(s), then take a concurrency permit, execute them, shape the answer. Any step
     /// may refuse instead.
     pub async fn serve(&self, request: Request, admit: Admit<'_>) -> Response {
-        let response = self.serve_inner(request, admit).await;
+        let (mut response, same_for_everyone) = self.serve_inner(request, admit).await;
+        let same_for_everyone = same_for_everyone && response.status() == StatusCode::OK;
+        self.cache_headers
+            .apply(response.headers_mut(), same_for_everyone);
         self.observer.answered(response.status().as_u16());
         response
     }
 
-    async fn serve_inner(&self, request: Request, admit: Admit<'_>) -> Response {
+    /// The answer, and whether it is the same for every caller.
+    async fn serve_inner(&self, request: Request, admit: Admit<'_>) -> (Response, bool) {
         let deadline = self.admission.deadline();
         let (parts, body) = request.into_parts();
         let Some(media) = negotiate(&parts.headers) else {
-            return self.refuse(not_acceptable(), Media::Json);
+            return (self.refuse(not_acceptable(), Media::Json), false);
         };
         let decorate = match admit(&parts) {
             Ok(decorate) => decorate,
-            Err(refusal) => return self.refuse(refusal, media),
+            Err(refusal) => return (self.refuse(refusal, media), false),
         };
         let answered = async {
             // Read first, then queue: a slow client holds its connection, never a permit
@@ -161,18 +190,19 @@ where
                     ),
                 )
                 .await?;
+            let same_for_everyone = outcomes.iter().all(|o| o.same_for_everyone);
             let response = shape(outcomes, operations.is_batch, media)?;
             match oversized(&response, media, self.limits.max_response_bytes) {
                 Some(replacement) => {
                     self.observer.refused(Code::ResponseTooLarge);
-                    Ok(replacement)
+                    Ok((replacement, false))
                 }
-                None => Ok(response),
+                None => Ok((response, same_for_everyone)),
             }
         };
         answered
             .await
-            .unwrap_or_else(|refusal: Refusal| self.refuse(refusal, media))
+            .unwrap_or_else(|refusal: Refusal| (self.refuse(refusal, media), false))
     }
 
     fn executor(&self) -> Executor<'_, Q, M, S> {

@@ -14,8 +14,11 @@
 //!   breaker, the `_entities` selection);
 //! - `webhooks`: the admins' webhook endpoints and deliveries (the `webhooks` crate does the
 //!   work);
-//! - `metrics`: what the graph reports, through a trait the service implements.
+//! - `metrics`: what the graph reports, through a trait the service implements;
+//! - `directives`, `weights` and `subgraph`: what the subgraph SDL tells composing gateways
+//!   (who may read what, what it costs: the one cost model this gateway's limit reads too).
 
+pub mod directives;
 mod errors;
 mod loaders;
 mod lookahead;
@@ -24,14 +27,16 @@ mod mutation;
 mod prefetch;
 mod query;
 mod request;
+pub mod subgraph;
 mod types;
 pub mod upstream;
 mod usage;
 mod webhooks;
+pub mod weights;
 
 use std::sync::Arc;
 
-use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
+use async_graphql::{EmptySubscription, SDLExportOptions, Schema, SchemaBuilder};
 use licenses::View;
 use sea_orm::DatabaseConnection;
 
@@ -39,22 +44,34 @@ pub use metrics::GraphMetrics;
 pub use mutation::Mutation;
 pub use query::Query;
 pub use request::{Caller, GraphRequest};
+pub use subgraph::{FederationConfig, LinkError};
 pub use types::status_name;
 pub use upstream::{UpstreamConfig, UpstreamConfigError, VersionClient};
 
 /// The license graph's schema type.
 pub type LicenseSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// The schema's builder: the query roots, the audited mutation, plus Federation v2 support, so
-/// other gateways can compose this graph as a subgraph. The runtime that serves it adds its
-/// extensions (limits, field errors) before finishing it.
-pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription).enable_federation()
+/// The schema's builder: the query roots, the mutations, plus Federation v2 support, so
+/// other gateways can compose this graph as a subgraph (its SDL as `federation` says). The
+/// runtime that serves it adds its extensions (limits, field errors) before finishing it.
+pub fn schema_builder(
+    federation: &FederationConfig,
+) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .enable_federation()
+        .extension(subgraph::SubgraphSdl {
+            authorization: federation.authorization_directives,
+        })
 }
 
-/// The public SDL, as committed in `schema.graphql`.
-pub fn sdl() -> String {
-    schema_builder().finish().sdl()
+/// The subgraph SDL with the default `[gateway.federation]`, as `_service { sdl }` answers it
+/// and `schema.graphql` holds it.
+pub fn sdl() -> Result<String, LinkError> {
+    let schema = schema_builder(&FederationConfig::default()).finish();
+    subgraph::subgraph_sdl(
+        &schema.sdl_with_options(SDLExportOptions::new().federation().compose_directive()),
+        true,
+    )
 }
 
 /// What every operation of the graph shares: the license database, the version-service client

@@ -69,7 +69,7 @@ mod tests {
     /// Every field looked ahead for exists on its type in the served schema.
     #[tokio::test]
     async fn every_looked_ahead_field_is_in_the_schema() {
-        let schema = crate::schema_builder().finish();
+        let schema = crate::schema_builder(&crate::FederationConfig::default()).finish();
         let mut missing = Vec::new();
         for field in ALL {
             let query = format!(

@@ -19,6 +19,7 @@ use licenses::contact_change::{
 use sea_orm::DatabaseConnection;
 use serde_json::json;
 
+use crate::directives::authenticated;
 use crate::errors::{ApiError, parse_id, to_field_error};
 use crate::request::{Caller, graph, request};
 use crate::types::License;
@@ -62,6 +63,7 @@ pub struct ChangeLicenseContactInput {
 
 /// The result of `changeLicenseContact`.
 #[derive(SimpleObject, Clone)]
+#[graphql(directive = authenticated::apply())]
 pub struct ChangeLicenseContactPayload {
     /// The license after the change (on a replayed retry: as it is now).
     pub license: License,
@@ -86,6 +88,11 @@ impl LicenseMutation {
     /// `expectedVersion` must be the license's current `version` (else `CONFLICT`, with the
     /// current version and contact in `extensions.current`). An `Idempotency-Key` header (or
     /// `clientMutationId`) makes a retry return the first result instead of changing again.
+    #[graphql(
+        directive = authenticated::apply(),
+        requires_scopes = "support",
+        requires_scopes = "admin"
+    )]
     async fn change_license_contact(
         &self,
         ctx: &Context<'_>,

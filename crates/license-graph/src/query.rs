@@ -6,6 +6,7 @@ use async_graphql::{Context, ErrorExtensions, ID, MergedObject, Object, Result};
 use chrono::NaiveDate;
 use licenses::View;
 
+use crate::directives::{authenticated, cost, list_size};
 use crate::errors::{ApiError, parse_id, to_field_error};
 use crate::lookahead::{
     CUSTOMER_CONNECTION_EDGES, CUSTOMER_CONNECTION_NODES, CUSTOMER_EDGE_NODE,
@@ -23,31 +24,12 @@ use crate::types::usage::usage_error;
 use crate::types::{Customer, Hostname, License};
 use crate::usage::{self, UsageKey};
 use crate::webhooks::WebhookQuery;
+use crate::weights;
 
 /// Default page size when `first` is not given.
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
 /// Largest page a caller may ask for.
 pub const MAX_PAGE_SIZE: u64 = 100;
-
-/// How many items an unpaginated list (a customer's licenses, a license's hostnames, ...) is
-/// assumed to hold when estimating a query's cost.
-pub const LIST_ESTIMATE: usize = 10;
-
-/// Estimated cost of a connection field: its children once per item asked for (`first`, or
-/// the default page size). Used by `limits.max_complexity`, before anything runs.
-pub fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
-    let items = first.map_or(DEFAULT_PAGE_SIZE as usize, |n| {
-        usize::try_from(n).unwrap_or(0)
-    });
-    items.saturating_mul(child_complexity).saturating_add(1)
-}
-
-/// Estimated cost of an unpaginated list field: its children [`LIST_ESTIMATE`] times.
-pub fn list_cost(child_complexity: usize) -> usize {
-    LIST_ESTIMATE
-        .saturating_mul(child_complexity)
-        .saturating_add(1)
-}
 
 pub(crate) fn page(first: Option<i32>, after: Option<&str>) -> Result<licenses::PageRequest> {
     licenses::PageRequest::new(
@@ -82,7 +64,21 @@ impl CustomerQuery {
     /// companies); `%` and `_` match themselves. A search lists whole-field matches first,
     /// then matches at the start of a field or word, then the rest, each by name. `first` is
     /// at most 100 (default 20).
-    #[graphql(complexity = "crate::query::page_cost(first, child_complexity)")]
+    #[graphql(
+        directive = authenticated::apply(),
+        requires_scopes = "admin",
+        requires_scopes = "sales",
+        requires_scopes = "support",
+        requires_scopes = "viewer",
+        requires_scopes = "customer",
+        directive = cost::apply(weights::OBJECT_WEIGHT),
+        directive = list_size::apply(
+            weights::CONNECTION.assumed_size(),
+            weights::CONNECTION.slicing_arguments(),
+            weights::CONNECTION.sized_fields(),
+            weights::CONNECTION.require_one_slicing_argument()
+        )
+    )]
     async fn customers(
         &self,
         ctx: &Context<'_>,
@@ -114,6 +110,14 @@ impl CustomerQuery {
     }
 
     /// One customer by id; null when there is no such customer (or it is not yours to see).
+    #[graphql(
+        directive = authenticated::apply(),
+        requires_scopes = "admin",
+        requires_scopes = "sales",
+        requires_scopes = "support",
+        requires_scopes = "viewer",
+        requires_scopes = "customer",
+    )]
     async fn customer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Customer>> {
         let id = parse_id(&id, "customer")?;
         let (_, loaders) = request(ctx)?;
@@ -144,7 +148,21 @@ impl LicenseQuery {
     /// licensee's company); a search lists whole-field matches first, then matches at the start
     /// of a field or word, then the rest, each newest first. `filter` narrows by plan, trial,
     /// status, expiry and issue date. `first` is at most 100 (default 20).
-    #[graphql(complexity = "crate::query::page_cost(first, child_complexity)")]
+    #[graphql(
+        directive = authenticated::apply(),
+        requires_scopes = "admin",
+        requires_scopes = "sales",
+        requires_scopes = "support",
+        requires_scopes = "viewer",
+        requires_scopes = "customer",
+        directive = cost::apply(weights::OBJECT_WEIGHT),
+        directive = list_size::apply(
+            weights::CONNECTION.assumed_size(),
+            weights::CONNECTION.slicing_arguments(),
+            weights::CONNECTION.sized_fields(),
+            weights::CONNECTION.require_one_slicing_argument()
+        )
+    )]
     async fn licenses(
         &self,
         ctx: &Context<'_>,
@@ -188,6 +206,14 @@ impl LicenseQuery {
     }
 
     /// One license by id; null when there is no such license (or it is not yours to see).
+    #[graphql(
+        directive = authenticated::apply(),
+        requires_scopes = "admin",
+        requires_scopes = "sales",
+        requires_scopes = "support",
+        requires_scopes = "viewer",
+        requires_scopes = "customer",
+    )]
     async fn license(&self, ctx: &Context<'_>, id: ID) -> Result<Option<License>> {
         let id = parse_id(&id, "license")?;
         let (_, loaders) = request(ctx)?;
@@ -212,6 +238,14 @@ pub struct HostnameQuery;
 #[Object]
 impl HostnameQuery {
     /// A server by name (case and a trailing dot do not matter); null when unknown.
+    #[graphql(
+        directive = authenticated::apply(),
+        requires_scopes = "admin",
+        requires_scopes = "sales",
+        requires_scopes = "support",
+        requires_scopes = "viewer",
+        requires_scopes = "customer",
+    )]
     async fn hostname(&self, ctx: &Context<'_>, name: String) -> Result<Option<Hostname>> {
         let (context, loaders) = request(ctx)?;
         let db = &graph(ctx)?.db;
@@ -268,7 +302,20 @@ impl AuditQuery {
     /// (customer-scoped callers: `FORBIDDEN`; they see their licenses' `auditEvents`). People
     /// are masked as everywhere; callers who see them masked may not filter by actor. `first`
     /// is at most 100 (default 20).
-    #[graphql(complexity = "crate::query::page_cost(first, child_complexity)")]
+    #[graphql(
+        directive = authenticated::apply(),
+        requires_scopes = "admin",
+        requires_scopes = "sales",
+        requires_scopes = "support",
+        requires_scopes = "viewer",
+        directive = cost::apply(weights::OBJECT_WEIGHT),
+        directive = list_size::apply(
+            weights::CONNECTION.assumed_size(),
+            weights::CONNECTION.slicing_arguments(),
+            weights::CONNECTION.sized_fields(),
+            weights::CONNECTION.require_one_slicing_argument()
+        )
+    )]
     async fn audit_events(
         &self,
         ctx: &Context<'_>,
@@ -316,6 +363,14 @@ impl ReportQuery {
     /// same customer issued at most `convertedWithinDays` days after the trial (1 to 365,
     /// default 90). Scoped like everything else: a customer-scoped caller sees its own trials.
     /// A period with more than 50,000 trials is refused (`BAD_USER_INPUT`): ask for less.
+    #[graphql(
+        directive = authenticated::apply(),
+        requires_scopes = "admin",
+        requires_scopes = "sales",
+        requires_scopes = "support",
+        requires_scopes = "viewer",
+        requires_scopes = "customer",
+    )]
     async fn trials_report(
         &self,
         ctx: &Context<'_>,

@@ -111,7 +111,13 @@ async fn both_services_answer_graphql_over_h2c_compressed_as_asked() {
                 expected,
                 "{backend:?} {accept}"
             );
-            assert_eq!(headers["vary"], "accept-encoding");
+            // The answer's own (docs/operations.md, "Cache hints"), then the compression's.
+            let vary: Vec<&str> = headers
+                .get_all("vary")
+                .iter()
+                .map(|v| v.to_str().unwrap())
+                .collect();
+            assert_eq!(vary, ["accept, authorization, cookie", "accept-encoding"]);
             assert!(headers.get("x-request-id").is_some());
             assert_eq!(
                 decoded(&headers, &body),

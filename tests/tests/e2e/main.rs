@@ -14,5 +14,6 @@ mod owner_change;
 mod reports;
 mod sign_in_hardening;
 mod sso;
+mod telemetry;
 mod usage;
 mod webhooks;

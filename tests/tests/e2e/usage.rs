@@ -27,11 +27,20 @@ const DASHBOARD: &str = r#"query($id: ID!) { customer(id: $id) { name
 
 /// A gateway wired to a real version service, both on fresh databases of `backend`.
 async fn pair(backend: Backend) -> (Gateway, VersionService) {
+    pair_with(backend, |_| {}).await
+}
+
+/// [`pair`], with the gateway's configuration adjusted by `configure`.
+async fn pair_with(
+    backend: Backend,
+    configure: impl FnOnce(&mut gateway::Config),
+) -> (Gateway, VersionService) {
     let version = VersionService::start(backend, Some(SERVICE_TOKEN)).await;
     let url = version.graphql_url();
     let gateway = Gateway::start_with(backend, |config| {
         config.version_service.url = url;
         config.version_service.service_token = Some(SERVICE_TOKEN.to_owned());
+        configure(config);
     })
     .await;
     (gateway, version)
@@ -566,12 +575,41 @@ async fn subgraph_sdls(gateway: &Gateway, version: &VersionService) -> SubgraphS
     }
 }
 
-/// The two subgraphs compose into one supergraph under Apollo Federation 2 composition
-/// (`@apollo/composition`, pinned in tests/composition/package-lock.json).
-#[tokio::test]
-async fn the_gateway_and_the_version_service_compose_into_a_supergraph() {
-    let (gateway, version) = pair(Backend::Sqlite).await;
-    let sdls = subgraph_sdls(&gateway, &version).await;
+/// The hints composition gives, each reviewed: (code, the element it is about; empty for any).
+/// A hint not listed fails the composition test, so a new one is read before it is accepted.
+const REVIEWED_HINTS: &[(&str, &str)] = &[
+    // Each subgraph describes the types it shares in its own words; the supergraph takes the
+    // gateway's.
+    ("INCONSISTENT_DESCRIPTION", ""),
+    // Usage fields are nullable in the gateway on purpose (null, with an error, when the
+    // version service cannot be asked), non-null in the version service.
+    (
+        "INCONSISTENT_BUT_COMPATIBLE_FIELD_TYPE",
+        "\"Hostname.usagePings\"",
+    ),
+    (
+        "INCONSISTENT_BUT_COMPATIBLE_FIELD_TYPE",
+        "\"License.reportingHosts\"",
+    ),
+    // `ReportingHost` is the gateway's `name`/`attached` or the version service's `hostname`
+    // (docs/architecture.md, "Federation").
+    (
+        "INCONSISTENT_OBJECT_VALUE_TYPE_FIELD",
+        "\"ReportingHost.name\"",
+    ),
+    (
+        "INCONSISTENT_OBJECT_VALUE_TYPE_FIELD",
+        "\"ReportingHost.attached\"",
+    ),
+    (
+        "INCONSISTENT_OBJECT_VALUE_TYPE_FIELD",
+        "\"ReportingHost.hostname\"",
+    ),
+];
+
+/// Composes the live SDLs of `gateway` and `version`: the composition's JSON report.
+async fn compose(gateway: &Gateway, version: &VersionService) -> Value {
+    let sdls = subgraph_sdls(gateway, version).await;
     let dir = composition_dir();
     let output = std::process::Command::new("node")
         .arg(dir.join("compose.mjs"))
@@ -585,7 +623,28 @@ async fn the_gateway_and_the_version_service_compose_into_a_supergraph() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let result: Value = serde_json::from_slice(&output.stdout).unwrap();
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// The `@listSize(...)` on `field`'s line of `sdl`.
+fn list_size_of<'a>(sdl: &'a str, field: &str) -> &'a str {
+    let line = sdl
+        .lines()
+        .find(|line| line.trim_start().starts_with(field))
+        .unwrap_or_else(|| panic!("no {field} in {sdl}"));
+    let at = line.find("@listSize(").unwrap_or_else(|| panic!("{line}"));
+    let end = line[at..].find(')').unwrap();
+    &line[at..=at + end]
+}
+
+/// The two subgraphs compose into one supergraph under Apollo Federation 2 composition
+/// (`@apollo/composition`, pinned in tests/composition/package-lock.json), with no error and
+/// only reviewed hints, and the supergraph carries the gateway's authorization and cost
+/// directives as its SDL states them (what Apollo Router, Cosmo and Hive enforce).
+#[tokio::test]
+async fn the_gateway_and_the_version_service_compose_into_a_supergraph() {
+    let (gateway, version) = pair(Backend::Sqlite).await;
+    let result = compose(&gateway, &version).await;
     assert_eq!(result["ok"], true, "composition failed: {result:#}");
     let supergraph = result["supergraph"].as_str().unwrap();
     // Both subgraphs' fields are in the supergraph, joined on the shared entities.
@@ -597,6 +656,45 @@ async fn the_gateway_and_the_version_service_compose_into_a_supergraph() {
     ] {
         assert!(supergraph.contains(field), "{field} missing: {supergraph}");
     }
+    for hint in result["hints"].as_array().unwrap() {
+        let hint = hint.as_str().unwrap();
+        assert!(
+            REVIEWED_HINTS
+                .iter()
+                .any(|(code, element)| hint.starts_with(&format!("{code}: "))
+                    && hint.contains(element)),
+            "a hint nobody reviewed: {hint}"
+        );
+    }
+    for link in [
+        "@link(url: \"https://specs.apollo.dev/authenticated/v0.1\", for: SECURITY)",
+        "@link(url: \"https://specs.apollo.dev/requiresScopes/v0.1\", for: SECURITY)",
+        "@link(url: \"https://specs.apollo.dev/cost/v0.1\"",
+    ] {
+        assert!(supergraph.contains(link), "{link} missing: {supergraph}");
+    }
+    assert!(supergraph.contains("@requiresScopes(scopes: [[\"support\"], [\"admin\"]])"));
+    // The weights outside are the gateway's own, as its limit counts them.
+    let own = subgraph_sdl(&gateway.url("/graphql"), &gateway.admin_authorization()).await;
+    for field in ["customers(", "auditEvents(first", "hostnames:", "trials("] {
+        assert_eq!(
+            list_size_of(supergraph, field),
+            list_size_of(&own, field),
+            "{field}"
+        );
+    }
+
+    // Without the authorization directives (for Apollo Gateway, which refuses a supergraph
+    // with them), the cost directives stay.
+    let (gateway, version) = pair_with(Backend::Sqlite, |config| {
+        config.federation.authorization_directives = false;
+    })
+    .await;
+    let result = compose(&gateway, &version).await;
+    assert_eq!(result["ok"], true, "composition failed: {result:#}");
+    let supergraph = result["supergraph"].as_str().unwrap();
+    assert!(!supergraph.contains("for: SECURITY"), "{supergraph}");
+    assert!(supergraph.contains("https://specs.apollo.dev/cost/v0.1"));
 }
 
 /// A reference supergraph: `tests/composition/serve.mjs` (Apollo Gateway 2.14 in Apollo
@@ -699,11 +797,17 @@ const README_DASHBOARD: &str = r#"{
 /// The supergraph answers like the gateway: the README's dashboard query over the demo data,
 /// asked of the gateway directly and of Apollo Gateway over the composed supergraph, gives
 /// byte-identical bodies (same data, same selection-set order, no errors); and a field only
-/// the version service serves comes through it with the same data.
+/// the version service serves comes through it with the same data. Apollo Gateway enforces no
+/// authorization directive and refuses a supergraph that has them, so the gateway leaves them
+/// out (`[gateway.federation] authorization_directives = false`), as a deployment behind
+/// Apollo Gateway does.
 #[tokio::test]
 async fn the_composed_supergraph_answers_the_readme_query_like_the_gateway() {
     for backend in backends() {
-        let (gateway, version) = pair(backend).await;
+        let (gateway, version) = pair_with(backend, |config| {
+            config.federation.authorization_directives = false;
+        })
+        .await;
         let options = seed::SeedOptions {
             customers: 10,
             seed: 7,

@@ -112,7 +112,15 @@ impl Table {
                     HeaderValue::from_static("text/csv; charset=utf-8"),
                 ),
                 (header::CONTENT_DISPOSITION, disposition),
-                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+                // The caller's own data, as their credentials let them see it.
+                (
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("private, no-store"),
+                ),
+                (
+                    header::VARY,
+                    HeaderValue::from_static("authorization, cookie"),
+                ),
                 (
                     header::X_CONTENT_TYPE_OPTIONS,
                     HeaderValue::from_static("nosniff"),

@@ -380,9 +380,10 @@ async fn session(State(sso): State<Sso>, headers: HeaderMap) -> Response {
         _ => json!({"signedIn": false, "sso": sso_configured}),
     };
     let mut response = Json(body).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
     response
 }
 

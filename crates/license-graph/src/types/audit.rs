@@ -7,9 +7,11 @@ use entity::audit_event::{self, Action};
 use licenses::View;
 use licenses::audit_record::{Details, ExportKind, SignInMethod};
 
+use crate::directives::{authenticated, cost, list_size};
 use crate::errors::{parse_id, to_field_error};
 use crate::request::request;
 use crate::types::License;
+use crate::weights;
 
 /// What an audit event records: its kind.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -75,6 +77,7 @@ pub enum AuditExportKind {
 
 /// Why a change was refused.
 #[derive(SimpleObject, Clone)]
+#[graphql(directive = authenticated::apply())]
 pub struct AuditRefusal {
     /// The refusal's `extensions.code`: `FORBIDDEN`, `BAD_USER_INPUT` or `CONFLICT`.
     pub code: String,
@@ -85,6 +88,7 @@ pub struct AuditRefusal {
 
 /// What an export held.
 #[derive(SimpleObject, Clone)]
+#[graphql(directive = authenticated::apply())]
 pub struct AuditExport {
     /// Which export.
     pub kind: AuditExportKind,
@@ -96,11 +100,21 @@ pub struct AuditExport {
     /// Whether it showed people's names and e-mail addresses masked.
     pub masked: bool,
     /// The customers a customer-scoped exporter could see; null when it could see all.
+    #[graphql(
+        directive = cost::apply(weights::LEAF_WEIGHT),
+        directive = list_size::apply(
+            weights::ESTIMATE.assumed_size(),
+            weights::ESTIMATE.slicing_arguments(),
+            weights::ESTIMATE.sized_fields(),
+            weights::ESTIMATE.require_one_slicing_argument()
+        )
+    )]
     pub customer_ids: Option<Vec<ID>>,
 }
 
 /// Who acted, as their token or session said.
 #[derive(SimpleObject, Clone)]
+#[graphql(directive = authenticated::apply())]
 pub struct AuditActor {
     /// The subject (`sub`); null for callers who see personal data masked and for
     /// customer-scoped callers.
@@ -114,6 +128,7 @@ pub struct AuditActor {
 
 /// A contact as it was at the time of a change.
 #[derive(SimpleObject, Clone)]
+#[graphql(directive = authenticated::apply())]
 pub struct AuditContact {
     /// The contact's id.
     pub id: ID,
@@ -159,7 +174,7 @@ fn customer_scoped(request: &View) -> bool {
 /// One event of the audit trail: who, when, under which request, and what (a contact change,
 /// a refused change, a sign-in, a sign-out, an export of personal data). A contact change is
 /// written with the change, in the same transaction; no event is ever altered.
-#[Object]
+#[Object(directive = authenticated::apply())]
 impl AuditEvent {
     /// The event's id.
     async fn id(&self) -> ID {

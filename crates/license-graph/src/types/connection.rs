@@ -6,14 +6,17 @@ use licenses::audit::AuditFilter;
 use licenses::{LicenseFilter, Page, Search, Total};
 use tokio::sync::OnceCell;
 
+use crate::directives::{authenticated, cost};
 use crate::errors::to_field_error;
 use crate::request::{graph, request};
 use crate::types::audit::AuditEvent;
 use crate::types::{Customer, License};
 use crate::webhooks::types::WebhookDelivery;
+use crate::weights;
 
 /// Where a page sits in the whole result.
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(directive = authenticated::apply())]
 pub struct PageInfo {
     /// Whether more items follow; fetch them with `after: endCursor`.
     pub has_next_page: bool,
@@ -77,6 +80,7 @@ macro_rules! connection {
     ($connection:ident, $edge:ident, $node:ty, $what:literal) => {
         #[doc = concat!("An edge of a ", $what, " list: one ", $what, " and its cursor.")]
         #[derive(SimpleObject, Clone)]
+        #[graphql(directive = authenticated::apply())]
         pub struct $edge {
             #[doc = concat!("The ", $what, ".")]
             pub node: $node,
@@ -129,14 +133,17 @@ macro_rules! connection {
         }
 
         #[doc = concat!("A page of ", $what, "s (Relay cursor connection).")]
-        #[Object]
+        #[Object(directive = authenticated::apply())]
         impl $connection {
             /// The items of this page with their cursors.
+            // Sized by the connection field's `first` (its `@listSize(sizedFields:)`).
+            #[graphql(directive = cost::apply(weights::OBJECT_WEIGHT))]
             async fn edges(&self) -> &[$edge] {
                 &self.edges
             }
 
             /// The items of this page, without cursors.
+            #[graphql(directive = cost::apply(weights::OBJECT_WEIGHT))]
             async fn nodes(&self) -> Vec<$node> {
                 self.edges.iter().map(|e| e.node.clone()).collect()
             }

@@ -4,16 +4,18 @@ use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::contact;
 
+use crate::directives::{authenticated, cost, list_size};
 use crate::errors::to_field_error;
 use crate::prefetch;
 use crate::request::request;
 use crate::types::{Customer, License};
+use crate::weights;
 
 #[derive(Clone)]
 pub struct Contact(pub contact::Model);
 
 /// A person at a customer who receives licenses: the source of truth for delivery.
-#[Object]
+#[Object(directive = authenticated::apply())]
 impl Contact {
     /// The contact's id in the license database.
     async fn id(&self) -> ID {
@@ -43,7 +45,15 @@ impl Contact {
     }
 
     /// The licenses delivered to this person, newest first.
-    #[graphql(complexity = "crate::query::list_cost(child_complexity)")]
+    #[graphql(
+        directive = cost::apply(weights::OBJECT_WEIGHT),
+        directive = list_size::apply(
+            weights::ESTIMATE.assumed_size(),
+            weights::ESTIMATE.slicing_arguments(),
+            weights::ESTIMATE.sized_fields(),
+            weights::ESTIMATE.require_one_slicing_argument()
+        )
+    )]
     async fn licenses(&self, ctx: &Context<'_>) -> Result<Vec<License>> {
         let (_, loaders) = request(ctx)?;
         let licenses = loaders

@@ -4,11 +4,13 @@ use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::customer;
 
+use crate::directives::{authenticated, cost, list_size};
 use crate::errors::to_field_error;
 use crate::prefetch;
 use crate::request::request;
 use crate::types::filter::LicenseFilter;
 use crate::types::{Contact, License};
+use crate::weights;
 
 #[derive(Clone)]
 pub struct Customer(pub customer::Model);
@@ -27,7 +29,14 @@ impl Customer {
 }
 
 /// A customer or prospect: the account that licenses, trials included, are issued to.
-#[Object]
+#[Object(
+    directive = authenticated::apply(),
+    requires_scopes = "admin",
+    requires_scopes = "sales",
+    requires_scopes = "support",
+    requires_scopes = "viewer",
+    requires_scopes = "customer"
+)]
 impl Customer {
     /// The customer's id in the license database.
     async fn id(&self) -> ID {
@@ -60,7 +69,15 @@ impl Customer {
     }
 
     /// The people at this customer who receive licenses, by name.
-    #[graphql(complexity = "crate::query::list_cost(child_complexity)")]
+    #[graphql(
+        directive = cost::apply(weights::OBJECT_WEIGHT),
+        directive = list_size::apply(
+            weights::ESTIMATE.assumed_size(),
+            weights::ESTIMATE.slicing_arguments(),
+            weights::ESTIMATE.sized_fields(),
+            weights::ESTIMATE.require_one_slicing_argument()
+        )
+    )]
     async fn contacts(&self, ctx: &Context<'_>) -> Result<Vec<Contact>> {
         let (_, loaders) = request(ctx)?;
         let contacts = loaders
@@ -77,7 +94,15 @@ impl Customer {
 
     /// Every license issued to this customer, trials included, newest first; narrowed by
     /// `filter` when given.
-    #[graphql(complexity = "crate::query::list_cost(child_complexity)")]
+    #[graphql(
+        directive = cost::apply(weights::OBJECT_WEIGHT),
+        directive = list_size::apply(
+            weights::ESTIMATE.assumed_size(),
+            weights::ESTIMATE.slicing_arguments(),
+            weights::ESTIMATE.sized_fields(),
+            weights::ESTIMATE.require_one_slicing_argument()
+        )
+    )]
     async fn licenses(
         &self,
         ctx: &Context<'_>,

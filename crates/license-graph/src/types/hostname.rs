@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use entity::{hostname, usage_ping};
 use serde_json::Value;
 
+use crate::directives::{authenticated, cost, list_size};
 use crate::errors::{ApiError, to_field_error};
 use crate::prefetch;
 use crate::request::request;
@@ -14,6 +15,7 @@ use crate::types::License;
 use crate::types::usage::{UsagePing, entity_field, usage_error};
 use crate::upstream::selection::history_alias;
 use crate::usage::UsageKey;
+use crate::weights;
 
 #[derive(Clone)]
 pub struct Hostname {
@@ -64,7 +66,14 @@ impl Hostname {
 
 /// A server, by its normalised name (lower case, no trailing dot), with the licenses installed
 /// on it and what its usage pings say.
-#[Object]
+#[Object(
+    directive = authenticated::apply(),
+    requires_scopes = "admin",
+    requires_scopes = "sales",
+    requires_scopes = "support",
+    requires_scopes = "viewer",
+    requires_scopes = "customer"
+)]
 impl Hostname {
     /// The server's name, normalised: lower case, no trailing dot.
     async fn name(&self) -> &str {
@@ -78,7 +87,15 @@ impl Hostname {
     }
 
     /// The licenses attached to this server in the license database, newest first.
-    #[graphql(complexity = "crate::query::list_cost(child_complexity)")]
+    #[graphql(
+        directive = cost::apply(weights::OBJECT_WEIGHT),
+        directive = list_size::apply(
+            weights::ESTIMATE.assumed_size(),
+            weights::ESTIMATE.slicing_arguments(),
+            weights::ESTIMATE.sized_fields(),
+            weights::ESTIMATE.require_one_slicing_argument()
+        )
+    )]
     async fn licenses(&self, ctx: &Context<'_>) -> Result<Vec<License>> {
         let Some(row) = &self.row else {
             return Ok(Vec::new());
@@ -116,13 +133,28 @@ impl Hostname {
 
     /// The server's usage pings, newest first: the last `last` of them (1 to 100, default 10).
     /// Null, with an error, when the version service cannot be asked.
-    #[graphql(shareable)]
+    #[graphql(
+        shareable,
+        directive = cost::apply(weights::OBJECT_WEIGHT),
+        directive = list_size::apply(
+            weights::HISTORY.assumed_size(),
+            weights::HISTORY.slicing_arguments(),
+            weights::HISTORY.sized_fields(),
+            weights::HISTORY.require_one_slicing_argument()
+        )
+    )]
     async fn usage_pings(
         &self,
         ctx: &Context<'_>,
-        last: Option<i32>,
+        // As the version subgraph declares it, so that a supergraph keeps the default (with
+        // `Int` here and `Int! = 10` there, composition made `last` required).
+        #[graphql(
+            default_with = "usage_ping::history::DEFAULT as i32",
+            desc = "How many pings, newest first: 1 to 100."
+        )]
+        last: i32,
     ) -> Result<Option<Vec<UsagePing>>> {
-        let last = usage_ping::history::length(last)
+        let last = usage_ping::history::length(Some(last))
             .map_err(|m| to_field_error(ApiError::BadUserInput(m)))?;
         match self.usage(ctx).await? {
             Some(entity) => Ok(Some(

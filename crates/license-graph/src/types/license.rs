@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::license;
 
+use crate::directives::{authenticated, cost, list_size};
 use crate::errors::to_field_error;
 use crate::request::{graph, request};
 use crate::types::audit::AuditEvent;
@@ -13,6 +14,7 @@ use crate::types::usage::{
 };
 use crate::types::{Contact, Customer, Hostname};
 use crate::usage::UsageKey;
+use crate::weights;
 
 #[derive(Clone)]
 pub struct License(pub license::Model);
@@ -20,6 +22,7 @@ pub struct License(pub license::Model);
 /// The licensee as written into the license file: the name, e-mail and company the customer's
 /// server shows.
 #[derive(SimpleObject, Clone)]
+#[graphql(directive = authenticated::apply())]
 pub struct Licensee {
     /// The licensee's name (masked for callers who may not see personal data).
     pub name: String,
@@ -48,7 +51,14 @@ impl License {
 }
 
 /// A license as issued to a customer: trial or paid, for a plan, a number of users and a period.
-#[Object]
+#[Object(
+    directive = authenticated::apply(),
+    requires_scopes = "admin",
+    requires_scopes = "sales",
+    requires_scopes = "support",
+    requires_scopes = "viewer",
+    requires_scopes = "customer"
+)]
 impl License {
     /// The license's id in the license database (usage pings report it as `license_id`).
     async fn id(&self) -> ID {
@@ -190,7 +200,15 @@ impl License {
 
     /// The license's history of audited changes, newest first: at most `first` (default 20,
     /// at most 100) events. Older ones are in `auditEvents(filter: {licenseId})`.
-    #[graphql(complexity = "crate::query::page_cost(first, child_complexity)")]
+    #[graphql(
+        directive = cost::apply(weights::OBJECT_WEIGHT),
+        directive = list_size::apply(
+            weights::FIRST.assumed_size(),
+            weights::FIRST.slicing_arguments(),
+            weights::FIRST.sized_fields(),
+            weights::FIRST.require_one_slicing_argument()
+        )
+    )]
     async fn audit_events(&self, ctx: &Context<'_>, first: Option<i32>) -> Result<Vec<AuditEvent>> {
         let page = crate::query::page(first, None)?;
         let (_, loaders) = request(ctx)?;
@@ -210,7 +228,16 @@ impl License {
     /// The servers whose usage pings carry this license (matched by id, MD5 or SHA-256), each
     /// marked as attached to the license or not. Null, with an error, when the version service
     /// cannot be asked; the rest of the license still resolves.
-    #[graphql(shareable)]
+    #[graphql(
+        shareable,
+        directive = cost::apply(weights::OBJECT_WEIGHT),
+        directive = list_size::apply(
+            weights::ESTIMATE.assumed_size(),
+            weights::ESTIMATE.slicing_arguments(),
+            weights::ESTIMATE.sized_fields(),
+            weights::ESTIMATE.require_one_slicing_argument()
+        )
+    )]
     async fn reporting_hosts(&self, ctx: &Context<'_>) -> Result<Option<Vec<ReportingHost>>> {
         let Some(reported) = self.reported(ctx).await? else {
             return Ok(Some(Vec::new()));
@@ -250,7 +277,15 @@ impl License {
     }
 
     /// The servers the license is known to be installed on, by name.
-    #[graphql(complexity = "crate::query::list_cost(child_complexity)")]
+    #[graphql(
+        directive = cost::apply(weights::OBJECT_WEIGHT),
+        directive = list_size::apply(
+            weights::ESTIMATE.assumed_size(),
+            weights::ESTIMATE.slicing_arguments(),
+            weights::ESTIMATE.sized_fields(),
+            weights::ESTIMATE.require_one_slicing_argument()
+        )
+    )]
     async fn hostnames(&self, ctx: &Context<'_>) -> Result<Vec<Hostname>> {
         let (_, loaders) = request(ctx)?;
         let attached = loaders

@@ -7,12 +7,14 @@ use async_graphql::{Context, Enum, Object, Result};
 use chrono::{Duration, Months, NaiveDate};
 use licenses::trials::{self, GroupBy};
 
+use crate::directives::{authenticated, cost, list_size};
 use crate::errors::{ApiError, to_field_error};
 use crate::lookahead::{TRIAL_CONVERSION_CONVERTED_TO, TRIAL_CONVERSION_LICENSE};
 use crate::prefetch;
 use crate::request::request;
 use crate::types::License;
 use crate::types::filter::Plan;
+use crate::weights;
 
 /// Default number of trials a group lists.
 pub const DEFAULT_TRIALS_PER_GROUP: u64 = 20;
@@ -56,7 +58,7 @@ fn rate(converted: usize, issued: usize) -> Option<f64> {
 
 /// Trials issued in a period, grouped by period and plan, with their conversions to a paid
 /// license of the same customer.
-#[Object]
+#[Object(directive = authenticated::apply())]
 impl TrialsReport {
     /// The first day of the period (UTC).
     async fn from(&self) -> NaiveDate {
@@ -96,6 +98,15 @@ impl TrialsReport {
 
     /// One group per period and plan that has trials: periods oldest first, then plans
     /// (starter, premium, ultimate).
+    #[graphql(
+        directive = cost::apply(weights::OBJECT_WEIGHT),
+        directive = list_size::apply(
+            weights::ESTIMATE.assumed_size(),
+            weights::ESTIMATE.slicing_arguments(),
+            weights::ESTIMATE.sized_fields(),
+            weights::ESTIMATE.require_one_slicing_argument()
+        )
+    )]
     async fn groups(&self) -> Vec<TrialGroup> {
         let grouping = self.0.query.group_by;
         self.0
@@ -123,7 +134,7 @@ pub struct TrialGroup {
 }
 
 /// Trials of one plan issued in one week or month.
-#[Object]
+#[Object(directive = authenticated::apply())]
 impl TrialGroup {
     /// The first day of the period (a Monday, or the first of the month).
     async fn period(&self) -> NaiveDate {
@@ -164,7 +175,15 @@ impl TrialGroup {
     /// The trials behind the numbers, oldest first; `converted` keeps only those that did
     /// (true) or did not (false). `first` is at most 100 (default 20); the whole list of a
     /// report is the CSV export `/export/trials.csv`.
-    #[graphql(complexity = "crate::query::list_cost(child_complexity)")]
+    #[graphql(
+        directive = cost::apply(weights::OBJECT_WEIGHT),
+        directive = list_size::apply(
+            weights::TRIALS.assumed_size(),
+            weights::TRIALS.slicing_arguments(),
+            weights::TRIALS.sized_fields(),
+            weights::TRIALS.require_one_slicing_argument()
+        )
+    )]
     async fn trials(
         &self,
         ctx: &Context<'_>,
@@ -255,7 +274,7 @@ pub struct TrialConversion {
 }
 
 /// A trial and, when it converted, the paid license it turned into.
-#[Object]
+#[Object(directive = authenticated::apply())]
 impl TrialConversion {
     /// The trial license (its customer, contact and dates are on it).
     async fn license(&self) -> &License {

@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::directives::authenticated;
 use crate::errors::code_error;
 use crate::upstream::UpstreamError;
 
@@ -15,7 +16,7 @@ use crate::upstream::UpstreamError;
 // Shareable: the version subgraph serves the same type (this one is filled from it), so a
 // supergraph may plan either.
 #[derive(SimpleObject, Deserialize, Clone, Debug)]
-#[graphql(shareable)]
+#[graphql(shareable, directive = authenticated::apply())]
 #[serde(rename_all = "camelCase")]
 pub struct UsagePing {
     /// When the server recorded the ping.
@@ -91,7 +92,7 @@ pub struct ReportingHostData {
 /// sent under the same server name, never shows here.
 // Shareable, like `UsagePing`.
 #[derive(SimpleObject, Clone, Debug)]
-#[graphql(shareable)]
+#[graphql(shareable, directive = authenticated::apply())]
 pub struct ReportingHost {
     /// The server's name as it reports it (normalised).
     pub name: String,
@@ -111,6 +112,7 @@ pub struct ReportingHost {
 
 /// Licensed users against the users the license's servers report.
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(directive = authenticated::apply())]
 pub struct Utilization {
     /// The users the license is for.
     pub licensed_users: i32,

@@ -47,14 +47,16 @@ impl VersionClient {
         metrics: Arc<dyn GraphMetrics>,
     ) -> Result<Self, UpstreamConfigError> {
         let timeout = Duration::from_millis(config.timeout_ms.max(1));
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
             // Below the version service's idle (header-read) timeout of 10 s, so a pooled
             // connection is dropped here before the server closes it under a request.
-            .pool_idle_timeout(Duration::from_secs(5))
-            .build()
-            .map_err(UpstreamConfigError::HttpClient)?;
+            .pool_idle_timeout(Duration::from_secs(5));
+        if config.http2_prior_knowledge {
+            http = http.http2_prior_knowledge();
+        }
+        let http = http.build().map_err(UpstreamConfigError::HttpClient)?;
         Ok(Self {
             http,
             url: config.url.clone(),

@@ -44,6 +44,11 @@ pub struct UpstreamConfig {
     /// Largest answer read from the version service, in bytes; read as it streams in, and a
     /// larger one fails its call with `UPSTREAM_BAD_RESPONSE`.
     pub max_response_bytes: usize,
+    /// Speak HTTP/2 with prior knowledge (h2c) to the version service: every call is a stream
+    /// of one connection instead of a request on one of a pool of HTTP/1.1 connections. Off
+    /// by default (see docs/config.md for why); the version service speaks both on its one
+    /// port, and a proxy between them must speak h2c too.
+    pub http2_prior_knowledge: bool,
 }
 
 impl Default for UpstreamConfig {
@@ -58,6 +63,7 @@ impl Default for UpstreamConfig {
             breaker_probe_after_ms: 100,
             breaker_cooldown_ms: 5_000,
             max_response_bytes: 16 * 1024 * 1024,
+            http2_prior_knowledge: false,
         }
     }
 }

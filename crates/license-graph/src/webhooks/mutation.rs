@@ -9,6 +9,7 @@ use super::types::{
     WebhookEndpoint,
 };
 use super::{admin_error, for_admin, no_such_endpoint};
+use crate::directives::authenticated;
 use crate::errors::parse_id;
 use crate::request::graph;
 
@@ -26,6 +27,7 @@ impl WebhookMutation {
     /// URL must be `https://` and its host must resolve to public addresses (a private,
     /// loopback or link-local address is refused with `BAD_USER_INPUT`, unless the gateway's
     /// configuration allows that host). For the `admin` role only (others: `FORBIDDEN`).
+    #[graphql(directive = authenticated::apply(), requires_scopes = "admin")]
     async fn create_webhook_endpoint(
         &self,
         ctx: &Context<'_>,
@@ -58,6 +60,7 @@ impl WebhookMutation {
     /// Gives an endpoint a new signing secret, shown this once. The previous secret keeps
     /// signing too for 24 hours (a second signature in `webhook-signature`), so receivers can
     /// switch without failing a delivery. For the `admin` role only (others: `FORBIDDEN`).
+    #[graphql(directive = authenticated::apply(), requires_scopes = "admin")]
     async fn rotate_webhook_secret(
         &self,
         ctx: &Context<'_>,
@@ -84,6 +87,7 @@ impl WebhookMutation {
     /// Stops sending to an endpoint: it gets no new events, and its pending deliveries fail
     /// with the reason (at most 500 characters). For the `admin` role only (others:
     /// `FORBIDDEN`).
+    #[graphql(directive = authenticated::apply(), requires_scopes = "admin")]
     async fn disable_webhook_endpoint(
         &self,
         ctx: &Context<'_>,
@@ -104,6 +108,7 @@ impl WebhookMutation {
 
     /// Sends to a disabled endpoint again (events written from now on), its URL checked again.
     /// For the `admin` role only (others: `FORBIDDEN`).
+    #[graphql(directive = authenticated::apply(), requires_scopes = "admin")]
     async fn enable_webhook_endpoint(&self, ctx: &Context<'_>, id: ID) -> Result<WebhookEndpoint> {
         let webhooks = for_admin(ctx)?;
         let id = parse_id(&id, "webhook endpoint")?;
@@ -122,6 +127,7 @@ impl WebhookMutation {
 
     /// Deletes an endpoint with its deliveries; answers its id. For the `admin` role only
     /// (others: `FORBIDDEN`).
+    #[graphql(directive = authenticated::apply(), requires_scopes = "admin")]
     async fn delete_webhook_endpoint(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
         let webhooks = for_admin(ctx)?;
         let endpoint_id = parse_id(&id, "webhook endpoint")?;

@@ -4,9 +4,11 @@ use async_graphql::{Context, ID, Object, Result};
 
 use super::types::{WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint};
 use super::{admin_error, for_admin};
+use crate::directives::{authenticated, cost, list_size};
 use crate::errors::parse_id;
 use crate::query::page;
 use crate::types::connection::{Counted, WebhookDeliveryConnection};
+use crate::weights;
 
 /// Webhooks, for admins.
 #[derive(Default)]
@@ -16,6 +18,17 @@ pub struct WebhookQuery;
 impl WebhookQuery {
     /// Every webhook endpoint, oldest first (at most `[gateway.webhooks] max_endpoints`). For
     /// the `admin` role only (others: `FORBIDDEN`).
+    #[graphql(
+        directive = authenticated::apply(),
+        requires_scopes = "admin",
+        directive = cost::apply(weights::OBJECT_WEIGHT),
+        directive = list_size::apply(
+            weights::ESTIMATE.assumed_size(),
+            weights::ESTIMATE.slicing_arguments(),
+            weights::ESTIMATE.sized_fields(),
+            weights::ESTIMATE.require_one_slicing_argument()
+        )
+    )]
     async fn webhook_endpoints(&self, ctx: &Context<'_>) -> Result<Vec<WebhookEndpoint>> {
         let webhooks = for_admin(ctx)?;
         Ok(webhooks
@@ -30,7 +43,17 @@ impl WebhookQuery {
     /// An endpoint's deliveries, newest first, with `status` when given: each event's status,
     /// attempts and last error. `first` is at most 100 (default 20). For the `admin` role only
     /// (others: `FORBIDDEN`).
-    #[graphql(complexity = "crate::query::page_cost(first, child_complexity)")]
+    #[graphql(
+        directive = authenticated::apply(),
+        requires_scopes = "admin",
+        directive = cost::apply(weights::OBJECT_WEIGHT),
+        directive = list_size::apply(
+            weights::CONNECTION.assumed_size(),
+            weights::CONNECTION.slicing_arguments(),
+            weights::CONNECTION.sized_fields(),
+            weights::CONNECTION.require_one_slicing_argument()
+        )
+    )]
     async fn webhook_deliveries(
         &self,
         ctx: &Context<'_>,

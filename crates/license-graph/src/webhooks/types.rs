@@ -6,6 +6,9 @@ use entity::webhook_delivery::{self, Status as DeliveryStatus};
 use entity::webhook_endpoint::{self, Status as EndpointStatus};
 use entity::webhook_event::{self, EventType};
 
+use crate::directives::{authenticated, cost, list_size};
+use crate::weights;
+
 /// A kind of event licensedot sends to webhook endpoints. The payload's `type` is the name in
 /// parentheses; docs/webhooks.md describes each payload.
 // The names follow the wire names (`license.*`); the `host.*` events of verified usage
@@ -82,7 +85,7 @@ pub struct WebhookEndpoint(pub webhook_endpoint::Model);
 
 /// A URL subscribed to webhook events. Its signing secret is never shown again after
 /// `createWebhookEndpoint` or `rotateWebhookSecret`.
-#[Object]
+#[Object(directive = authenticated::apply())]
 impl WebhookEndpoint {
     /// The endpoint's id.
     async fn id(&self) -> ID {
@@ -95,6 +98,15 @@ impl WebhookEndpoint {
     }
 
     /// The event types it gets.
+    #[graphql(
+        directive = cost::apply(weights::LEAF_WEIGHT),
+        directive = list_size::apply(
+            weights::ESTIMATE.assumed_size(),
+            weights::ESTIMATE.slicing_arguments(),
+            weights::ESTIMATE.sized_fields(),
+            weights::ESTIMATE.require_one_slicing_argument()
+        )
+    )]
     async fn events(&self) -> Vec<WebhookEventType> {
         EventType::parse_list(&self.0.events)
             .into_iter()
@@ -164,7 +176,7 @@ pub struct WebhookDelivery {
 }
 
 /// One event's delivery to one endpoint.
-#[Object]
+#[Object(directive = authenticated::apply())]
 impl WebhookDelivery {
     /// The delivery's id.
     async fn id(&self) -> ID {
@@ -251,6 +263,7 @@ pub struct CreateWebhookEndpointInput {
 
 /// A new endpoint and its signing secret.
 #[derive(SimpleObject, Clone)]
+#[graphql(directive = authenticated::apply())]
 pub struct CreateWebhookEndpointPayload {
     /// The endpoint.
     pub endpoint: WebhookEndpoint,
@@ -261,6 +274,7 @@ pub struct CreateWebhookEndpointPayload {
 
 /// An endpoint with its new signing secret.
 #[derive(SimpleObject, Clone)]
+#[graphql(directive = authenticated::apply())]
 pub struct RotateWebhookSecretPayload {
     /// The endpoint.
     pub endpoint: WebhookEndpoint,

@@ -493,9 +493,20 @@ async fn metrics_are_prometheus_text_and_count_requests() {
         None
     );
 
-    let body = json!({"query": "query Dash { customers { totalCount } }"});
-    assert_eq!(post(&gateway, None, &body).await.status(), 200);
-    assert_eq!(post(&gateway, None, &body).await.status(), 200);
+    // A registered operation (APQ: sent with its hash, then by its hash alone) is named; the
+    // same text sent plainly is not.
+    let query = "query Dash { customers { totalCount } }";
+    let persisted = json!({"persistedQuery": {"version": 1, "sha256Hash": sha256(query)}});
+    let registering = json!({"query": query, "extensions": persisted});
+    assert_eq!(post(&gateway, None, &registering).await.status(), 200);
+    let by_hash = json!({"extensions": persisted});
+    assert_eq!(post(&gateway, None, &by_hash).await.status(), 200);
+    assert_eq!(
+        post(&gateway, None, &json!({"query": query}))
+            .await
+            .status(),
+        200
+    );
     post(&gateway, None, &json!({"query": "{ nope }"})).await;
 
     let after = scrape(&gateway).await;
@@ -523,6 +534,14 @@ async fn metrics_are_prometheus_text_and_count_requests() {
     assert_eq!(
         sample(
             &after,
+            "licensedot_graphql_requests_total",
+            &[("operation", "unregistered"), ("outcome", "ok")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(
+            &after,
             "licensedot_graphql_errors_total",
             &[("code", "GRAPHQL_VALIDATION_FAILED")]
         ),
@@ -544,7 +563,7 @@ async fn metrics_are_prometheus_text_and_count_requests() {
             "licensedot_graphql_http_responses_total",
             &[("status", "200")]
         ),
-        Some(3.0)
+        Some(4.0)
     );
 }
 
