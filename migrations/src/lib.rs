@@ -15,11 +15,12 @@ mod m20261201_000001_sessions;
 mod m20261201_000002_license_audit;
 mod m20261202_000001_trials_index;
 mod m20261203_000001_audit_trail;
+mod m20261204_000001_webhooks;
 mod search_documents;
 pub mod usage_read_models;
 
-/// Migrations of the license database (customers, contacts, licenses, hostnames, add-ons, and
-/// the audit trail of changes).
+/// Migrations of the license database (customers, contacts, licenses, hostnames, add-ons, the
+/// audit trail of changes, and the webhooks' endpoints, outbox and deliveries).
 pub struct LicenseMigrator;
 
 #[async_trait::async_trait]
@@ -33,6 +34,7 @@ impl MigratorTrait for LicenseMigrator {
             Box::new(m20261201_000002_license_audit::Migration),
             Box::new(m20261202_000001_trials_index::Migration),
             Box::new(m20261203_000001_audit_trail::Migration),
+            Box::new(m20261204_000001_webhooks::Migration),
         ]
     }
 

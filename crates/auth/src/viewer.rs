@@ -141,6 +141,12 @@ impl Viewer {
             .find(|role| self.has_role(*role))
     }
 
+    /// Whether the viewer may manage webhooks (endpoints, their secrets and deliveries): `admin`
+    /// only. Endpoints decide where licensedot sends data, and their deliveries carry it.
+    pub fn can_manage_webhooks(&self) -> bool {
+        self.has_role(Role::Admin)
+    }
+
     /// Whether the viewer may read the whole audit trail (`auditEvents`): staff, not
     /// customer-scoped callers (who see their own licenses' events on the licenses).
     pub fn can_read_audit_trail(&self) -> bool {

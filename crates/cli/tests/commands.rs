@@ -312,9 +312,40 @@ async fn demo_starts_both_services_with_data_and_a_working_token() {
         "one-time"
     );
 
-    // The databases hold customers' data: readable by their owner only.
+    // Webhooks are on: an admin token minted from the data directory reads the (empty) list
+    // of endpoints, not WEBHOOKS_DISABLED.
+    let minted = licensedot()
+        .args(["token", "--role", "admin", "--data-dir"])
+        .arg(dir)
+        .env_remove("LICENSEDOT_JWT_SECRET")
+        .output()
+        .unwrap();
+    assert!(minted.status.success(), "{minted:?}");
+    let admin = String::from_utf8(minted.stdout).unwrap().trim().to_owned();
+    let endpoints: serde_json::Value = client
+        .post(&url)
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"query": "{ webhookEndpoints { id } }"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        endpoints,
+        serde_json::json!({"data": {"webhookEndpoints": []}})
+    );
+
+    // The databases hold customers' data, the key the webhooks' secrets: readable by their
+    // owner only.
     #[cfg(unix)]
-    for file in ["licenses.sqlite", "version.sqlite", "version.sqlite-wal"] {
+    for file in [
+        "licenses.sqlite",
+        "version.sqlite",
+        "version.sqlite-wal",
+        "webhook-key",
+    ] {
         use std::os::unix::fs::PermissionsExt;
         let path = dir.join(file);
         let Ok(metadata) = std::fs::metadata(&path) else {

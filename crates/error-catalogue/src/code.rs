@@ -139,6 +139,8 @@ pub enum Code {
     UpstreamBadResponse,
     /// The version service answered with an error for this key.
     UpstreamError,
+    /// Webhooks are off in this gateway's configuration (`[gateway.webhooks] enabled`).
+    WebhooksDisabled,
 
     // ---- Ours ----
     /// Something failed on our side; the log has the details under the request id.

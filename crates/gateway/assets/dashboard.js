@@ -2,7 +2,7 @@
 // Plain JavaScript, no dependencies, no requests to other hosts. The whole customer view is ONE
 // GraphQL request (CUSTOMER_QUERY); a server's ping history is fetched when it is opened.
 // Support and admin can change a license's owner (CHANGE_OWNER) from its card; the license's
-// history lists the audited changes.
+// history lists the audited changes. Admins manage webhooks at #/webhooks (webhooks.js).
 "use strict";
 
 (function () {
@@ -244,6 +244,9 @@
     who.hidden = !session.signedIn || Boolean(token);
     who.textContent = session.signedIn
       ? `Signed in as ${session.email || session.subject} (${session.role})` : "";
+    // Webhooks are for admins: shown to a signed-in admin, and to a token (whose role the page
+    // cannot read; the page says so when the token may not).
+    $("webhooks-link").hidden = !token && session.role !== "admin";
     $("sso-sign-in").hidden = !session.sso || session.signedIn || Boolean(token);
     $("sso-sign-in").href = ssoHref();
     $("sso-sign-in-box").hidden = !session.sso;
@@ -1013,15 +1016,31 @@
     download(`/export/trials.csv?${query}`, `trials-${args.from}-${args.to}.csv`);
   }
 
+  // ---- Pages of other scripts (webhooks.js) ------------------------------------------------
+
+  // Pages defined in their own scripts, by hash: {open(), close()}. They use the helpers
+  // below, so that every request is made, counted and refused the same way.
+  const pages = {};
+  window.licensedot.app = {
+    graphql, AuthError, handleFailure, describeError, showMessage, label, day, number,
+    register(hash, page) { pages[hash] = page; },
+  };
+
   // ---- Routing and start -------------------------------------------------------------------
 
   function route() {
     const match = location.hash.match(/^#\/customer\/([^/]+)$/);
     $("trials-view").hidden = true;
+    for (const page of Object.values(pages)) page.close();
     if (match) {
       openCustomer(decodeURIComponent(match[1]));
     } else if (location.hash === "#/trials") {
       openTrials();
+    } else if (pages[location.hash]) {
+      currentCustomerId = null;
+      $("welcome").hidden = true;
+      $("customer-view").hidden = true;
+      pages[location.hash].open();
     } else {
       currentCustomerId = null;
       $("customer-view").hidden = true;

@@ -3,7 +3,7 @@
 //! section validates into its own error: the top level here, `[gateway.limits]` in
 //! `graphql_http` and `edge`, `[gateway.cors]` in `ops`, `[gateway.sessions]` and
 //! `[gateway.sso]` in `sso`, `[gateway.auth]` in `auth`, `[gateway.version_service]` and
-//! `[gateway.federation]` in `license_graph`.
+//! `[gateway.federation]` in `license_graph`, `[gateway.webhooks]` in `webhooks`.
 
 use std::net::SocketAddr;
 
@@ -65,6 +65,8 @@ pub struct Config {
     pub sessions: crate::sso::SessionsConfig,
     /// `[gateway.sso]`: sign-in with an OpenID Connect provider (off by default).
     pub sso: crate::sso::SsoConfig,
+    /// `[gateway.webhooks]`: signed webhooks (off by default).
+    pub webhooks: webhooks::WebhooksConfig,
     /// `[gateway.federation]`: what the subgraph SDL tells composing gateways.
     pub federation: license_graph::FederationConfig,
 }
@@ -85,6 +87,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             sessions: crate::sso::SessionsConfig::default(),
             sso: crate::sso::SsoConfig::default(),
+            webhooks: webhooks::WebhooksConfig::default(),
             federation: license_graph::FederationConfig::default(),
         }
     }

@@ -2,8 +2,9 @@
 //! gateways in one process never share counters), rendered as text by `GET /metrics`.
 //!
 //! It is the `graphql_http::Observer` of the GraphQL runtime (operations, the schema fields
-//! they select, refusals, responses, shed load) and the `license_graph::GraphMetrics` of the
-//! graph (DataLoader batches, calls to the version service, the breaker).
+//! they select, refusals, responses, shed load), the `license_graph::GraphMetrics` of the
+//! graph (DataLoader batches, calls to the version service, the breaker), and the
+//! `webhooks::WebhookMetrics` of the webhooks (attempts, deliveries, the queue).
 //!
 //! Every label value comes from a bounded set: an operation's name only when it is a
 //! registered operation (the safelist's, or one sent by its APQ hash), at most
@@ -15,8 +16,8 @@ use std::time::Duration;
 
 use error_catalogue::Code;
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 use sea_orm::{DatabaseBackend, DatabaseConnection};
 
@@ -51,6 +52,12 @@ struct Inner {
     batch_size: HistogramVec,
     pool: IntGaugeVec,
     statements: IntCounter,
+    webhook_attempts: IntCounterVec,
+    webhook_deliveries: IntCounterVec,
+    webhook_disabled: IntCounter,
+    webhook_scheduled: IntCounterVec,
+    webhook_queue: IntGauge,
+    webhook_oldest: IntGauge,
     operation_names: Mutex<HashSet<String>>,
     field_usage: IntCounterVec,
     /// One counter per schema field, by the runtime's field id (set when the runtime starts).
@@ -92,6 +99,13 @@ fn histogram_vec(
         labels,
     )
     .unwrap_or_else(|e| unreachable!("static metric definition {name}: {e}"));
+    let _ = registry.register(Box::new(metric.clone()));
+    metric
+}
+
+fn gauge(registry: &Registry, name: &str, help: &str) -> IntGauge {
+    let metric = IntGauge::new(name, help)
+        .unwrap_or_else(|e| unreachable!("static metric definition {name}: {e}"));
     let _ = registry.register(Box::new(metric.clone()));
     metric
 }
@@ -196,6 +210,40 @@ impl Metrics {
                 "licensedot_db_statements_total",
                 "SQL statements sent to the license database.",
             ),
+            webhook_attempts: counter_vec(
+                r,
+                "licensedot_webhook_attempts_total",
+                "Webhook delivery attempts by result (delivered, http_error, timeout, \
+                 unreachable, address_refused, secret_unusable).",
+                &["result"],
+            ),
+            webhook_deliveries: counter_vec(
+                r,
+                "licensedot_webhook_deliveries_total",
+                "Webhook deliveries that reached their end, by outcome (succeeded, failed).",
+                &["outcome"],
+            ),
+            webhook_disabled: counter(
+                r,
+                "licensedot_webhook_endpoints_disabled_total",
+                "Webhook endpoints disabled by the worker after failing for days.",
+            ),
+            webhook_scheduled: counter_vec(
+                r,
+                "licensedot_webhook_events_scheduled_total",
+                "Time-based webhook events written by this gateway's scheduler, by type.",
+                &["type"],
+            ),
+            webhook_queue: gauge(
+                r,
+                "licensedot_webhook_queue_depth",
+                "Pending webhook deliveries to active endpoints (all replicas' queue).",
+            ),
+            webhook_oldest: gauge(
+                r,
+                "licensedot_webhook_oldest_pending_seconds",
+                "Age of the oldest pending webhook delivery to an active endpoint (0: none).",
+            ),
             operation_names: Mutex::new(HashSet::new()),
             field_usage: counter_vec(
                 r,
@@ -244,6 +292,21 @@ impl Metrics {
                 .with_label_values(&[label])
                 .set(i64::from(label == state));
         }
+    }
+
+    /// The webhook queue as sampled for `/metrics`.
+    pub fn set_webhook_queue(
+        &self,
+        queue: licenses::webhooks::deliveries::Queue,
+        now: chrono::DateTime<chrono::Utc>,
+    ) {
+        self.0
+            .webhook_queue
+            .set(i64::try_from(queue.depth).unwrap_or(i64::MAX));
+        let age = queue
+            .oldest_created_at
+            .map_or(0, |at| (now - at).num_seconds().max(0));
+        self.0.webhook_oldest.set(age);
     }
 
     /// The Prometheus text exposition, with the pool gauges and statement total sampled now.
@@ -371,6 +434,31 @@ impl license_graph::GraphMetrics for Metrics {
 
     fn breaker_opened(&self) {
         self.0.breaker_opened.inc();
+    }
+}
+
+/// What the webhooks report. Labels are the fixed words the `webhooks` crate passes.
+impl webhooks::WebhookMetrics for Metrics {
+    fn attempt(&self, result: &str) {
+        self.0.webhook_attempts.with_label_values(&[result]).inc();
+    }
+
+    fn delivery(&self, outcome: &str) {
+        self.0
+            .webhook_deliveries
+            .with_label_values(&[outcome])
+            .inc();
+    }
+
+    fn endpoint_disabled(&self) {
+        self.0.webhook_disabled.inc();
+    }
+
+    fn scheduled(&self, event_type: &str, count: u64) {
+        self.0
+            .webhook_scheduled
+            .with_label_values(&[event_type])
+            .inc_by(count);
     }
 }
 

@@ -28,13 +28,14 @@ pub enum CorsError {
 }
 
 /// What the operations routes read: the license database and its statement count, the
-/// metrics, and the graph's version-service client.
+/// metrics, the graph's version-service client, and the webhooks' queue.
 #[derive(Clone)]
 pub(crate) struct Ops {
     pub db: DatabaseConnection,
     pub statements: StatementCounter,
     pub metrics: Metrics,
     pub graph: Graph,
+    pub webhooks: Option<webhooks::Webhooks>,
 }
 
 /// `Cache-Control: no-store` on the operations routes: a cached health, readiness or metrics
@@ -76,6 +77,12 @@ pub(crate) async fn ready(State(ops): State<Ops>, headers: HeaderMap) -> Respons
 pub(crate) async fn metrics(State(ops): State<Ops>) -> Response {
     ops.metrics
         .set_breaker_state(ops.graph.version().breaker_phase().as_str());
+    if let Some(webhooks) = &ops.webhooks {
+        match webhooks.queue().await {
+            Ok(queue) => ops.metrics.set_webhook_queue(queue, chrono::Utc::now()),
+            Err(error) => tracing::warn!(%error, "the webhook queue could not be measured"),
+        }
+    }
     let body = ops.metrics.render(&ops.db, ops.statements.get());
     (
         [(

@@ -25,6 +25,7 @@ const DASHBOARD_CSS: &str = include_str!("../assets/dashboard.css");
 const DASHBOARD_JS: &str = include_str!("../assets/dashboard.js");
 const DOM_JS: &str = include_str!("../assets/dom.js");
 const CHARTS_JS: &str = include_str!("../assets/charts.js");
+const WEBHOOKS_JS: &str = include_str!("../assets/webhooks.js");
 const EXPLORER_JS: &str = include_str!("../assets/explorer.js");
 const EXPLORER_CSS: &str = include_str!("../assets/explorer.css");
 
@@ -33,6 +34,7 @@ static DASHBOARD_CSS_FILE: Asset = dashboard_file(DASHBOARD_CSS, "text/css; char
 static DASHBOARD_JS_FILE: Asset = dashboard_file(DASHBOARD_JS, "text/javascript; charset=utf-8");
 static DOM_JS_FILE: Asset = dashboard_file(DOM_JS, "text/javascript; charset=utf-8");
 static CHARTS_JS_FILE: Asset = dashboard_file(CHARTS_JS, "text/javascript; charset=utf-8");
+static WEBHOOKS_JS_FILE: Asset = dashboard_file(WEBHOOKS_JS, "text/javascript; charset=utf-8");
 static EXPLORER_JS_FILE: Asset = dashboard_file(EXPLORER_JS, "text/javascript; charset=utf-8");
 static EXPLORER_CSS_FILE: Asset = dashboard_file(EXPLORER_CSS, "text/css; charset=utf-8");
 
@@ -153,6 +155,7 @@ pub(crate) fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route("/assets/dashboard.js", file(&DASHBOARD_JS_FILE))
         .route("/assets/dom.js", file(&DOM_JS_FILE))
         .route("/assets/charts.js", file(&CHARTS_JS_FILE))
+        .route("/assets/webhooks.js", file(&WEBHOOKS_JS_FILE))
         .route("/assets/explorer.js", file(&EXPLORER_JS_FILE))
         .route("/assets/explorer.css", file(&EXPLORER_CSS_FILE))
         .route("/assets/explorer/{*file}", get(explorer_asset))
@@ -387,9 +390,13 @@ mod tests {
             DASHBOARD_JS,
             DOM_JS,
             CHARTS_JS,
+            WEBHOOKS_JS,
         ] {
-            // The SVG namespace is a name in `createElementNS`, never fetched.
-            let text = text.replace("\"http://www.w3.org/2000/svg\"", "");
+            // The SVG namespace is a name in `createElementNS`, never fetched; the webhook
+            // form's placeholder names an example host (RFC 2606), never fetched either.
+            let text = text
+                .replace("\"http://www.w3.org/2000/svg\"", "")
+                .replace("placeholder=\"https://hooks.example.com/licensedot\"", "");
             assert!(
                 !text.contains("http://"),
                 "absolute URL in a dashboard asset"

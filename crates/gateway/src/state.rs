@@ -45,6 +45,9 @@ pub enum StartError {
     /// provider's discovery cannot be reached.
     #[error(transparent)]
     SignIn(#[from] crate::sso::SsoStartError),
+    /// `[gateway.webhooks]` is not usable.
+    #[error("invalid configuration: {0}")]
+    Webhooks(#[from] webhooks::StartError),
     /// The license database did not answer or could not be migrated.
     #[error("license database at {url} is not usable: {source}")]
     Database { url: String, source: sea_orm::DbErr },
@@ -66,11 +69,23 @@ pub struct AppState {
     pub(crate) metrics: Metrics,
     pub(crate) callers: Callers,
     pub(crate) explorer: Arc<ExplorerConfig>,
+    /// The webhooks, when `[gateway.webhooks] enabled`: `serve` runs their worker and
+    /// scheduler.
+    pub(crate) webhooks: Option<webhooks::Webhooks>,
 }
 
 impl AppState {
     /// Validates `config`, connects to the license database and migrates it when configured.
     pub async fn start(config: Config) -> Result<Self, StartError> {
+        Self::start_with_clock(config, Arc::new(webhooks::SystemClock)).await
+    }
+
+    /// [`AppState::start`] with the clock the webhooks go by (tests move it to reach a
+    /// license's expiry).
+    pub async fn start_with_clock(
+        config: Config,
+        clock: Arc<dyn webhooks::Clock>,
+    ) -> Result<Self, StartError> {
         config.validate()?;
         config.limits.server.validate("gateway.limits")?;
         config.cors.layer()?;
@@ -88,11 +103,24 @@ impl AppState {
                 .await
                 .map_err(database_error)?;
         }
-        let graph = Graph::new(
+        let webhooks = if config.webhooks.enabled {
+            Some(webhooks::Webhooks::new(
+                db.clone(),
+                &config.webhooks,
+                clock,
+                Arc::new(metrics.clone()),
+            )?)
+        } else {
+            None
+        };
+        let mut graph = Graph::new(
             db.clone(),
             &config.version_service,
             Arc::new(metrics.clone()),
         )?;
+        if let Some(webhooks) = &webhooks {
+            graph = graph.with_webhooks(webhooks.clone());
+        }
         let runtime = graphql_http::Runtime::new(
             license_graph::schema_builder(&config.federation),
             config.limits.graphql.clone(),
@@ -124,6 +152,7 @@ impl AppState {
             runtime: Arc::new(runtime),
             metrics,
             explorer: Arc::new(config.explorer.clone()),
+            webhooks,
             config: Arc::new(config),
         })
     }
@@ -183,6 +212,7 @@ impl FromRef<AppState> for Ops {
             statements: state.statements.clone(),
             metrics: state.metrics.clone(),
             graph: state.graph.clone(),
+            webhooks: state.webhooks.clone(),
         }
     }
 }

@@ -12,6 +12,8 @@
 //!   service for them in one `_entities` call;
 //! - `upstream`: the only code that talks HTTP to the version service (client, circuit
 //!   breaker, the `_entities` selection);
+//! - `webhooks`: the admins' webhook endpoints and deliveries (the `webhooks` crate does the
+//!   work);
 //! - `metrics`: what the graph reports, through a trait the service implements;
 //! - `directives`, `weights` and `subgraph`: what the subgraph SDL tells composing gateways
 //!   (who may read what, what it costs: the one cost model this gateway's limit reads too).
@@ -29,6 +31,7 @@ pub mod subgraph;
 mod types;
 pub mod upstream;
 mod usage;
+mod webhooks;
 pub mod weights;
 
 use std::sync::Arc;
@@ -48,13 +51,13 @@ pub use upstream::{UpstreamConfig, UpstreamConfigError, VersionClient};
 /// The license graph's schema type.
 pub type LicenseSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// The schema's builder: the query roots, the audited mutation, plus Federation v2 support, so
+/// The schema's builder: the query roots, the mutations, plus Federation v2 support, so
 /// other gateways can compose this graph as a subgraph (its SDL as `federation` says). The
 /// runtime that serves it adds its extensions (limits, field errors) before finishing it.
 pub fn schema_builder(
     federation: &FederationConfig,
 ) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation, EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .enable_federation()
         .extension(subgraph::SubgraphSdl {
             authorization: federation.authorization_directives,
@@ -78,6 +81,7 @@ pub struct Graph {
     db: DatabaseConnection,
     version: Arc<VersionClient>,
     metrics: Arc<dyn GraphMetrics>,
+    webhooks: Option<::webhooks::Webhooks>,
 }
 
 impl Graph {
@@ -92,7 +96,15 @@ impl Graph {
             db,
             version,
             metrics,
+            webhooks: None,
         })
+    }
+
+    /// The graph with webhooks on: admins manage endpoints through it, and a change wakes the
+    /// delivery worker. Without them, the webhook fields answer `WEBHOOKS_DISABLED`.
+    pub fn with_webhooks(mut self, webhooks: ::webhooks::Webhooks) -> Self {
+        self.webhooks = Some(webhooks);
+        self
     }
 
     /// The request data of one operation for a caller who sees `view`: fresh loaders.
@@ -109,6 +121,7 @@ impl Graph {
             caller,
             loaders,
             db: self.db.clone(),
+            webhooks: self.webhooks.clone(),
         }
     }
 

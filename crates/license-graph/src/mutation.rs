@@ -1,11 +1,14 @@
-//! The mutation root: the one change licensedot makes, a license's contact, audited.
+//! The mutation root: the one change licensedot makes to licenses, a license's contact,
+//! audited (here), and the admins' webhook endpoints (`crate::webhooks`).
 //!
 //! Reaches this code only by `POST` with a JSON body (the endpoint refuses mutations over GET
 //! with 405 and other bodies with 415), from a caller whose token carries `support` or
 //! `admin`. The rules and the transaction live in `licenses::contact_change`; this file maps
 //! GraphQL input and errors to them, and records each refused change in the audit trail.
 
-use async_graphql::{Context, ErrorExtensions, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{
+    Context, ErrorExtensions, ID, InputObject, MergedObject, Object, Result, SimpleObject,
+};
 use entity::audit_event::Action;
 use error_catalogue::Code;
 use licenses::View;
@@ -21,6 +24,12 @@ use crate::errors::{ApiError, parse_id, to_field_error};
 use crate::request::{Caller, graph, request};
 use crate::types::License;
 use crate::types::audit::AuditEvent;
+use crate::webhooks::WebhookMutation;
+
+/// Changes licensedot makes: a license's contact (audited), and the admins' webhook
+/// endpoints.
+#[derive(MergedObject, Default)]
+pub struct Mutation(LicenseMutation, WebhookMutation);
 
 /// A person to send a license to: the customer's contact with this e-mail address when there
 /// is one, else a new contact of the customer.
@@ -66,13 +75,13 @@ pub struct ChangeLicenseContactPayload {
     pub client_mutation_id: Option<String>,
 }
 
-/// Changes to the license database. Every change is audited.
+/// The change to a license: its contact, audited.
 #[derive(Default)]
-pub struct Mutation;
+pub struct LicenseMutation;
 
-/// Changes to the license database. Every change is audited.
+/// The change to a license: its contact, audited.
 #[Object]
-impl Mutation {
+impl LicenseMutation {
     /// Sends a license to another contact of its customer (an existing one, or a new one
     /// given by name and e-mail), and records who did it, when and why in the audit trail, in
     /// one transaction. For the `support` and `admin` roles only (others: `FORBIDDEN`).
@@ -123,6 +132,10 @@ async fn change(
                 replayed = changed.replayed,
                 "license contact changed"
             );
+            // Its webhook event was written with it: deliver it now, not at the next poll.
+            if let Some(webhooks) = &graph(ctx)?.webhooks {
+                webhooks.wake();
+            }
             Ok(ChangeLicenseContactPayload {
                 license: License(changed.license),
                 audit_event: AuditEvent(changed.event),

@@ -23,6 +23,7 @@ use crate::types::trials::{TrialGrouping, TrialsReport};
 use crate::types::usage::usage_error;
 use crate::types::{Customer, Hostname, License};
 use crate::usage::{self, UsageKey};
+use crate::webhooks::WebhookQuery;
 use crate::weights;
 
 /// Default page size when `first` is not given.
@@ -394,7 +395,8 @@ impl ReportQuery {
     }
 }
 
-/// The root of every query: customers, licenses, servers, the audit trail and reports.
+/// The root of every query: customers, licenses, servers, the audit trail, reports, and
+/// (for admins) webhooks.
 #[derive(MergedObject, Default)]
 pub struct Query(
     CustomerQuery,
@@ -402,4 +404,5 @@ pub struct Query(
     HostnameQuery,
     AuditQuery,
     ReportQuery,
+    WebhookQuery,
 );

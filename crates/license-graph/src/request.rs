@@ -19,6 +19,8 @@ pub struct GraphRequest {
     /// The license database, for the statements that are not loads (pages, counts, the
     /// change).
     pub db: DatabaseConnection,
+    /// The webhooks, when the gateway runs them.
+    pub webhooks: Option<webhooks::Webhooks>,
 }
 
 /// Who sent the request, under which HTTP request. Read queries never need more than the

@@ -10,14 +10,17 @@
 //!    version updates a row (PostgreSQL re-checks the condition after waiting for the row's
 //!    lock; SQLite runs one writer at a time); the others change nothing and get a conflict;
 //! 3. resolves the new contact (an existing contact of the license's customer, or a new one,
-//!    found by e-mail first), sets it, and writes the audit event and the idempotency key.
+//!    found by e-mail first), sets it, and writes the audit event and the idempotency key;
+//! 4. writes the `license.contact_changed` webhook event to the outbox, with a delivery for
+//!    each endpoint subscribed to it (nothing when none is): a change is never made without
+//!    its event, nor an event sent for a change that rolled back.
 //!
 //! On SQLite the first statement is a write (step 1's delete), so the transaction holds the
 //! write lock from its start and waits for another writer (busy timeout) instead of failing
 //! with "database is locked" when it would upgrade a read snapshot.
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{audit_event, contact, idempotency_key, license};
+use entity::{audit_event, contact, customer, idempotency_key, license};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
@@ -25,6 +28,8 @@ use sea_orm::{
 };
 use sha2::{Digest, Sha256};
 
+use crate::webhooks::outbox::{self, NewEvent};
+use crate::webhooks::{EventType, payload};
 use crate::{Error, Scope};
 
 /// Longest reason, in characters.
@@ -345,11 +350,37 @@ async fn apply(
         .exec_without_returning(txn)
         .await?;
     }
+    contact_changed_event(txn, &license, &event, now).await?;
     Ok(Changed {
         license,
         event,
         replayed: false,
     })
+}
+
+/// Step 4: the change's webhook event, for the endpoints subscribed to it now.
+async fn contact_changed_event(
+    txn: &DatabaseTransaction,
+    license: &license::Model,
+    event: &audit_event::Model,
+    now: DateTime<Utc>,
+) -> Result<(), ChangeError> {
+    let subscribers = outbox::subscribers(txn, EventType::LicenseContactChanged).await?;
+    if subscribers.is_empty() {
+        return Ok(());
+    }
+    let customer = customer::Entity::find_by_id(license.customer_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| invalid("the license's customer no longer exists"))?;
+    let webhook = NewEvent {
+        event_type: EventType::LicenseContactChanged,
+        occurred_at: event.occurred_at,
+        dedupe_key: format!("license.contact_changed:{}", event.id),
+        data: payload::contact_changed(license, &customer, event),
+    };
+    outbox::write(txn, &webhook, &subscribers, now).await?;
+    Ok(())
 }
 
 fn invalid(message: &str) -> ChangeError {

@@ -1,6 +1,7 @@
 //! Queries and rules over the license database: search, status, batch loads by id, the one
-//! write (a license's contact change with its audit trail), and what one caller sees of it
-//! ([`View`]: scope, masking of personal data, "today").
+//! write (a license's contact change with its audit trail, and the webhook event it causes),
+//! the webhooks' tables, and what one caller sees of it ([`View`]: scope, masking of personal
+//! data, "today").
 //!
 //! This crate is the only place that talks SQL to the license database. It knows nothing of
 //! HTTP or GraphQL: every function is a plain `async fn(db, ...)` that the gateway's resolvers
@@ -24,6 +25,7 @@ pub mod status;
 pub mod total;
 pub mod trials;
 pub mod view;
+pub mod webhooks;
 
 pub use database::StatementCounter;
 pub use db::connect;

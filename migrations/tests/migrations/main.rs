@@ -4,3 +4,4 @@
 
 mod audit_trail;
 mod search_documents;
+mod webhooks;

@@ -16,3 +16,4 @@ mod sign_in_hardening;
 mod sso;
 mod telemetry;
 mod usage;
+mod webhooks;

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context;
+use base64::Engine;
 use clap::Args;
 use sea_orm::{EntityTrait, PaginatorTrait};
 
@@ -27,12 +28,18 @@ pub struct DemoArgs {
     data_dir: PathBuf,
 }
 
+/// The file in the data dir holding the key that encrypts webhook secrets at rest.
+const WEBHOOK_KEY_FILE: &str = "webhook-key";
+
 /// The demo's credentials: the HS256 secret (`LICENSEDOT_JWT_SECRET`, else generated on first
-/// run and kept in the data dir) and the gateway's token for the version service (kept there too).
+/// run and kept in the data dir), the gateway's token for the version service and the webhooks'
+/// key (kept there too).
 struct DemoSecrets {
     jwt_secret: String,
     jwt_secret_from_env: bool,
     service_token: String,
+    /// 32 bytes in base64, as `[gateway.webhooks] secret_key` takes it.
+    webhook_key: String,
 }
 
 impl DemoSecrets {
@@ -47,10 +54,15 @@ impl DemoSecrets {
         };
         let (service_token, _) =
             token::read_or_create_secret(&data_dir.join(token::SERVICE_TOKEN_FILE))?;
+        let (webhook_key, _) = token::read_or_create_secret(&data_dir.join(WEBHOOK_KEY_FILE))?;
+        let webhook_key = hex::decode(webhook_key.trim())
+            .map(|bytes| base64::engine::general_purpose::STANDARD.encode(bytes))
+            .with_context(|| format!("{WEBHOOK_KEY_FILE} in the data dir is not hex"))?;
         Ok(Self {
             jwt_secret,
             jwt_secret_from_env,
             service_token,
+            webhook_key,
         })
     }
 
@@ -186,6 +198,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     gateway_config.auth.hs256_secret = Some(secrets.jwt_secret.clone());
     gateway_config.version_service.service_token = Some(secrets.service_token.clone());
     gateway_config.public_url = Some(format!("http://{gateway_address}"));
+    // Webhooks on, and allowed to a receiver on this machine: the demo is for development.
+    gateway_config.webhooks.enabled = true;
+    gateway_config.webhooks.secret_key = Some(secrets.webhook_key.clone());
+    gateway_config.webhooks.development_allow_loopback = true;
     let gateway_state = gateway::AppState::start(gateway_config).await?;
 
     if entity::customer::Entity::find()
@@ -219,6 +235,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!("  dashboard:        http://{gateway_address}/");
     println!("  GraphQL explorer: http://{gateway_address}/graphql");
     println!("  version service:  http://{version_address}/graphql");
+    println!(
+        "  webhooks (admin): http://{gateway_address}/#/webhooks (loopback receivers allowed)"
+    );
     secrets.print_token(&gateway_state.config.auth, &args.data_dir)?;
     println!("press ctrl-c to stop");
 

@@ -11,6 +11,7 @@ use crate::errors::to_field_error;
 use crate::request::{graph, request};
 use crate::types::audit::AuditEvent;
 use crate::types::{Customer, License};
+use crate::webhooks::types::WebhookDelivery;
 use crate::weights;
 
 /// Where a page sits in the whole result.
@@ -39,13 +40,18 @@ pub enum Counted {
     },
     /// `auditEvents(filter:)`.
     AuditEvents { filter: AuditFilter },
+    /// `webhookDeliveries(endpointId:, status:)`.
+    WebhookDeliveries {
+        endpoint_id: i64,
+        status: Option<entity::webhook_delivery::Status>,
+    },
 }
 
 impl Counted {
     async fn count(&self, ctx: &Context<'_>) -> Result<Total> {
         let (request, _) = request(ctx)?;
         let db = &graph(ctx)?.db;
-        match self {
+        let counted = match self {
             Counted::Customers { search } => {
                 licenses::customers::count(db, &request.scope, search.as_ref()).await
             }
@@ -56,8 +62,17 @@ impl Counted {
             Counted::AuditEvents { filter } => {
                 licenses::audit::count(db, &request.scope, filter).await
             }
-        }
-        .map_err(to_field_error)
+            Counted::WebhookDeliveries {
+                endpoint_id,
+                status,
+            } => {
+                return crate::webhooks::for_admin(ctx)?
+                    .count_deliveries(*endpoint_id, *status)
+                    .await
+                    .map_err(crate::webhooks::admin_error);
+            }
+        };
+        counted.map_err(to_field_error)
     }
 }
 
@@ -161,4 +176,10 @@ connection!(
     AuditEventEdge,
     AuditEvent,
     "audit event"
+);
+connection!(
+    WebhookDeliveryConnection,
+    WebhookDeliveryEdge,
+    WebhookDelivery,
+    "webhook delivery"
 );

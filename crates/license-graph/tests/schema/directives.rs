@@ -36,6 +36,13 @@ fn allowed_roles(field: &str) -> BTreeSet<&'static str> {
     let rule: fn(&Viewer) -> bool = match field {
         "Query.auditEvents" => Viewer::can_read_audit_trail,
         "Mutation.changeLicenseContact" => |v| v.license_changing_role().is_some(),
+        "Query.webhookEndpoints"
+        | "Query.webhookDeliveries"
+        | "Mutation.createWebhookEndpoint"
+        | "Mutation.rotateWebhookSecret"
+        | "Mutation.disableWebhookEndpoint"
+        | "Mutation.enableWebhookEndpoint"
+        | "Mutation.deleteWebhookEndpoint" => Viewer::can_manage_webhooks,
         _ => |_| true,
     };
     Role::ALL
