@@ -3,7 +3,8 @@
 //! the cache hints of the answers.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread::ThreadId;
 
 use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema};
 use axum::body::Body;
@@ -29,9 +30,25 @@ impl Query {
     }
 }
 
-/// The fields of each span named `graphql`, as recorded by the end.
+/// The fields of each span named `graphql`, as recorded by the end, with the thread that
+/// opened it.
 #[derive(Clone, Default)]
-struct Spans(Arc<Mutex<Vec<HashMap<String, String>>>>);
+struct Spans(Arc<Mutex<Vec<(ThreadId, HashMap<String, String>)>>>);
+
+/// The recording layer, installed once as the process's global subscriber and before any test
+/// of this binary makes a request. A subscriber set per test (`set_default`) is not enough:
+/// tracing caches each call site's interest process-wide, and a test running at the same time
+/// without a subscriber can leave the `graphql` span switched off for everyone.
+fn recorder() -> &'static Spans {
+    static RECORDER: OnceLock<Spans> = OnceLock::new();
+    RECORDER.get_or_init(|| {
+        let spans = Spans::default();
+        let subscriber = tracing_subscriber::registry().with(spans.clone());
+        tracing::subscriber::set_global_default(subscriber)
+            .expect("no other global subscriber in this test binary");
+        spans
+    })
+}
 
 struct Fields<'a>(&'a mut HashMap<String, String>);
 
@@ -56,7 +73,7 @@ impl<S: tracing::Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::Layer<
         let mut fields = HashMap::new();
         attributes.record(&mut Fields(&mut fields));
         let mut spans = self.0.lock().unwrap();
-        spans.push(fields);
+        spans.push((std::thread::current().id(), fields));
         if let Some(span) = ctx.span(id) {
             span.extensions_mut().insert(Kept(spans.len() - 1));
         }
@@ -67,7 +84,7 @@ impl<S: tracing::Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::Layer<
         let Some(Kept(index)) = span.extensions().get::<Kept>().map(|k| Kept(k.0)) else {
             return;
         };
-        values.record(&mut Fields(&mut self.0.lock().unwrap()[index]));
+        values.record(&mut Fields(&mut self.0.lock().unwrap()[index].1));
     }
 }
 
@@ -105,6 +122,7 @@ impl Observer for Heard {
 type TestRuntime = Runtime<Query, EmptyMutation, EmptySubscription>;
 
 fn runtime(heard: Arc<Heard>, caching: &Caching) -> TestRuntime {
+    recorder();
     Runtime::new(
         Schema::build(Query, EmptyMutation, EmptySubscription),
         LimitsConfig::default(),
@@ -129,18 +147,23 @@ async fn post(runtime: &TestRuntime, body: serde_json::Value) -> axum::response:
         .await
 }
 
-/// Runs `requests` against a fresh runtime with the recording layer as the default
-/// subscriber; returns the spans and what the observer heard.
+/// Runs `requests` against a fresh runtime on this thread (a current-thread runtime keeps
+/// every span on it); returns this thread's spans and what the observer heard.
 async fn traced(bodies: Vec<serde_json::Value>) -> (Vec<HashMap<String, String>>, Arc<Heard>) {
-    let spans = Spans::default();
-    let subscriber = tracing_subscriber::registry().with(spans.clone());
-    let _default = tracing::subscriber::set_default(subscriber);
     let heard = Arc::new(Heard::default());
     let runtime = runtime(heard.clone(), &Caching::default());
     for body in bodies {
         post(&runtime, body).await;
     }
-    let recorded = spans.0.lock().unwrap().clone();
+    let this_thread = std::thread::current().id();
+    let recorded = recorder()
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(thread, _)| *thread == this_thread)
+        .map(|(_, fields)| fields.clone())
+        .collect();
     (recorded, heard)
 }
 
