@@ -704,14 +704,26 @@ async fn answers_keep_the_selection_set_order() {
     }
 }
 
-/// The gateway's log lines, captured in process: a `tracing` subscriber for the current
-/// thread, which is where a `#[tokio::test]` runtime runs the gateway's tasks too.
+/// The gateway's log lines, captured in process for the current thread, which is where a
+/// `#[tokio::test]` runtime runs the gateway's tasks too.
 #[derive(Clone, Default)]
 struct CapturedLog(Arc<Mutex<Vec<u8>>>);
 
-impl std::io::Write for CapturedLog {
+thread_local! {
+    /// Where this thread's log lines go while a [`CapturedLog`] is started on it.
+    static CAPTURING: std::cell::RefCell<Option<CapturedLog>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Writes a log line to the capture of the thread that logged it, or nowhere.
+struct ThisThreadsCapture;
+
+impl std::io::Write for ThisThreadsCapture {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
+        CAPTURING.with_borrow(|capture| {
+            if let Some(log) = capture {
+                log.0.lock().unwrap().extend_from_slice(bytes);
+            }
+        });
         Ok(bytes.len())
     }
 
@@ -720,18 +732,37 @@ impl std::io::Write for CapturedLog {
     }
 }
 
+/// Stops the capture of this thread when dropped.
+struct CaptureGuard;
+
+impl Drop for CaptureGuard {
+    fn drop(&mut self) {
+        CAPTURING.set(None);
+    }
+}
+
 impl CapturedLog {
-    /// Captures everything at `INFO` and above until the guard is dropped.
-    fn start() -> (CapturedLog, tracing::subscriber::DefaultGuard) {
+    /// Captures everything this thread logs at `INFO` and above until the guard is dropped.
+    ///
+    /// The subscriber is the test binary's global one, installed once: tracing caches each call
+    /// site's interest process-wide, so a per-thread subscriber (`set_default`) can miss the
+    /// very line it waits for when another test, running at the same time without one, cached
+    /// that call site as switched off.
+    fn start() -> (CapturedLog, CaptureGuard) {
+        static INSTALLED: std::sync::Once = std::sync::Once::new();
+        INSTALLED.call_once(|| {
+            let subscriber = tracing_subscriber::fmt()
+                .with_writer(|| ThisThreadsCapture)
+                .with_max_level(tracing::Level::INFO)
+                .with_ansi(false)
+                .without_time()
+                .finish();
+            tracing::subscriber::set_global_default(subscriber)
+                .expect("no other global subscriber in the e2e tests");
+        });
         let log = CapturedLog::default();
-        let writer = log.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
-            .with_max_level(tracing::Level::INFO)
-            .with_ansi(false)
-            .without_time()
-            .finish();
-        (log, tracing::subscriber::set_default(subscriber))
+        CAPTURING.set(Some(log.clone()));
+        (log, CaptureGuard)
     }
 
     /// The lines logged at `ERROR` since `start` (or the last call), which are then forgotten.
