@@ -20,6 +20,7 @@
 
 pub mod directives;
 mod errors;
+mod list_sizes;
 mod loaders;
 mod lookahead;
 pub mod metrics;

@@ -8,6 +8,7 @@ use licenses::View;
 
 use crate::directives::{authenticated, cost, list_size};
 use crate::errors::{ApiError, parse_id, to_field_error};
+use crate::list_sizes::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::lookahead::{
     CUSTOMER_CONNECTION_EDGES, CUSTOMER_CONNECTION_NODES, CUSTOMER_EDGE_NODE,
     LICENSE_CONNECTION_EDGES, LICENSE_CONNECTION_NODES, LICENSE_EDGE_NODE,
@@ -25,11 +26,6 @@ use crate::types::{Customer, Hostname, License};
 use crate::usage::{self, UsageKey};
 use crate::webhooks::WebhookQuery;
 use crate::weights;
-
-/// Default page size when `first` is not given.
-pub const DEFAULT_PAGE_SIZE: u64 = 20;
-/// Largest page a caller may ask for.
-pub const MAX_PAGE_SIZE: u64 = 100;
 
 pub(crate) fn page(first: Option<i32>, after: Option<&str>) -> Result<licenses::PageRequest> {
     licenses::PageRequest::new(

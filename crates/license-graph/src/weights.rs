@@ -10,8 +10,7 @@
 //! many as its `first`/`last` asks (else its default page), an unpaginated one an estimated
 //! [`LIST_ESTIMATE`]. A connection's `first` sizes its `edges` and `nodes`.
 
-use crate::query::DEFAULT_PAGE_SIZE;
-use crate::types::trials::DEFAULT_TRIALS_PER_GROUP;
+use crate::list_sizes::{DEFAULT_PAGE_SIZE, DEFAULT_TRIALS_PER_GROUP};
 
 /// What one object costs: `@cost(weight:)` on every list field (the spec's default, written
 /// out so that a gateway configured with other defaults still counts as this one does).

@@ -9,17 +9,13 @@ use licenses::trials::{self, GroupBy};
 
 use crate::directives::{authenticated, cost, list_size};
 use crate::errors::{ApiError, to_field_error};
+use crate::list_sizes::{DEFAULT_TRIALS_PER_GROUP, MAX_TRIALS_PER_GROUP};
 use crate::lookahead::{TRIAL_CONVERSION_CONVERTED_TO, TRIAL_CONVERSION_LICENSE};
 use crate::prefetch;
 use crate::request::request;
 use crate::types::License;
 use crate::types::filter::Plan;
 use crate::weights;
-
-/// Default number of trials a group lists.
-pub const DEFAULT_TRIALS_PER_GROUP: u64 = 20;
-/// The most trials a group lists (the whole list: the CSV export, `/export/trials.csv`).
-pub const MAX_TRIALS_PER_GROUP: u64 = 100;
 
 /// How the trials report groups trials in time.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
