@@ -14,7 +14,6 @@ use axum::{
 };
 use chrono::Utc;
 use futures::StreamExt;
-
 use tokio::sync::OwnedSemaphorePermit;
 
 use crate::{
