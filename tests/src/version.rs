@@ -16,12 +16,22 @@ impl VersionService {
     /// Starts the service over a fresh, migrated, empty database on `backend`, requiring
     /// `service_token` on `/graphql` when given.
     pub async fn start(backend: Backend, service_token: Option<&str>) -> VersionService {
+        Self::start_with(backend, service_token, |_| {}).await
+    }
+
+    /// [`VersionService::start`], with its configuration adjusted by `configure`.
+    pub async fn start_with(
+        backend: Backend,
+        service_token: Option<&str>,
+        configure: impl FnOnce(&mut version_service::Config),
+    ) -> VersionService {
         let db = TestDb::fresh(backend, "version").await;
-        let config = version_service::Config {
+        let mut config = version_service::Config {
             database_url: db.url.clone(),
             service_token: service_token.map(str::to_owned),
             ..version_service::Config::default()
         };
+        configure(&mut config);
         let state = version_service::AppState::open(config).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let running = version_service::spawn(listener, state.clone()).unwrap();

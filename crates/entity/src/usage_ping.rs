@@ -1,5 +1,6 @@
-//! The version database's `usage_pings` table: every ping as sent (`payload`, stored once),
-//! with the fields the graph shows extracted beside it. The usage counters stay in the payload.
+//! The version database's `usage_pings` table: every ping as cleaned at ingestion (`payload`,
+//! stored once: the fields the graph reads and the numeric usage counters), with the fields the
+//! graph shows extracted beside it. The usage counters stay in the payload.
 
 use sea_orm::entity::prelude::*;
 
@@ -56,7 +57,8 @@ ping_row! {
     #[derive(Clone, Debug, PartialEq, DeriveIntoActiveModel)]
     #[sea_orm(active_model = "ActiveModel")]
     NewPing {} {
-        /// The body exactly as sent; the usage counters are read from it when asked for.
+        /// The ping as cleaned at ingestion (`version_service::ingest::parse_ping`); the usage
+        /// counters are read from it when asked for.
         pub payload: String,
     }
 }

@@ -76,9 +76,17 @@ impl Limiter {
     /// the request through (and is logged): the limits protect against floods, and an outage of
     /// the counter must not turn into an outage of the service.
     pub async fn check(&self, key: &str) -> Result<(), Duration> {
+        self.check_n(key, NonZeroU32::MIN).await
+    }
+
+    /// Counts `n` units of `key` at once (a weighted check: bytes, kilobytes): the rate's
+    /// `count` is then a budget of units per period. `Err(wait)` when `key` has fewer than `n`
+    /// left; nothing is counted then. More than the whole budget never passes: the wait is
+    /// then a full period. Redis failures let the request through, as in [`Limiter::check`].
+    pub async fn check_n(&self, key: &str, n: NonZeroU32) -> Result<(), Duration> {
         match &self.store {
-            Store::Memory(limiter) => limiter.check(key),
-            Store::Redis(limiter) => match limiter.check(key).await {
+            Store::Memory(limiter) => limiter.check(key, n),
+            Store::Redis(limiter) => match limiter.check(key, n).await {
                 Ok(outcome) => outcome,
                 Err(error) => {
                     tracing::warn!(limit = self.name, %error, "rate limit not checked: Redis failed");
@@ -160,5 +168,28 @@ mod tests {
         // One request replenishes every 30 minutes.
         assert!((1700..=1800).contains(&retry_after_secs(wait)), "{wait:?}");
         assert!(limiter.check("b").await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn weighted_checks_spend_a_budget_of_units() {
+        let Some(rate) = Rate::new(100, Duration::from_secs(86_400)) else {
+            panic!("a rate");
+        };
+        let limiter = Limiter::memory("bytes", rate);
+        let units = |n| NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
+        assert!(limiter.check_n("a", units(60)).await.is_ok());
+        assert!(limiter.check_n("a", units(40)).await.is_ok());
+        // The budget is spent: even one more unit waits (one unit comes back every 864 s).
+        let Err(wait) = limiter.check_n("a", units(1)).await else {
+            panic!("the budget is spent");
+        };
+        assert!((800..=864).contains(&retry_after_secs(wait)), "{wait:?}");
+        // A refused check spends nothing, and more than the whole budget never passes.
+        let fresh = Limiter::memory("bytes", rate);
+        let Err(wait) = fresh.check_n("b", units(101)).await else {
+            panic!("more than the budget must be refused");
+        };
+        assert_eq!(wait, Duration::from_secs(86_400));
+        assert!(fresh.check_n("b", units(100)).await.is_ok());
     }
 }

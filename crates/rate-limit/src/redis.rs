@@ -2,7 +2,7 @@
 //! GCRA as the in-memory limiter, run atomically by a Lua script on Redis's own clock (so the
 //! replicas' clocks do not matter).
 
-use std::time::Duration;
+use std::{num::NonZeroU32, time::Duration};
 
 use redis::{Client, RedisError, Script, aio::ConnectionManager, aio::ConnectionManagerConfig};
 
@@ -12,16 +12,18 @@ use super::Rate;
 const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
 
 /// GCRA: KEYS[1] holds the sender's theoretical arrival time (ms). ARGV[1] is the interval
-/// between requests at the steady rate (ms), ARGV[2] the burst. Returns 0 when the request
-/// is allowed (and counted), else the milliseconds to wait.
+/// between requests at the steady rate (ms), ARGV[2] the burst, ARGV[3] how many units this
+/// request counts for (1, or its weight). Returns 0 when the request is allowed (and counted),
+/// else the milliseconds to wait.
 const GCRA: &str = r"
 local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
+local units = tonumber(ARGV[3])
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local tat = tonumber(redis.call('GET', KEYS[1]))
 if not tat or tat < now then tat = now end
-local new_tat = tat + interval
+local new_tat = tat + interval * units
 local limit = now + interval * burst
 if new_tat > limit then
   return new_tat - limit
@@ -71,11 +73,19 @@ impl RedisLimiter {
         self.connection.clone()
     }
 
-    /// `Ok(Err(wait))` when `key` is over its rate; `Err` when Redis could not tell.
-    pub(super) async fn check(&self, key: &str) -> Result<Result<(), Duration>, String> {
+    /// `Ok(Err(wait))` when `key` has fewer than `n` left of its rate; `Err` when Redis could
+    /// not tell.
+    pub(super) async fn check(
+        &self,
+        key: &str,
+        n: NonZeroU32,
+    ) -> Result<Result<(), Duration>, String> {
         let mut connection = self.connection()?;
         let mut invocation = self.script.key(format!("{}{key}", self.prefix));
-        invocation.arg(self.interval_ms).arg(self.burst);
+        invocation
+            .arg(self.interval_ms)
+            .arg(self.burst)
+            .arg(n.get());
         let wait_ms: u64 =
             tokio::time::timeout(REDIS_TIMEOUT * 2, invocation.invoke_async(&mut connection))
                 .await

@@ -97,15 +97,26 @@ impl Config {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct IngestConfig {
-    /// Ingestion requests handled at once (body read to store); more get 503 + `Retry-After`.
-    /// Bounds memory: each may hold up to `max_payload_bytes`.
+    /// Pings parsed and stored at once (from the end of the body to the answer); more get
+    /// 503 + `Retry-After`. Bounds the CPU and the database writers ingestion takes.
     pub max_concurrent: usize,
+    /// Bytes of request bodies held in memory while they arrive, all requests together; a body
+    /// that would go past it gets 503 + `Retry-After`. Reserved as the bytes arrive, so a
+    /// sender trickling its body holds only what it sent (the edge's body deadline ends it).
+    pub max_body_memory_bytes: usize,
     /// The `Retry-After` (seconds) of that 503.
     pub retry_after_secs: u64,
     /// Pings per minute from one client address (an IPv6 address counts by its /64); 0: no limit.
     pub per_address_per_minute: u32,
-    /// Pings per hour from one installation `uuid`; 0: no limit.
+    /// Pings per hour from one installation: a `uuid` sending from one address (a stranger
+    /// sending under the same `uuid` from elsewhere is counted apart); 0: no limit.
     pub per_installation_per_hour: u32,
+    /// Bytes of ping bodies one client address may send per day (counted in KiB, refilled
+    /// continuously); past it 429 + `Retry-After`. 0: no limit.
+    pub per_address_bytes_per_day: u64,
+    /// Bytes of ping bodies one installation (`uuid` and address, as above) may send per day;
+    /// past it 429 + `Retry-After`. 0: no limit.
+    pub per_installation_bytes_per_day: u64,
     /// How far in the future `recorded_at` may be (the sender's clock may run ahead).
     pub max_clock_skew_secs: u64,
     /// How old `recorded_at` may be, in days.
@@ -118,9 +129,17 @@ impl Default for IngestConfig {
     fn default() -> Self {
         Self {
             max_concurrent: 64,
+            // What 64 bodies of the default largest size took when the cap was held while
+            // reading them.
+            max_body_memory_bytes: 64 * DEFAULT_MAX_PAYLOAD_BYTES,
             retry_after_secs: 1,
             per_address_per_minute: 60,
             per_installation_per_hour: 10,
+            // A real ping is a few hundred KB, sent weekly: 32 MiB is a hundred of them, or
+            // eight of the largest accepted, in a day. An address may front many servers (a
+            // company's NAT, a hosting provider): 256 MiB.
+            per_address_bytes_per_day: 256 * 1024 * 1024,
+            per_installation_bytes_per_day: 32 * 1024 * 1024,
             max_clock_skew_secs: 300,
             max_ping_age_days: 5 * 365,
             max_count: 1_000_000_000_000,
@@ -135,6 +154,8 @@ impl IngestConfig {
         Self {
             per_address_per_minute: 0,
             per_installation_per_hour: 0,
+            per_address_bytes_per_day: 0,
+            per_installation_bytes_per_day: 0,
             ..Self::default()
         }
     }
@@ -153,6 +174,14 @@ mod tests {
         assert!(config.redis_url.is_none());
         assert_eq!(config.ingest.max_concurrent, 64);
         assert_eq!(config.ingest.per_address_per_minute, 60);
+        assert_eq!(config.ingest.max_body_memory_bytes, 256 * 1024 * 1024);
+        assert_eq!(config.ingest.per_address_bytes_per_day, 256 * 1024 * 1024);
+        assert_eq!(
+            config.ingest.per_installation_bytes_per_day,
+            32 * 1024 * 1024
+        );
+        // The largest accepted ping fits the day's budget of an installation.
+        assert!(config.ingest.per_installation_bytes_per_day >= config.max_payload_bytes as u64);
     }
 
     #[test]

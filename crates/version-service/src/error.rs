@@ -59,6 +59,20 @@ pub enum Error {
         /// Seconds until it may send again.
         retry_after_secs: u64,
     },
+    /// The sender has sent its day's bytes of pings.
+    #[error(
+        "this {} has sent its {budget_bytes} bytes of usage pings for the day; retry after \
+         {retry_after_secs} s",
+        scope.name()
+    )]
+    OverBudget {
+        /// What the sender was counted by.
+        scope: Scope,
+        /// The budget, in bytes a day.
+        budget_bytes: u64,
+        /// Seconds until the ping fits again.
+        retry_after_secs: u64,
+    },
     /// Too many ingestion requests at once.
     #[error("the service is busy; retry after {retry_after_secs} s")]
     Busy {
@@ -78,7 +92,7 @@ impl Error {
             Self::InvalidPayload(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Body { status, .. } => *status,
-            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited { .. } | Self::OverBudget { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Connect { .. } | Self::Migrate(_) | Self::Config(_) | Self::Db(_) => {
@@ -98,7 +112,7 @@ impl Error {
                 StatusCode::REQUEST_TIMEOUT => Code::RequestTimeout,
                 _ => Code::BadRequest,
             },
-            Self::RateLimited { .. } => Code::RateLimited,
+            Self::RateLimited { .. } | Self::OverBudget { .. } => Code::RateLimited,
             Self::Busy { .. } => Code::ServiceOverloaded,
             Self::Unauthorized => Code::Unauthenticated,
             Self::Connect { .. } | Self::Migrate(_) | Self::Config(_) | Self::Db(_) => {
@@ -120,6 +134,9 @@ impl Error {
     fn retry_after(&self) -> Option<u64> {
         match self {
             Self::RateLimited {
+                retry_after_secs, ..
+            }
+            | Self::OverBudget {
                 retry_after_secs, ..
             }
             | Self::Busy { retry_after_secs } => Some(*retry_after_secs),

@@ -1,5 +1,5 @@
 //! Turning a usage-ping body into a [`NewPing`]: parse, check types and bounds, normalise the
-//! hostname. Nothing else is altered: the body is kept byte for byte.
+//! hostname, and clean the payload down to what is kept (see [`parse_ping`]).
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Utc};
 use serde_json::{Map, Value};
@@ -14,6 +14,47 @@ const MAX_UUID_LEN: usize = 128;
 
 /// Nesting followed inside `counts` before giving up (real pings nest two or three levels).
 const MAX_COUNTS_DEPTH: usize = 8;
+
+/// Most entries (numbers and nested objects, at every level) `counts` may hold once cleaned: a
+/// real ping's `counts` has a few hundred. With [`MAX_COUNTS_KEY_BYTES`] it bounds a stored
+/// `counts` to well under a megabyte.
+pub const MAX_COUNTS_ENTRIES: usize = 5_000;
+
+/// Longest key inside `counts`, in bytes (real metric names run to about 60).
+pub const MAX_COUNTS_KEY_BYTES: usize = 128;
+
+/// Longest value of a kept string field (`version`, `license_plan`, the digests, ...): real
+/// values are a few dozen characters.
+pub const MAX_FIELD_CHARS: usize = 255;
+
+/// Most stripped fields an answer names one by one (it also says how many there were in all).
+const MAX_REPORTED_STRIPPED: usize = 50;
+
+/// Longest stripped field path an answer quotes (longer ones are cut, ending with `…`).
+const MAX_REPORTED_PATH_CHARS: usize = 128;
+
+/// The top-level fields a stored ping keeps: the ones the graph reads (each also a column) and
+/// the usage counters. Everything else a sender adds is stripped.
+const KEPT_FIELDS: [&str; 18] = [
+    "uuid",
+    "hostname",
+    "recorded_at",
+    "version",
+    "edition",
+    "installation_type",
+    "active_user_count",
+    "historical_max_users",
+    "license_id",
+    "license_md5",
+    "license_sha256",
+    "license_user_count",
+    "license_plan",
+    "license_trial",
+    "license_starts_at",
+    "license_expires_at",
+    "license_subscription_id",
+    "counts",
+];
 
 /// GitLab reports a metric it failed to compute (a timed-out query) as -1; refusing it would
 /// make the server resend the same ping forever, so -1 is the one negative value `counts` holds.
@@ -50,19 +91,58 @@ impl Default for Rules {
     }
 }
 
-/// Parses and validates a usage-ping body received at `now`; the body is kept whole as the
-/// ping's payload.
-pub fn parse_ping(body: &[u8], rules: &Rules, now: DateTime<Utc>) -> Result<NewPing, Error> {
+/// A validated ping and what was stripped from it on the way.
+#[derive(Debug)]
+pub struct Parsed {
+    /// The ping to store; its payload is the cleaned JSON.
+    pub ping: NewPing,
+    /// What was left out of the stored payload.
+    pub stripped: Stripped,
+}
+
+/// The fields left out of a stored payload, as paths (`settings`, `counts.pad`), for the answer.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Stripped {
+    /// The first [`MAX_REPORTED_STRIPPED`] paths, in the order met (each cut to
+    /// [`MAX_REPORTED_PATH_CHARS`]).
+    pub paths: Vec<String>,
+    /// How many fields were stripped in all.
+    pub total: usize,
+}
+
+impl Stripped {
+    fn add(&mut self, path: &str) {
+        self.total += 1;
+        if self.paths.len() < MAX_REPORTED_STRIPPED {
+            self.paths.push(cut(path, MAX_REPORTED_PATH_CHARS));
+        }
+    }
+}
+
+/// Parses and validates a usage-ping body received at `now`.
+///
+/// What is stored as the ping's payload is not the body but a cleaned copy: the fields the graph
+/// reads ([`KEPT_FIELDS`], each of its type, strings at most [`MAX_FIELD_CHARS`]) and `counts`
+/// with numbers only. Unknown top-level fields (GitLab sends many: settings, licensee, topology,
+/// other metric sections), and strings, arrays, booleans and nulls inside `counts`, are stripped
+/// and named in [`Parsed::stripped`]. What would make a stored ping unbounded or wrong is refused
+/// (422): a kept field of the wrong type or too long, a count out of range, `counts` nested
+/// deeper than [`MAX_COUNTS_DEPTH`], with more than [`MAX_COUNTS_ENTRIES`] entries, or a key
+/// longer than [`MAX_COUNTS_KEY_BYTES`]; stripping there would store a silently truncated
+/// ping. The cleaned payload is never larger than the body (whitespace and escapes only shrink).
+pub fn parse_ping(body: &[u8], rules: &Rules, now: DateTime<Utc>) -> Result<Parsed, Error> {
     let text = std::str::from_utf8(body)
         .map_err(|err| Error::MalformedJson(format!("body is not UTF-8: {err}")))?;
     let value: Value = serde_json::from_str(text)
         .map_err(|err| Error::MalformedJson(format!("body is not valid JSON: {err}")))?;
-    let Value::Object(fields) = value else {
+    let Value::Object(mut fields) = value else {
         return Err(invalid(format!(
             "body must be a JSON object, got {}",
             kind(&value)
         )));
     };
+    // Taken out, not copied: it can be most of a body of megabytes.
+    let counts = fields.remove("counts");
     let f = Fields(&fields);
 
     let uuid = f.required_string("uuid")?;
@@ -82,13 +162,42 @@ pub fn parse_ping(body: &[u8], rules: &Rules, now: DateTime<Utc>) -> Result<NewP
         .timestamp("recorded_at")?
         .ok_or_else(|| invalid("field `recorded_at` is required"))?;
     check_recorded_at(recorded_at, rules, now)?;
-    // The counters stay in the payload (read from there when asked for); checked here so
-    // that what is stored is always readable and in bounds.
-    if let Some(counts) = f.object("counts")? {
-        check_counts("counts", &counts, rules.max_count, 0)?;
+    let mut stripped = Stripped::default();
+    for name in fields.keys() {
+        if !KEPT_FIELDS.contains(&name.as_str()) {
+            stripped.add(name);
+        }
     }
+    // The counters stay in the payload (read from there when asked for); cleaned here so that
+    // what is stored is always readable and in bounds.
+    let counts = match counts {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(counts)) => {
+            let mut entries = 0;
+            Some(clean_counts(
+                "counts",
+                counts,
+                rules.max_count,
+                0,
+                &mut entries,
+                &mut stripped,
+            )?)
+        }
+        Some(other) => return Err(Fields::wrong_type("counts", "an object", &other)),
+    };
+    for name in KEPT_FIELDS {
+        if let Some(Value::String(text)) = f.get(name)
+            && text.chars().count() > MAX_FIELD_CHARS
+        {
+            return Err(invalid(format!(
+                "field `{name}` must be at most {MAX_FIELD_CHARS} characters, got {}",
+                text.chars().count()
+            )));
+        }
+    }
+    let payload = cleaned_payload(&fields, counts);
 
-    Ok(NewPing {
+    let ping = NewPing {
         uuid,
         hostname,
         recorded_at,
@@ -106,8 +215,27 @@ pub fn parse_ping(body: &[u8], rules: &Rules, now: DateTime<Utc>) -> Result<NewP
         license_starts_at: f.date("license_starts_at")?,
         license_expires_at: f.date("license_expires_at")?,
         license_subscription_id: f.string("license_subscription_id")?,
-        payload: text.to_owned(),
-    })
+        payload,
+    };
+    Ok(Parsed { ping, stripped })
+}
+
+/// The payload to store: the kept fields as sent (already checked), `counts` as cleaned.
+fn cleaned_payload(fields: &Map<String, Value>, counts: Option<Map<String, Value>>) -> String {
+    let mut kept: Map<String, Value> = KEPT_FIELDS
+        .iter()
+        .filter(|name| **name != "counts")
+        .filter_map(|name| {
+            fields
+                .get(*name)
+                .filter(|value| !value.is_null())
+                .map(|value| ((*name).to_owned(), value.clone()))
+        })
+        .collect();
+    if let Some(counts) = counts {
+        kept.insert("counts".to_owned(), Value::Object(counts));
+    }
+    Value::Object(kept).to_string()
 }
 
 /// A ping from the future would stay the host's latest forever; one from long ago is a broken
@@ -137,30 +265,85 @@ fn check_recorded_at(
     Ok(())
 }
 
-/// Every number under `counts` is a whole count in `[-1, max]` (see [`COUNT_FALLBACK`]).
-fn check_counts(path: &str, value: &Value, max: i64, depth: usize) -> Result<(), Error> {
-    match value {
-        Value::Number(n) => match n.as_i64() {
-            Some(v) if (COUNT_FALLBACK..=max).contains(&v) => Ok(()),
-            Some(v) if v < 0 => Err(invalid(format!(
-                "field `{path}` must not be negative, got {v}"
-            ))),
-            Some(v) => Err(invalid(format!(
-                "field `{path}` must be at most {max}, got {v}"
-            ))),
-            None => Err(invalid(format!(
-                "field `{path}` must be a whole count between 0 and {max}, got {n}"
-            ))),
-        },
-        Value::Object(fields) if depth < MAX_COUNTS_DEPTH => fields
-            .iter()
-            .try_for_each(|(key, v)| check_counts(&format!("{path}.{key}"), v, max, depth + 1)),
-        Value::Object(_) => Err(invalid(format!(
-            "field `{path}` nests deeper than {MAX_COUNTS_DEPTH} levels"
-        ))),
-        // Strings, booleans and nulls are not counts; they are kept as sent.
-        _ => Ok(()),
+/// `counts` (or an object inside it) with only its numbers and nested objects: every number a
+/// whole count in `[-1, max]` (see [`COUNT_FALLBACK`]); anything else is stripped into
+/// `stripped`. `entries` counts what is kept, across the levels.
+fn clean_counts(
+    path: &str,
+    fields: Map<String, Value>,
+    max: i64,
+    depth: usize,
+    entries: &mut usize,
+    stripped: &mut Stripped,
+) -> Result<Map<String, Value>, Error> {
+    if depth >= MAX_COUNTS_DEPTH {
+        return Err(invalid(format!(
+            "field `{}` nests deeper than {MAX_COUNTS_DEPTH} levels",
+            cut(path, MAX_REPORTED_PATH_CHARS)
+        )));
     }
+    let mut kept = Map::new();
+    for (key, value) in fields {
+        let here = format!("{path}.{key}");
+        if !matches!(value, Value::Number(_) | Value::Object(_)) {
+            // Strings, arrays, booleans and nulls are not counts.
+            stripped.add(&here);
+            continue;
+        }
+        if key.len() > MAX_COUNTS_KEY_BYTES {
+            return Err(invalid(format!(
+                "field `{}` has a key longer than {MAX_COUNTS_KEY_BYTES} bytes",
+                cut(&here, MAX_REPORTED_PATH_CHARS)
+            )));
+        }
+        *entries += 1;
+        if *entries > MAX_COUNTS_ENTRIES {
+            return Err(invalid(format!(
+                "field `counts` must hold at most {MAX_COUNTS_ENTRIES} numbers and objects"
+            )));
+        }
+        let value = match value {
+            Value::Number(n) => Value::Number(check_count(&here, n, max)?),
+            Value::Object(inner) => Value::Object(clean_counts(
+                &here,
+                inner,
+                max,
+                depth + 1,
+                entries,
+                stripped,
+            )?),
+            other => other,
+        };
+        kept.insert(key, value);
+    }
+    Ok(kept)
+}
+
+/// A number under `counts`: a whole count in `[-1, max]` (see [`COUNT_FALLBACK`]).
+fn check_count(path: &str, n: serde_json::Number, max: i64) -> Result<serde_json::Number, Error> {
+    let path = cut(path, MAX_REPORTED_PATH_CHARS);
+    match n.as_i64() {
+        Some(v) if (COUNT_FALLBACK..=max).contains(&v) => Ok(n),
+        Some(v) if v < 0 => Err(invalid(format!(
+            "field `{path}` must not be negative, got {v}"
+        ))),
+        Some(v) => Err(invalid(format!(
+            "field `{path}` must be at most {max}, got {v}"
+        ))),
+        None => Err(invalid(format!(
+            "field `{path}` must be a whole count between 0 and {max}, got {n}"
+        ))),
+    }
+}
+
+/// `text` cut to `max` characters, ending with `…` when it was longer.
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut short: String = text.chars().take(max.saturating_sub(1)).collect();
+    short.push('…');
+    short
 }
 
 fn invalid(message: impl Into<String>) -> Error {
@@ -255,14 +438,6 @@ impl Fields<'_> {
         }
     }
 
-    fn object(&self, name: &str) -> Result<Option<Value>, Error> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(value @ Value::Object(_)) => Ok(Some(value.clone())),
-            Some(other) => Err(Self::wrong_type(name, "an object", other)),
-        }
-    }
-
     fn timestamp(&self, name: &str) -> Result<Option<DateTime<Utc>>, Error> {
         let Some(text) = self.string(name)? else {
             return Ok(None);
@@ -314,7 +489,7 @@ mod tests {
     }
 
     fn parse(body: &[u8]) -> Result<NewPing, Error> {
-        parse_ping(body, &Rules::default(), now())
+        parse_ping(body, &Rules::default(), now()).map(|parsed| parsed.ping)
     }
 
     fn message(body: &str) -> String {
@@ -397,8 +572,7 @@ mod tests {
         assert!(err.contains("`counts.a`"), "{err}");
         // GitLab's marker of a metric it could not compute is kept as sent.
         let ping =
-            parse(ping_with("counts", serde_json::json!({"ci_builds": -1, "x": "y"})).as_bytes())
-                .unwrap();
+            parse(ping_with("counts", serde_json::json!({"ci_builds": -1})).as_bytes()).unwrap();
         assert!(
             ping.payload.contains(r#""ci_builds":-1"#),
             "{}",
@@ -429,5 +603,122 @@ mod tests {
     fn accepts_zone_less_timestamps() {
         assert!(parse_timestamp("2026-11-22 03:14:07 UTC").is_some());
         assert!(parse_timestamp("2026-11-22T03:14:07").is_some());
+    }
+
+    fn cleaned(body: &serde_json::Value) -> (serde_json::Value, Stripped) {
+        let parsed = parse_ping(body.to_string().as_bytes(), &Rules::default(), now()).unwrap();
+        (
+            serde_json::from_str(&parsed.ping.payload).unwrap(),
+            parsed.stripped,
+        )
+    }
+
+    #[test]
+    fn the_payload_keeps_the_graphs_fields_and_numeric_counts_only() {
+        let body = serde_json::json!({
+            "uuid": "u", "hostname": "H.example", "recorded_at": "2026-11-22T03:14:07Z",
+            "version": "17.3.2-ee", "license_md5": "abc", "active_user_count": 7,
+            "licensee": {"Name": "Jane"}, "settings": {"x": [1, 2]},
+            "counts": {
+                "projects": 3, "pad": "x".repeat(10_000), "list": [1, 2],
+                "nested": {"a": 1, "b": true, "c": null}, "flag": false
+            }
+        });
+        let (payload, stripped) = cleaned(&body);
+        assert_eq!(
+            payload,
+            serde_json::json!({
+                "uuid": "u", "hostname": "H.example", "recorded_at": "2026-11-22T03:14:07Z",
+                "version": "17.3.2-ee", "license_md5": "abc", "active_user_count": 7,
+                "counts": {"projects": 3, "nested": {"a": 1}}
+            })
+        );
+        let mut paths = stripped.paths.clone();
+        paths.sort();
+        assert_eq!(
+            paths,
+            [
+                "counts.flag",
+                "counts.list",
+                "counts.nested.b",
+                "counts.nested.c",
+                "counts.pad",
+                "licensee",
+                "settings"
+            ]
+        );
+        assert_eq!(stripped.total, 7);
+        // Nothing to strip, nothing named.
+        let (_, stripped) = cleaned(&serde_json::json!({
+            "uuid": "u", "hostname": "h.example", "recorded_at": "2026-11-22T03:14:07Z",
+            "counts": {"projects": 3}
+        }));
+        assert_eq!(stripped, Stripped::default());
+    }
+
+    #[test]
+    fn the_answer_names_a_bounded_number_of_stripped_fields() {
+        let mut body = serde_json::json!({
+            "uuid": "u", "hostname": "h.example", "recorded_at": "2026-11-22T03:14:07Z"
+        });
+        for i in 0..200 {
+            body[format!("extra_{i:03}_{}", "k".repeat(300))] = i.into();
+        }
+        let (payload, stripped) = cleaned(&body);
+        assert_eq!(payload.as_object().unwrap().len(), 3);
+        assert_eq!(stripped.total, 200);
+        assert_eq!(stripped.paths.len(), MAX_REPORTED_STRIPPED);
+        assert!(
+            stripped
+                .paths
+                .iter()
+                .all(|p| p.chars().count() == MAX_REPORTED_PATH_CHARS && p.ends_with('…'))
+        );
+    }
+
+    #[test]
+    fn counts_too_wide_too_deep_or_with_long_keys_and_long_fields_are_refused() {
+        let wide: serde_json::Map<String, Value> = (0..=MAX_COUNTS_ENTRIES)
+            .map(|i| (format!("m{i}"), 1.into()))
+            .collect();
+        let err = message(&ping_with("counts", wide.clone().into()));
+        assert!(err.contains("at most 5000 numbers"), "{err}");
+        // At the bound it passes, and stripped entries do not count toward it.
+        let mut at_bound = wide;
+        at_bound.remove("m0");
+        at_bound.insert("note".to_owned(), "text".into());
+        assert!(parse(ping_with("counts", at_bound.into()).as_bytes()).is_ok());
+
+        let mut deep = serde_json::json!(1);
+        for _ in 0..=MAX_COUNTS_DEPTH {
+            deep = serde_json::json!({ "d": deep });
+        }
+        let err = message(&ping_with("counts", deep));
+        assert!(err.contains("nests deeper than 8 levels"), "{err}");
+
+        let long_key = "k".repeat(MAX_COUNTS_KEY_BYTES + 1);
+        let err = message(&ping_with("counts", serde_json::json!({ long_key: 1 })));
+        assert!(err.contains("key longer than 128 bytes"), "{err}");
+
+        let err = message(&ping_with(
+            "version",
+            "v".repeat(MAX_FIELD_CHARS + 1).into(),
+        ));
+        assert!(
+            err.contains("`version` must be at most 255 characters"),
+            "{err}"
+        );
+        let err = message(&ping_with("counts", "many".into()));
+        assert!(err.contains("`counts` must be an object"), "{err}");
+    }
+
+    #[test]
+    fn the_cleaned_payload_is_never_larger_than_the_body() {
+        let body = r#"{ "uuid" : "u", "hostname" : "h.example",
+            "recorded_at" : "2026-11-22T03:14:07Z", "version": "17\/3",
+            "counts" : { "\u0061" : 1 } }"#;
+        let parsed = parse_ping(body.as_bytes(), &Rules::default(), now()).unwrap();
+        assert!(parsed.ping.payload.len() <= body.len());
+        assert!(parsed.ping.payload.contains(r#""counts":{"a":1}"#));
     }
 }

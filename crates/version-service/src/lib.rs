@@ -17,9 +17,7 @@ mod usage_data;
 use std::{future::Future, sync::Arc};
 
 use axum::{
-    Router,
-    extract::DefaultBodyLimit,
-    middleware,
+    Router, middleware,
     routing::{get, post},
 };
 use sea_orm::DatabaseConnection;
@@ -89,11 +87,9 @@ pub fn app(state: AppState) -> Router {
             routes::require_token,
         ));
     let router = Router::new()
-        .route(
-            "/usage_data",
-            post(usage_data::usage_data)
-                .layer(DefaultBodyLimit::max(state.config.max_payload_bytes)),
-        )
+        // The handler reads the body itself, within `max_payload_bytes` and the ingestion
+        // limits' body memory (`usage_data::read_body`).
+        .route("/usage_data", post(usage_data::usage_data))
         .merge(graphql_routes)
         .route("/health", get(routes::health))
         .route("/ready", get(routes::ready))

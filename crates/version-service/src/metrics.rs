@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use database::StatementCounter;
 use prometheus::{Encoder, IntCounter, IntCounterVec, Opts, Registry, TextEncoder};
 
-use crate::Error;
+use crate::{Error, limits::Scope};
 
 /// Counters updated by the handlers; cheap to bump from any task.
 pub struct Metrics {
@@ -43,8 +43,8 @@ impl Default for Metrics {
         let usage_pings_throttled = IntCounterVec::new(
             Opts::new(
                 "version_service_usage_pings_throttled_total",
-                "Usage pings refused by an ingestion limit, by limit (address, installation: \
-                 429; concurrency: 503).",
+                "Usage pings refused by an ingestion limit, by limit (address, installation, \
+                 address_bytes, installation_bytes: 429; concurrency: 503).",
             ),
             &["limit"],
         )
@@ -124,6 +124,14 @@ impl Metrics {
         }
         let limit = match error {
             Error::RateLimited { scope, .. } => scope.name(),
+            Error::OverBudget {
+                scope: Scope::Address,
+                ..
+            } => "address_bytes",
+            Error::OverBudget {
+                scope: Scope::Installation,
+                ..
+            } => "installation_bytes",
             Error::Busy { .. } => "concurrency",
             _ => return,
         };
@@ -152,7 +160,6 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::limits::Scope;
 
     #[test]
     fn renders_counters() {

@@ -1,83 +1,130 @@
 //! `POST /usage_data`, open to any server on the internet: the cheap refusals first (media
-//! type, the sender's address rate, the concurrency cap), then the body (size-limited), its
-//! validation, the installation's rate, and only then the database.
+//! type, the sender's address rate), then the body (size-limited, its memory reserved as it
+//! arrives), the address's byte budget, the concurrency cap, validation and cleaning, the
+//! installation's rate and byte budget, and only then the database.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::{
     Json,
-    body::Bytes,
-    extract::{ConnectInfo, FromRequest, Request, State},
+    body::{Body, Bytes, HttpBody as _},
+    extract::{ConnectInfo, Request, State},
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use chrono::Utc;
+use futures::StreamExt;
+use tokio::sync::OwnedSemaphorePermit;
 
 use crate::{
     AppState, Error,
-    ingest::parse_ping,
+    ingest::{Stripped, parse_ping},
     limits::Refusal,
     store::{self, IngestOutcome},
 };
 
-/// Validate, store, answer 201 (new) or 200 (already stored); see docs/operations.md for every
-/// refusal.
+/// Validate, store, answer 201 (new) or 200 (already stored), naming what was stripped from
+/// the stored copy; see docs/operations.md for every refusal.
 pub async fn usage_data(State(state): State<AppState>, request: Request) -> Response {
     let result = ingest(&state, request).await;
     match &result {
-        Ok(outcome) => state
+        Ok((outcome, _)) => state
             .metrics
             .ping_ingested(*outcome == IngestOutcome::Created),
         Err(err) => state.metrics.ping_refused(err),
     }
     match result {
-        Ok(IngestOutcome::Created) => (
-            StatusCode::CREATED,
-            Json(serde_json::json!({ "status": "created" })),
-        )
-            .into_response(),
-        Ok(IngestOutcome::Duplicate) => (
-            StatusCode::OK,
-            Json(serde_json::json!({ "status": "duplicate" })),
-        )
-            .into_response(),
+        Ok((outcome, stripped)) => {
+            let (status, word) = match outcome {
+                IngestOutcome::Created => (StatusCode::CREATED, "created"),
+                IngestOutcome::Duplicate => (StatusCode::OK, "duplicate"),
+            };
+            let body = serde_json::json!({
+                "status": word,
+                "stripped": stripped.paths,
+                "stripped_count": stripped.total,
+            });
+            (status, Json(body)).into_response()
+        }
         Err(err) => err.into_response(),
     }
 }
 
-async fn ingest(state: &AppState, request: Request) -> Result<IngestOutcome, Error> {
+async fn ingest(state: &AppState, request: Request) -> Result<(IngestOutcome, Stripped), Error> {
     require_json(request.headers())?;
     // Absent only when the app is driven without a socket (tower's oneshot in unit tests).
-    if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
+    let peer: Option<IpAddr> = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| peer.ip());
+    if let Some(peer) = peer {
+        state.limits.check_address(peer).await.map_err(refusal)?;
+    }
+    // Held until the ping is stored: the bytes of this body in memory.
+    let (body, _memory) = read_body(state, request.into_body()).await?;
+    if let Some(peer) = peer {
         state
             .limits
-            .check_address(peer.ip())
+            .spend_address_bytes(peer, body.len())
             .await
             .map_err(refusal)?;
     }
-    // Held until the ping is stored: it bounds the bodies in memory and the database writers.
+    // Taken only now that the body is in, and held until the ping is stored: it bounds the
+    // parsing and the database writers, and a sender trickling its body never holds it.
     let _permit = state.limits.acquire().map_err(refusal)?;
-    let body = Bytes::from_request(request, state)
-        .await
-        .map_err(|rejection| Error::Body {
-            status: rejection.status(),
-            message: if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                format!(
-                    "payload larger than the limit of {} bytes",
-                    state.config.max_payload_bytes
-                )
-            } else {
-                rejection.body_text()
-            },
-        })?;
     let now = Utc::now();
-    let ping = parse_ping(&body, &state.rules, now)?;
+    let parsed = parse_ping(&body, &state.rules, now)?;
     state
         .limits
-        .check_installation(&ping.uuid)
+        .check_installation(&parsed.ping.uuid, peer)
         .await
         .map_err(refusal)?;
-    store::store_ping(&state.db, ping, now).await
+    state
+        .limits
+        .spend_installation_bytes(&parsed.ping.uuid, peer, body.len())
+        .await
+        .map_err(refusal)?;
+    let outcome = store::store_ping(&state.db, parsed.ping, now).await?;
+    Ok((outcome, parsed.stripped))
+}
+
+/// Reads the whole body, at most `max_payload_bytes` (413 past it), reserving its memory from
+/// the ingestion limits as each chunk arrives (503 when the bodies in memory are at their
+/// bound). Returns the body and the reservation, to hold until the answer.
+async fn read_body(
+    state: &AppState,
+    body: Body,
+) -> Result<(Bytes, Option<OwnedSemaphorePermit>), Error> {
+    let limit = state.config.max_payload_bytes;
+    let too_large = || Error::Body {
+        status: StatusCode::PAYLOAD_TOO_LARGE,
+        message: format!("payload larger than the limit of {limit} bytes"),
+    };
+    // A declared length over the limit is refused before a byte is read.
+    if usize::try_from(body.size_hint().lower()).is_ok_and(|lower| lower > limit) {
+        return Err(too_large());
+    }
+    let mut held: Option<OwnedSemaphorePermit> = None;
+    let mut buffer: Vec<u8> = Vec::new();
+    let mut chunks = body.into_data_stream();
+    while let Some(chunk) = chunks.next().await {
+        // A read that failed: the edge answers 408 in its place when the deadline passed.
+        let chunk = chunk.map_err(|err| Error::Body {
+            status: StatusCode::BAD_REQUEST,
+            message: format!("the request body could not be read: {err}"),
+        })?;
+        if buffer.len().saturating_add(chunk.len()) > limit {
+            return Err(too_large());
+        }
+        if let Some(permit) = state.limits.reserve_body(chunk.len()).map_err(refusal)? {
+            match &mut held {
+                Some(held) => held.merge(permit),
+                None => held = Some(permit),
+            }
+        }
+        buffer.extend_from_slice(&chunk);
+    }
+    Ok((Bytes::from(buffer), held))
 }
 
 /// Only `application/json` (parameters such as `charset` allowed). A form or `text/plain` is
@@ -109,6 +156,15 @@ fn refusal(refusal: Refusal) -> Error {
             retry_after_secs,
         } => Error::RateLimited {
             scope,
+            retry_after_secs,
+        },
+        Refusal::OverBudget {
+            scope,
+            budget_bytes,
+            retry_after_secs,
+        } => Error::OverBudget {
+            scope,
+            budget_bytes,
             retry_after_secs,
         },
     }

@@ -904,3 +904,78 @@ async fn usage_fields_are_null_in_place_when_the_version_service_fails() {
         )
     );
 }
+
+/// The issue's row "usage counters over the answer budget, through the gateway": before, the
+/// counters past the budget were `null` with no error. Each now carries `ANSWER_TOO_LARGE` at
+/// its own path, and every other field of the server keeps its value.
+#[tokio::test]
+async fn counters_past_the_answer_budget_arrive_with_answer_too_large_at_their_path() {
+    for backend in backends() {
+        let version = VersionService::start_with(backend, Some(SERVICE_TOKEN), |config| {
+            config.max_counts_bytes = 2_500;
+        })
+        .await;
+        let url = version.graphql_url();
+        let gateway = Gateway::start_with(backend, |config| {
+            config.version_service.url = url;
+            config.version_service.service_token = Some(SERVICE_TOKEN.to_owned());
+        })
+        .await;
+        // About 1.7 kB of counters a ping: one fits the 2500 bytes, the second does not. Sent
+        // oldest first: the budget goes to the newest stored.
+        let counts: serde_json::Map<String, Value> = (0..100)
+            .map(|i| (format!("counter_{i:03}"), json!(i)))
+            .collect();
+        for day in (1..=3).rev() {
+            let ping = json!({
+                "uuid": "big", "hostname": "big.example",
+                "recorded_at": (Utc::now() - chrono::Duration::days(day)).to_rfc3339(),
+                "version": format!("17.{day}.0"), "counts": counts,
+            });
+            let posted = gateway
+                .client()
+                .post(format!("http://{}/usage_data", version.address))
+                .header("content-type", "application/json")
+                .body(ping.to_string())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(posted.status(), StatusCode::CREATED, "{backend:?}");
+        }
+        let response = gateway
+            .query(
+                r#"{ hostname(name: "big.example") { name lastUsagePingAt
+                    usagePings(last: 3) { version counts } } }"#,
+                json!({}),
+            )
+            .await;
+        let hostname = &response["data"]["hostname"];
+        assert_eq!(hostname["name"], "big.example", "{backend:?}: {response}");
+        assert!(hostname["lastUsagePingAt"].is_string(), "{response}");
+        let pings = hostname["usagePings"].as_array().unwrap();
+        let versions: Vec<&Value> = pings.iter().map(|p| &p["version"]).collect();
+        assert_eq!(versions, ["17.1.0", "17.2.0", "17.3.0"], "{response}");
+        assert_eq!(pings[0]["counts"]["counter_099"], 99, "{response}");
+        assert!(
+            pings[1..].iter().all(|p| p["counts"].is_null()),
+            "{response}"
+        );
+        let errors = response["errors"].as_array().unwrap();
+        let paths: Vec<&Value> = errors.iter().map(|e| &e["path"]).collect();
+        assert_eq!(
+            paths,
+            [
+                &json!(["hostname", "usagePings", 1, "counts"]),
+                &json!(["hostname", "usagePings", 2, "counts"])
+            ],
+            "{backend:?}: {response}"
+        );
+        assert!(
+            errors
+                .iter()
+                .all(|e| e["extensions"]["code"] == "ANSWER_TOO_LARGE"
+                    && e["message"].as_str().unwrap().contains("2500 bytes")),
+            "{response}"
+        );
+    }
+}

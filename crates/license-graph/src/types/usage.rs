@@ -3,20 +3,24 @@
 
 use std::sync::Arc;
 
-use async_graphql::{ID, Json, SimpleObject};
+use std::str::FromStr;
+
+use async_graphql::{ComplexObject, ID, Json, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
+use error_catalogue::Code;
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::directives::authenticated;
 use crate::errors::code_error;
 use crate::upstream::UpstreamError;
+use crate::upstream::field_errors::FieldError;
 
 /// One usage ping: what a server reported about itself at one moment (sent weekly).
 // Shareable: the version subgraph serves the same type (this one is filled from it), so a
 // supergraph may plan either.
 #[derive(SimpleObject, Deserialize, Clone, Debug)]
-#[graphql(shareable, directive = authenticated::apply())]
+#[graphql(shareable, complex, directive = authenticated::apply())]
 #[serde(rename_all = "camelCase")]
 pub struct UsagePing {
     /// When the server recorded the ping.
@@ -69,9 +73,45 @@ pub struct UsagePing {
     /// The Zuora subscription of the license the server runs.
     #[serde(default)]
     pub license_subscription_id: Option<String>,
-    /// Usage counters (projects, issues, merge requests, pipelines, ...).
+    /// Usage counters; answered by [`UsagePing::counts`], with their error when the version
+    /// service left them out.
     #[serde(default)]
+    #[graphql(skip)]
     pub counts: Option<Json<Value>>,
+    /// The version service's errors on this ping's fields (see `upstream::field_errors`).
+    #[serde(default, rename = "__fieldErrors")]
+    #[graphql(skip)]
+    pub field_errors: Option<FieldErrors>,
+}
+
+/// The errors of a ping's fields that the version service reported in place.
+#[derive(Deserialize, Clone, Debug, Default)]
+pub struct FieldErrors {
+    /// Why `counts` is missing.
+    #[serde(default)]
+    pub counts: Option<FieldError>,
+}
+
+#[ComplexObject]
+impl UsagePing {
+    /// Usage counters (projects, issues, merge requests, pipelines, ...).
+    async fn counts(&self) -> async_graphql::Result<Option<&Json<Value>>> {
+        match self.field_errors.as_ref().and_then(|e| e.counts.as_ref()) {
+            Some(error) => Err(remote_field_error(error)),
+            None => Ok(self.counts.as_ref()),
+        }
+    }
+}
+
+/// A field's error as the version service reported it: its message, and its code when the
+/// catalogue knows it (`ANSWER_TOO_LARGE`), else `UPSTREAM_ERROR`.
+fn remote_field_error(error: &FieldError) -> async_graphql::Error {
+    let code = error
+        .code
+        .as_deref()
+        .and_then(|code| Code::from_str(code).ok())
+        .unwrap_or(Code::UpstreamError);
+    code_error(error.message.clone(), code)
 }
 
 /// A server whose usage pings carry a license, as the version service sees it.

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::UpstreamConfigError;
 use super::breaker::{self, Admission, Breaker, Phase, Settings};
+use super::field_errors;
 use super::{UpstreamConfig, UpstreamError};
 use crate::metrics::GraphMetrics;
 
@@ -325,13 +326,24 @@ fn split(mut response: Value, expected: usize) -> Result<EntityResults, Upstream
             .pointer("/path/1")
             .and_then(Value::as_u64)
             .and_then(|i| usize::try_from(i).ok());
+        let Some(slot) = index.and_then(|i| results.get_mut(i)) else {
+            continue;
+        };
+        // An error on a field the gateway answers in place leaves the rest of the entity good.
+        let rest = error
+            .get("path")
+            .and_then(Value::as_array)
+            .map_or(&[][..], |path| path.get(2..).unwrap_or_default());
+        if let Ok(entity) = slot
+            && field_errors::place(entity, rest, error)
+        {
+            continue;
+        }
         let message = error
             .get("message")
             .and_then(Value::as_str)
             .unwrap_or("unknown error");
-        if let Some(slot) = index.and_then(|i| results.get_mut(i)) {
-            *slot = Err(UpstreamError::Remote(message.chars().take(200).collect()));
-        }
+        *slot = Err(UpstreamError::Remote(message.chars().take(200).collect()));
     }
     Ok(results)
 }
@@ -350,6 +362,33 @@ mod tests {
         assert_eq!(results[0], Ok(json!({"name": "a"})));
         assert_eq!(results[1], Ok(Value::Null));
         assert!(matches!(&results[2], Err(UpstreamError::Remote(m)) if m == "boom"));
+    }
+
+    #[test]
+    fn a_counts_error_stays_with_its_field_and_the_entity_is_kept() {
+        let response = json!({
+            "data": {"_entities": [
+                {"name": "a", "latestUsagePing": {"uuid": "u", "counts": null}},
+                {"name": "b", "latestUsagePing": {"uuid": "v", "counts": null}}
+            ]},
+            "errors": [{
+                "message": "counts left out", "extensions": {"code": "ANSWER_TOO_LARGE"},
+                "path": ["_entities", 1, "latestUsagePing", "counts"]
+            }]
+        });
+        let results = split(response, 2).unwrap();
+        assert_eq!(
+            results[0],
+            Ok(json!({"name": "a", "latestUsagePing": {"uuid": "u", "counts": null}}))
+        );
+        let Ok(b) = &results[1] else {
+            panic!("entity b is kept: {:?}", results[1]);
+        };
+        assert_eq!(b["name"], "b");
+        assert_eq!(
+            b["latestUsagePing"][field_errors::FIELD_ERRORS]["counts"]["code"],
+            "ANSWER_TOO_LARGE"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 mod breaker;
 mod client;
 mod error;
+pub mod field_errors;
 pub mod selection;
 
 pub use breaker::Phase as BreakerPhase;

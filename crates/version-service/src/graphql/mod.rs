@@ -1,6 +1,7 @@
 //! The Federation v2 subgraph: `Hostname` and `License` entities extended with usage data.
 //! It knows nothing of HTTP; the handler in `routes` puts a fresh [`Loaders`] in each request.
 
+mod entity_paths;
 mod loaders;
 mod prime;
 mod types;
@@ -60,9 +61,12 @@ impl Query {
     }
 }
 
-/// The subgraph's schema builder: only entity resolvers, Federation v2.
+/// The subgraph's schema builder: only entity resolvers, Federation v2, errors below
+/// `_entities` with their entity's index (`entity_paths`).
 fn schema_builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
-    Schema::build(Query, EmptyMutation, EmptySubscription).enable_federation()
+    Schema::build(Query, EmptyMutation, EmptySubscription)
+        .enable_federation()
+        .extension(entity_paths::EntityPaths)
 }
 
 /// The subgraph within `limits` (depth, body size, ...), reporting to `observer`; per-request

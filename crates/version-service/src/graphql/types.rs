@@ -1,11 +1,14 @@
 //! The subgraph's types: the usage fields of the gateway's `Hostname` and `License`.
 
-use async_graphql::{ComplexObject, Context, ID, Json, Object, SimpleObject};
+use async_graphql::{
+    ComplexObject, Context, ErrorExtensions, ID, Json, Name, Object, ScalarType, SimpleObject,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::usage_ping;
 use error_catalogue::Code;
 use error_catalogue::graphql::code_error;
 
+use super::entity_paths;
 use super::loaders::{LoadError, Loaders, PingsKey};
 use crate::store::{CountsRow, LicenseKey, Report, host};
 
@@ -245,8 +248,26 @@ impl UsagePing {
                     loaders.counts_limit
                 ),
                 Code::AnswerTooLarge,
-            )),
+            )
+            // Names the ping, so that the error finds its entity (`entity_paths`).
+            .extend_with(|_, extensions| {
+                extensions.set(entity_paths::PING_EXTENSION, self.identity())
+            })),
         }
+    }
+}
+
+impl UsagePing {
+    /// The ping's identity (`entity_paths::PING_IDENTITY`), valued as its fields answer.
+    fn identity(&self) -> async_graphql::Value {
+        let mut fields = async_graphql::indexmap::IndexMap::new();
+        fields.insert(Name::new("uuid"), self.0.uuid.clone().into());
+        fields.insert(Name::new("hostname"), self.0.hostname.clone().into());
+        fields.insert(
+            Name::new("recordedAt"),
+            ScalarType::to_value(&self.0.recorded_at),
+        );
+        async_graphql::Value::Object(fields)
     }
 }
 

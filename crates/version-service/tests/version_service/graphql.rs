@@ -550,6 +550,68 @@ async fn counts_past_the_answer_budget_are_cut_with_an_error() {
     .await;
 }
 
+/// async-graphql leaves the entity's index out of the paths of errors below `_entities`; the
+/// service puts it back, so that a gateway can place each error (the issue's row "usage
+/// counters over the answer budget, through the gateway").
+#[tokio::test]
+async fn counts_cut_by_the_budget_carry_their_entitys_index_in_the_path() {
+    for_each_backend(|db| async move {
+        let config = Config {
+            max_counts_bytes: 2_500,
+            ..Config::default()
+        };
+        let app = TestApp::spawn(&db.url, config).await;
+        let big: serde_json::Map<String, Value> =
+            (0..100).map(|i| (format!("counter_{i:03}"), json!(i))).collect();
+        for (host, days) in [("a.example", 1..=2), ("b.example", 3..=5)] {
+            for day in days {
+                let mut body = ping("u", host, &format!("2026-11-{day:02}T00:00:00Z"));
+                body["counts"] = Value::Object(big.clone());
+                assert_eq!(app.post_ping(body.to_string()).await.status(), 201);
+            }
+        }
+        let query = r#"query ($representations: [_Any!]!) { _entities(representations: $representations) {
+            ... on Hostname { name latest: latestUsagePing { uuid hostname recordedAt counts }
+              usagePings(last: 5) { uuid hostname recordedAt counts } } } }"#;
+        let names = ["b.example".to_owned(), "a.example".to_owned()];
+        let response = app.graphql(query, hostname_reps(&names)).await;
+        let entities = &response["data"]["_entities"];
+        let errors = response["errors"].as_array().cloned().unwrap_or_default();
+        let nulls = entities
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|e| {
+                let mut pings = e["usagePings"].as_array().cloned().unwrap_or_default();
+                pings.push(e["latest"].clone());
+                pings
+            })
+            .filter(|p| p["counts"].is_null())
+            .count();
+        // Five pings, each asked for once or twice: one fits, the rest are cut.
+        assert!(nulls >= 4, "{}: {response}", db.backend);
+        assert_eq!(errors.len(), nulls, "one error per cut counter: {response}");
+        for error in &errors {
+            let path = error["path"].as_array().unwrap();
+            let index = path[1].as_u64().unwrap_or_else(|| panic!("no index: {error}"));
+            let mut at = &entities[index as usize];
+            for segment in &path[2..path.len() - 1] {
+                at = match segment {
+                    Value::String(field) => &at[field.as_str()],
+                    Value::Number(i) => &at[i.as_u64().unwrap() as usize],
+                    _ => panic!("{error}"),
+                };
+            }
+            assert_eq!(path.last().unwrap(), "counts", "{error}");
+            assert!(at["counts"].is_null(), "{error} points at {at}");
+            assert_eq!(at["hostname"], entities[index as usize]["name"], "{error}");
+            assert_eq!(error["extensions"]["code"], "ANSWER_TOO_LARGE");
+        }
+        app.stop().await;
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn migration_backfills_read_models_from_existing_pings() {
     use migration::MigratorTrait;

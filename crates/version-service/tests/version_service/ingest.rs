@@ -20,7 +20,7 @@ async fn ping_count(app: &TestApp) -> u64 {
 }
 
 #[tokio::test]
-async fn stores_the_fixture_with_its_fields_and_whole_payload() {
+async fn stores_the_fixture_with_its_fields_and_a_cleaned_payload() {
     for_each_backend(|db| async move {
         let app = TestApp::spawn(&db.url, Config::default()).await;
         let mut payload = fixture();
@@ -31,6 +31,19 @@ async fn stores_the_fixture_with_its_fields_and_whole_payload() {
         assert_eq!(response.status(), 201, "{}", db.backend);
         let json: serde_json::Value = response.json().await.unwrap();
         assert_eq!(json["status"], "created");
+        // The fields the graph does not read are named, and left out of what is stored.
+        let stripped = [
+            "counts_monthly",
+            "license_add_ons",
+            "license_billable_users",
+            "licensee",
+            "recording_ce_finished_at",
+            "recording_ee_finished_at",
+            "settings",
+            "topology",
+        ];
+        assert_eq!(json["stripped"], serde_json::json!(stripped), "{json}");
+        assert_eq!(json["stripped_count"], stripped.len());
 
         let rows = usage_ping::Entity::find().all(app.db()).await.unwrap();
         assert_eq!(rows.len(), 1, "{}", db.backend);
@@ -63,7 +76,13 @@ async fn stores_the_fixture_with_its_fields_and_whole_payload() {
             Some("2c92a0ff5e09bd69015e0a93e3f00c8a")
         );
         assert_eq!(row.recorded_at.to_rfc3339(), "2026-11-22T03:14:07+00:00");
-        assert_eq!(row.payload, body, "payload kept byte for byte");
+        let stored: serde_json::Value = serde_json::from_str(&row.payload).unwrap();
+        let mut expected = payload.clone();
+        for name in stripped {
+            expected.as_object_mut().unwrap().remove(name);
+        }
+        assert_eq!(stored, expected, "the payload less what was stripped");
+        assert_eq!(stored["counts"], fixture()["counts"]);
 
         let host = host::Entity::find().one(app.db()).await.unwrap().unwrap();
         assert_eq!(host.hostname, "gitlab.acmeinc.com");
@@ -194,12 +213,20 @@ async fn accepts_payloads_over_two_megabytes() {
         let body = big_ping(2_500_000);
         let response = app.post_ping(body.clone()).await;
         assert_eq!(response.status(), 201, "{}", db.backend);
+        let json: serde_json::Value = response.json().await.unwrap();
+        let stripped = json["stripped"].as_array().unwrap();
+        assert!(
+            stripped.contains(&"usage_activity_by_stage".into()),
+            "{json}"
+        );
         let row = usage_ping::Entity::find()
             .one(app.db())
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(row.payload.len(), body.len());
+        // What is stored is what the graph reads: a kilobyte or two, not the 2.5 MB sent.
+        assert!(row.payload.len() < 2_000, "{}", row.payload.len());
+        assert!(!row.payload.contains("usage_activity_by_stage"));
         app.stop().await;
     })
     .await;
@@ -483,51 +510,128 @@ async fn above_the_concurrency_cap_ingestion_answers_503_with_retry_after() {
     let db = test_support::TestDb::fresh(test_support::Backend::Sqlite, "version").await;
     let config = Config {
         ingest: IngestConfig {
-            max_concurrent: 1,
+            max_concurrent: 2,
             retry_after_secs: 2,
             ..IngestConfig::default()
         },
         ..Config::default()
     };
     let app = TestApp::spawn(&db.url, config).await;
-    // A sender that announces its body and sends only half of it holds the one slot.
-    let body = recent("slow-sender", 0);
-    let (head, tail) = body.as_bytes().split_at(body.len() / 2);
-    let mut slow = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    // Two pings being parsed and stored: the slots taken as a slow database would hold them.
+    let first = app.state.limits.acquire().unwrap();
+    let _second = app.state.limits.acquire().unwrap();
+    let busy = app.post_ping(recent("other", 1)).await;
+    assert_eq!(busy.headers()["retry-after"], "2");
+    let error = refusal(busy, 503).await;
+    assert!(error.contains("busy"), "{error}");
+    drop(first);
+    assert_eq!(app.post_ping(recent("other", 1)).await.status(), 201);
+    assert_eq!(ping_count(&app).await, 1);
+    app.stop().await;
+}
+
+/// `ping` with a `padding` field that makes it `bytes` long.
+fn padded(ping: &str, bytes: usize) -> String {
+    let mut value: serde_json::Value = serde_json::from_str(ping).unwrap();
+    value["padding"] = "".into();
+    let short = value.to_string().len();
+    value["padding"] = "p".repeat(bytes - short).into();
+    let body = value.to_string();
+    assert_eq!(body.len(), bytes);
+    body
+}
+
+/// Opens a connection to `app` from 127.0.0.2 (another address than the tests' client), sends
+/// the headers of a ping of `body`, then `sent` bytes of it, and leaves it there.
+async fn trickle(app: &TestApp, body: &str, sent: usize) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+    let mut slow = socket.connect(app.addr).await.unwrap();
     let headers = format!(
         "POST /usage_data HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     slow.write_all(headers.as_bytes()).await.unwrap();
-    slow.write_all(head).await.unwrap();
+    slow.write_all(&body.as_bytes()[..sent]).await.unwrap();
+    slow
+}
 
-    // The slot is taken once the server has read the headers; ask until it is.
-    let busy = tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            let response = app.post_ping(recent("other", 1)).await;
-            if response.status() == 503 {
-                break response;
-            }
-            assert_eq!(response.status(), 201, "before the slot is taken");
-            tokio::time::sleep(Duration::from_millis(20)).await;
+/// Waits until the bodies in the server's memory hold `bytes` (the trickling senders' bytes
+/// have arrived).
+async fn until_bodies_hold(app: &TestApp, bytes: usize) {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while app.state.limits.body_bytes_in_memory() != bytes {
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
     })
     .await
-    .expect("the slow sender never took the slot");
-    assert_eq!(busy.headers()["retry-after"], "2");
-    let error = refusal(busy, 503).await;
-    assert!(error.contains("busy"), "{error}");
+    .unwrap_or_else(|_| {
+        panic!(
+            "the bodies hold {} bytes, not {bytes}",
+            app.state.limits.body_bytes_in_memory()
+        )
+    });
+}
 
-    // When the slow sender finishes, it is stored and the slot is free again.
-    slow.write_all(tail).await.unwrap();
+/// The issue's row "64 connections that send headers and a few body bytes": before, each held
+/// an ingestion slot until the body deadline and genuine pings got 503. The slot is now taken
+/// once the body is in, and a trickling body holds only the memory of the bytes it sent.
+#[tokio::test]
+async fn senders_trickling_their_bodies_do_not_hold_the_ingestion_slots() {
+    for_each_backend(|db| async move {
+        // The production bounds (64 slots), without the per-address rate that would refuse
+        // the slow senders' connections past the 60th before they send a body.
+        let app = TestApp::spawn(&db.url, Config::default()).await;
+        let max = app.state.config.ingest.max_concurrent;
+        let mut slow = Vec::new();
+        for i in 0..max {
+            slow.push(trickle(&app, &recent(&format!("slow-{i}"), i as i64), 5).await);
+        }
+        until_bodies_hold(&app, max * 5).await;
+        let genuine = app.post_ping(recent("genuine", 0)).await;
+        assert_eq!(genuine.status(), 201, "{}", db.backend);
+        assert_eq!(ping_count(&app).await, 1);
+        drop(slow);
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn bodies_past_the_memory_bound_get_503_and_a_trickling_body_holds_only_its_bytes() {
+    let db = test_support::TestDb::fresh(test_support::Backend::Sqlite, "version").await;
+    let config = Config {
+        ingest: IngestConfig {
+            max_body_memory_bytes: 1_000,
+            retry_after_secs: 3,
+            ..IngestConfig::default()
+        },
+        ..Config::default()
+    };
+    let app = TestApp::spawn(&db.url, config).await;
+    let body = padded(&recent("slow", 0), 900);
+    let mut slow = trickle(&app, &body, 800).await;
+    until_bodies_hold(&app, 800).await;
+    // 800 of the 1000 bytes are taken: a ping of 400 does not fit.
+    let other = padded(&recent("other", 1), 400);
+    let busy = app.post_ping(other.clone()).await;
+    assert_eq!(busy.headers()["retry-after"], "3");
+    refusal(busy, 503).await;
+    // A small one does, while the slow body waits.
+    assert_eq!(app.post_ping(r#"{}"#).await.status(), 422);
+
+    // When the slow sender finishes, it is stored and its memory given back.
+    slow.write_all(&body.as_bytes()[800..]).await.unwrap();
     let mut answer = String::new();
     tokio::time::timeout(Duration::from_secs(10), slow.read_to_string(&mut answer))
         .await
         .expect("the slow sender got no answer")
         .unwrap();
     assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
-    assert_eq!(app.post_ping(recent("after", 2)).await.status(), 201);
+    assert!(answer.contains(r#""stripped":["padding"]"#), "{answer}");
+    until_bodies_hold(&app, 0).await;
+    assert_eq!(app.post_ping(other).await.status(), 201);
     app.stop().await;
 }
 
@@ -586,8 +690,9 @@ async fn a_ping_is_stored_once_not_twice() {
     let before = sqlite_bytes(app.db()).await;
     let mut sent = 0;
     for i in 0..5 {
-        // Counters of about 1 MB, nearly the whole body: what a copy of `counts` would double.
-        let counts: serde_json::Map<String, serde_json::Value> = (0..40_000)
+        // Counters of about 120 kB (near the most entries `counts` may hold), nearly the whole
+        // body: what a copy of `counts` would double.
+        let counts: serde_json::Map<String, serde_json::Value> = (0..4_500)
             .map(|j| {
                 (
                     format!("metric_{j:06}"),
@@ -607,4 +712,196 @@ async fn a_ping_is_stored_once_not_twice() {
         "{grown} bytes stored for {sent} bytes of pings: more than one copy"
     );
     app.stop().await;
+}
+
+/// A client whose connections come from 127.0.0.2: another sender than the tests' usual client.
+fn client_from_another_address() -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address("127.0.0.2".parse::<std::net::IpAddr>().ok())
+        .build()
+        .unwrap()
+}
+
+/// A ping of `uuid` with a string `pad` inside `counts` that makes it about `bytes` long.
+fn padded_counts(uuid: &str, minutes_ago: i64, bytes: usize) -> String {
+    let mut body: serde_json::Value = serde_json::from_str(&recent(uuid, minutes_ago)).unwrap();
+    body["counts"] = serde_json::json!({ "projects": 3, "pad": "x".repeat(bytes) });
+    body.to_string()
+}
+
+/// Bytes of payload stored, all pings together.
+async fn payload_bytes(app: &TestApp) -> i64 {
+    use sea_orm::{ConnectionTrait, Statement};
+    let backend = app.db().get_database_backend();
+    let row = app
+        .db()
+        .query_one_raw(Statement::from_string(
+            backend,
+            "SELECT CAST(COALESCE(SUM(LENGTH(payload)), 0) AS BIGINT) AS bytes FROM usage_pings",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get::<i64>("", "bytes").unwrap()
+}
+
+/// The issue's row "30 pings of 3.9 MB from one address (a string `pad` inside `counts`)":
+/// before, all were stored as sent (+113 MB). With the production limits they are accepted,
+/// but what is stored is the cleaned ping, the pad stripped, and each answer says so.
+#[tokio::test]
+async fn padded_pings_are_stored_without_their_padding() {
+    for_each_backend(|db| async move {
+        let app = TestApp::spawn_limited(&db.url, Config::default()).await;
+        let mut sent = 0;
+        for i in 0..30 {
+            let body = padded_counts(&format!("padded-{i}"), i, 3_900_000);
+            sent += body.len();
+            let response = app.post_ping(body).await;
+            assert_eq!(response.status(), 201, "{}: ping {i}", db.backend);
+            let json: serde_json::Value = response.json().await.unwrap();
+            assert_eq!(
+                json["stripped"],
+                serde_json::json!(["counts.pad"]),
+                "{json}"
+            );
+            assert_eq!(json["stripped_count"], 1);
+        }
+        assert_eq!(ping_count(&app).await, 30);
+        let stored = payload_bytes(&app).await;
+        // About 130 bytes a ping, for 3.9 MB sent.
+        assert!(stored < 30 * 200, "{}: {stored} bytes stored", db.backend);
+        assert!(sent > 30 * 3_900_000);
+        let counts = usage_ping::Entity::find()
+            .one(app.db())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            counts.payload.contains(r#""counts":{"projects":3}"#),
+            "{}",
+            counts.payload
+        );
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn past_a_days_bytes_an_address_and_an_installation_get_429() {
+    for_each_backend(|db| async move {
+        let config = Config {
+            ingest: IngestConfig {
+                per_address_bytes_per_day: 16 * 1024 * 1024,
+                per_installation_bytes_per_day: 8 * 1024 * 1024,
+                ..IngestConfig::default()
+            },
+            ..Config::default()
+        };
+        let app = TestApp::spawn_limited(&db.url, config).await;
+        let mb = 3_900_000;
+        assert_eq!(app.post_ping(padded_counts("a", 0, mb)).await.status(), 201);
+        assert_eq!(app.post_ping(padded_counts("a", 1, mb)).await.status(), 201);
+        // A third would take installation `a` past its 8 MiB.
+        let response = app.post_ping(padded_counts("a", 2, mb)).await;
+        let retry_after: u64 = response.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let error = refusal(response, 429).await;
+        assert!(
+            error.contains("this installation has sent its 8388608 bytes"),
+            "{error}"
+        );
+        // About 3.3 MB to win back at 8 MiB a day: some eight hours.
+        assert!(
+            (7 * 3600..=10 * 3600).contains(&retry_after),
+            "{retry_after}"
+        );
+        // Another installation from the same address may still send, until the address has
+        // sent its 16 MiB (the refused ping's bytes count: they were sent).
+        assert_eq!(app.post_ping(padded_counts("b", 3, mb)).await.status(), 201);
+        let error = refusal(app.post_ping(padded_counts("b", 4, mb)).await, 429).await;
+        assert!(
+            error.contains("this address has sent its 16777216 bytes"),
+            "{error}"
+        );
+        // Installation `a` sending from another address has its own budget.
+        let elsewhere = client_from_another_address()
+            .post(format!("{}/usage_data", app.base))
+            .header("content-type", "application/json")
+            .body(padded_counts("a", 5, mb))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(elsewhere.status(), 201, "{}", db.backend);
+        assert_eq!(ping_count(&app).await, 4);
+        app.stop().await;
+    })
+    .await;
+}
+
+/// The issue's row "10 pings under another installation's `uuid` from another address": before,
+/// the installation's genuine pings got 429 for up to an hour.
+#[tokio::test]
+async fn a_stranger_cannot_spend_an_installations_rate() {
+    for_each_backend(|db| async move {
+        let app = TestApp::spawn_limited(&db.url, Config::default()).await;
+        let stranger = client_from_another_address();
+        let victim = "6f1b2c1e-8a53-4f0e-9a3c-2d41c7e9b0aa";
+        let mut statuses = Vec::new();
+        for i in 0..11 {
+            let response = stranger
+                .post(format!("{}/usage_data", app.base))
+                .header("content-type", "application/json")
+                .body(recent(victim, 100 + i))
+                .send()
+                .await
+                .unwrap();
+            statuses.push(response.status().as_u16());
+        }
+        // The stranger spends its own allowance (10 an hour), not the installation's.
+        assert_eq!(statuses[..10], [201; 10], "{}: {statuses:?}", db.backend);
+        assert_eq!(statuses[10], 429, "{statuses:?}");
+        // The genuine installation, from its own address, is still accepted.
+        for i in 0..10 {
+            let genuine = app.post_ping(recent(victim, i)).await;
+            assert_eq!(genuine.status(), 201, "{}: genuine ping {i}", db.backend);
+        }
+        assert_eq!(app.post_ping(recent(victim, 10)).await.status(), 429);
+        assert_eq!(ping_count(&app).await, 20);
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn two_instances_share_an_installations_byte_budget_through_redis() {
+    let db = test_support::TestDb::fresh(test_support::Backend::Sqlite, "version").await;
+    let config = Config {
+        redis_url: Some(redis_url()),
+        ingest: IngestConfig {
+            per_installation_bytes_per_day: 4 * 1024,
+            ..IngestConfig::unthrottled()
+        },
+        ..Config::default()
+    };
+    let first = TestApp::spawn_limited(&db.url, config.clone()).await;
+    let second = TestApp::spawn_limited(&db.url, config).await;
+    first
+        .state
+        .limits
+        .check_backend()
+        .await
+        .unwrap_or_else(|err| panic!("this test needs Redis at {}: {err}", redis_url()));
+    // Unique per run, so runs in parallel and earlier runs do not share counts.
+    let uuid = format!("redis-bytes-{}", uuid::Uuid::new_v4());
+    let ping = |minutes_ago| padded(&recent(&uuid, minutes_ago), 3 * 1024);
+    assert_eq!(first.post_ping(ping(0)).await.status(), 201);
+    // Each instance alone would take these 3 KiB; together they are past the 4 KiB.
+    let error = refusal(second.post_ping(ping(1)).await, 429).await;
+    assert!(error.contains("4096 bytes"), "{error}");
+    assert_eq!(ping_count(&first).await, 1);
+    first.stop().await;
+    second.stop().await;
 }

@@ -833,7 +833,8 @@ async fn the_version_services_ready_answers_within_2_s_when_its_database_hangs()
 
 /// Issue 13's row "200 connections that announce a body and never send it: still open after
 /// 130 s": the version service answers each with `Connection: close` — 408 at its body deadline
-/// for those inside the ingestion cap, 503 at once for the rest — and then stores pings again.
+/// (they hold no ingestion slot, only the memory of the bytes they sent) — and stores pings
+/// again.
 #[tokio::test]
 async fn version_service_ingestion_closes_bodies_that_never_arrive() {
     let (state, _db) = version_state(|c| {
@@ -854,21 +855,15 @@ async fn version_service_ingestion_closes_bodies_that_never_arrive() {
         stuck.push(raw(address, &head).await);
     }
     let started = std::time::Instant::now();
-    let mut timed_out = 0;
     for stream in &mut stuck {
         let response = read_until_closed(stream, Duration::from_secs(10)).await;
-        assert!(
-            response.starts_with("http/1.1 408") || response.starts_with("http/1.1 503"),
-            "{response}"
-        );
+        assert!(response.starts_with("http/1.1 408"), "{response}");
         assert!(response.contains("connection: close"), "{response}");
-        timed_out += usize::from(response.starts_with("http/1.1 408"));
     }
-    assert!(timed_out > 0, "some bodies were waited for, then cut");
     let elapsed = started.elapsed();
     println!("200 stuck ingestion bodies answered and closed within {elapsed:?}");
     assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
-    // They held the ingestion slots only until their deadline: a ping is stored again.
+    // A ping is stored once they are gone.
     let ping = json!({"uuid": "u", "hostname": "h.example",
                       "recorded_at": chrono::Utc::now().to_rfc3339()});
     let stored = reqwest::Client::new()

@@ -44,12 +44,15 @@ pub struct TestApp {
 
 impl TestApp {
     /// Starts the server on `url` with `config` (its `database_url` is replaced by `url`),
-    /// without per-sender rate limits: the tests post many pings from 127.0.0.1 with few uuids.
+    /// without per-sender rate limits or byte budgets: the tests post many pings from 127.0.0.1
+    /// with few uuids.
     /// Tests of the limits use [`TestApp::spawn_limited`].
     pub async fn spawn(url: &str, config: Config) -> Self {
         let ingest = IngestConfig {
             per_address_per_minute: 0,
             per_installation_per_hour: 0,
+            per_address_bytes_per_day: 0,
+            per_installation_bytes_per_day: 0,
             ..config.ingest.clone()
         };
         Self::spawn_limited(url, Config { ingest, ..config }).await
