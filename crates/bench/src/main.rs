@@ -2,6 +2,7 @@
 //! gateway against the floor. See BENCHMARKS.md at the repository root.
 
 mod dataset;
+mod encoding;
 mod load;
 mod options;
 mod procfs;
@@ -11,6 +12,7 @@ mod run;
 mod scenarios;
 mod services;
 mod stats;
+mod verify;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -91,7 +93,8 @@ enum Command {
         /// The licensedot binary (default: next to this one, i.e. target/release/licensedot).
         #[arg(long)]
         licensedot: Option<PathBuf>,
-        /// Scenarios: dashboard, search, hostname, trials, scale (all four sizes) or scale-N.
+        /// Scenarios: dashboard, customer-view (the dashboard page's own customer query,
+        /// no floor), search, hostname, trials, scale (all four sizes) or scale-N.
         #[arg(
             long,
             value_delimiter = ',',
@@ -122,6 +125,16 @@ enum Command {
         /// service over h2c.
         #[arg(long = "gateway-env")]
         gateway_env: Vec<String>,
+        /// Also measure every gateway phase with this Accept-Encoding (e.g. "gzip, br";
+        /// repeatable): the bytes received are counted, then decoded and checked like plain
+        /// answers.
+        #[arg(long = "accept-encoding")]
+        accept_encodings: Vec<String>,
+        /// Start a second gateway (B) with this extra environment, KEY=VALUE (repeatable), and
+        /// measure every gateway phase on A and B, alternated (A B, then B A, ...), e.g.
+        /// LICENSEDOT_GATEWAY__VERSION_SERVICE__HTTP2_PRIOR_KNOWLEDGE=true.
+        #[arg(long = "compare-env")]
+        compare_env: Vec<String>,
     },
 }
 
@@ -130,6 +143,7 @@ fn scenarios(names: &[String]) -> anyhow::Result<Vec<Scenario>> {
     for name in names {
         match name.trim() {
             "dashboard" => out.push(Scenario::Dashboard),
+            "customer-view" => out.push(Scenario::CustomerView),
             "search" => out.push(Scenario::Search),
             "hostname" => out.push(Scenario::Hostname),
             "trials" => out.push(Scenario::Trials),
@@ -189,19 +203,25 @@ async fn command(command: Command) -> anyhow::Result<()> {
             out,
             no_floor,
             gateway_env,
+            accept_encodings,
+            compare_env,
         } => {
             anyhow::ensure!(
                 concurrency.iter().all(|&c| (1..=1024).contains(&c)),
                 "concurrency must be between 1 and 1024"
             );
-            let gateway_env = gateway_env
-                .iter()
-                .map(|kv| {
-                    kv.split_once('=')
-                        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                        .with_context(|| format!("--gateway-env wants KEY=VALUE, got {kv}"))
-                })
-                .collect::<anyhow::Result<_>>()?;
+            let pairs = |flag: &str, values: &[String]| {
+                values
+                    .iter()
+                    .map(|kv| {
+                        kv.split_once('=')
+                            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                            .with_context(|| format!("--{flag} wants KEY=VALUE, got {kv}"))
+                    })
+                    .collect::<anyhow::Result<Vec<_>>>()
+            };
+            let gateway_env = pairs("gateway-env", &gateway_env)?;
+            let compare_env = pairs("compare-env", &compare_env)?;
             let options = RunOptions {
                 licensedot,
                 scenarios: scenarios(&names)?,
@@ -212,6 +232,11 @@ async fn command(command: Command) -> anyhow::Result<()> {
                 out,
                 floor: !no_floor,
                 gateway_env,
+                accept_encodings: accept_encodings
+                    .into_iter()
+                    .filter(|a| !a.trim().is_empty())
+                    .collect(),
+                compare_env,
             };
             run::run(&databases.location()?, &options).await
         }

@@ -4,9 +4,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::options::RunOptions;
+use crate::options::{RunOptions, Variant};
 use crate::scenarios::Scenario;
 use crate::stats::{Latency, median_of};
+use crate::verify::Verified;
 
 /// One measured phase.
 #[derive(Clone, Debug, Default)]
@@ -29,20 +30,59 @@ pub struct Measure {
     pub db_cpu_ms_per_request: Option<f64>,
     /// Gateway peak RSS during the phase.
     pub peak_mib: Option<f64>,
+    /// Version-service CPU (user + system) per request.
+    pub version_cpu_ms_per_request: Option<f64>,
+    /// Gateway answers' bodies as received (compressed when they came so), per request.
+    pub body_bytes_per_request: Option<f64>,
+    /// Gateway answers' status lines and headers (HTTP/1.1 text form), per request.
+    pub header_bytes_per_request: Option<f64>,
 }
 
-/// Which side a measure is of.
-#[derive(Clone, Copy, Debug)]
+/// Which side a measure is of: a gateway variant (by its label) or the floor.
+#[derive(Clone, Debug)]
 pub enum Side {
-    Gateway,
+    Gateway(String),
     Floor,
+}
+
+impl std::fmt::Display for Side {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Side::Gateway(label) if label == "A" => f.pad("Gateway"),
+            Side::Gateway(label) => f.pad(&format!("GW {label}")),
+            Side::Floor => f.pad("Floor"),
+        }
+    }
 }
 
 /// The repeated measures of one scenario at one concurrency.
 #[derive(Clone, Debug, Default)]
 pub struct Cell {
+    /// The first variant (gateway A, plain), the one compared with the floor.
     pub gateway: Vec<Measure>,
     pub floor: Vec<Measure>,
+    /// The other variants, in `RunOptions::variants` order from the second.
+    pub more: Vec<Vec<Measure>>,
+}
+
+impl Cell {
+    /// The measures of variant `i` (0 = `gateway`).
+    pub fn variant(&self, i: usize) -> &[Measure] {
+        match i {
+            0 => &self.gateway,
+            _ => self.more.get(i - 1).map_or(&[], Vec::as_slice),
+        }
+    }
+
+    pub fn variant_mut(&mut self, i: usize) -> &mut Vec<Measure> {
+        if i == 0 {
+            return &mut self.gateway;
+        }
+        if self.more.len() < i {
+            self.more.resize_with(i, Vec::new);
+        }
+        &mut self.more[i - 1]
+    }
 }
 
 /// Medians of one side's repeated measures.
@@ -58,6 +98,9 @@ pub struct Medians {
     pub cpu_ms: Option<f64>,
     pub db_cpu_ms: Option<f64>,
     pub peak_mib: Option<f64>,
+    pub version_cpu_ms: Option<f64>,
+    pub body_bytes: Option<f64>,
+    pub header_bytes: Option<f64>,
     pub errors: u64,
     pub requests: u64,
 }
@@ -77,6 +120,9 @@ impl Medians {
             db_cpu_ms: m(|x| x.db_cpu_ms_per_request),
             // The worst phase, not the median: a memory ceiling is about the peak.
             peak_mib: measures.iter().filter_map(|x| x.peak_mib).reduce(f64::max),
+            version_cpu_ms: m(|x| x.version_cpu_ms_per_request),
+            body_bytes: m(|x| x.body_bytes_per_request),
+            header_bytes: m(|x| x.header_bytes_per_request),
             errors: measures.iter().map(|x| x.errors).sum(),
             requests: measures.iter().map(|x| x.requests).sum(),
         }
@@ -89,6 +135,10 @@ pub struct Context {
     pub options: RunOptions,
     pub dashboard_licenses: Vec<i64>,
     pub final_peak_mib: Option<f64>,
+    /// Every gateway variant measured, the first the one of the main table.
+    pub variants: Vec<Variant>,
+    /// What the check before the phases found, when there was more than one variant.
+    pub verified: Option<Verified>,
 }
 
 fn num(v: Option<f64>, digits: usize) -> String {
@@ -107,11 +157,11 @@ pub fn progress(
     round: usize,
     scenario: Scenario,
     concurrency: usize,
-    side: Side,
+    side: &Side,
     m: &Measure,
 ) -> String {
     let mut line = format!(
-        "[{round}] {scenario:<10} c={concurrency:<3} {side:<7?} {:>8.1} req/s  p50 {:>8.2} ms  p99 {:>8.2} ms  sql/req {}  upstream/req {}  cpu ms/req {}  db cpu ms/req {}  peak MiB {}  errors {}",
+        "[{round}] {scenario:<13} c={concurrency:<3} {side:<10} {:>8.1} req/s  p50 {:>8.2} ms  p99 {:>8.2} ms  sql/req {}  upstream/req {}  cpu ms/req {}  db cpu ms/req {}  vs cpu ms/req {}  body B/req {}  peak MiB {}  errors {}",
         m.requests_per_second,
         m.latency.p50_ms,
         m.latency.p99_ms,
@@ -119,6 +169,8 @@ pub fn progress(
         num(m.upstream_per_request, 2),
         num(m.cpu_ms_per_request, 2),
         num(m.db_cpu_ms_per_request, 2),
+        num(m.version_cpu_ms_per_request, 2),
+        num(m.body_bytes_per_request, 0),
         num(m.peak_mib, 1),
         m.errors,
     );
@@ -179,7 +231,7 @@ fn verdicts(cells: &BTreeMap<(Scenario, usize), (Medians, Medians)>) -> Vec<Verd
         });
     }
     for (&(s, c), (g, f)) in cells {
-        if c == 1 {
+        if c == 1 && s.has_floor() {
             let (measured, r) = versus(g.p50, f.p50, " ms", 2);
             out.push(Verdict {
                 target: format!("{s}: gateway p50 at concurrency 1 ≤ 1.5× floor"),
@@ -191,7 +243,7 @@ fn verdicts(cells: &BTreeMap<(Scenario, usize), (Medians, Medians)>) -> Vec<Verd
     // Issue 11: a gateway that talks to its database directly should come close to the SQL and
     // the upstream call it makes.
     for (&(s, c), (g, f)) in cells {
-        if c == 32 {
+        if c == 32 && s.has_floor() {
             let (measured, r) = versus(g.rps, f.rps, " req/s", 0);
             out.push(Verdict {
                 target: format!("{s}: gateway throughput at concurrency 32 ≥ 0.9× floor"),
@@ -382,7 +434,99 @@ pub fn render(context: &Context, raw: &BTreeMap<(Scenario, usize), Cell>) -> Str
     if let Some(p) = context.final_peak_mib {
         let _ = writeln!(out, "\nGateway VmHWM at the end of the run: {p:.1} MiB.");
     }
+    if context.variants.len() > 1 {
+        render_variants(&mut out, context, raw);
+    }
     out
+}
+
+/// The variants side by side, each with its ratios to the first (gateway A, plain).
+fn render_variants(out: &mut String, context: &Context, raw: &BTreeMap<(Scenario, usize), Cell>) {
+    let o = &context.options;
+    let _ = writeln!(out, "\n### Variants\n");
+    let env = |pairs: &[(String, String)]| {
+        if pairs.is_empty() {
+            "nothing".to_owned()
+        } else {
+            pairs
+                .iter()
+                .map(|(k, v)| format!("`{k}={v}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    let b = if o.compare_env.is_empty() {
+        String::new()
+    } else {
+        format!("; B = A plus {}", env(&o.compare_env))
+    };
+    let _ = writeln!(
+        out,
+        "A = the gateway with {}{b}; [x] = the request sends `Accept-Encoding: x` (without it, \
+         none is sent). Every cell measures the variants back to back on the same inputs, their \
+         order reversed every other run. Body = response body bytes per request as received \
+         (compressed or not), headers = status line and headers in HTTP/1.1 text form; CPU = \
+         gateway, vs CPU = version service, user+system ms per request. Ratios are to A.\n",
+        env(&o.gateway_env),
+    );
+    if let Some(v) = &context.verified {
+        let _ = writeln!(
+            out,
+            "Checked before the phases: {} answers through the other variants identical (decoded, \
+             as JSON) to gateway A's plain answers to the same requests. Sizes seen then (body bytes \
+             per answer as received / decoded, and the codings chosen):\n",
+            v.compared
+        );
+        for ((scenario, label), seen) in &v.seen {
+            let n = seen.answers.max(1) as f64;
+            let codings = seen
+                .codings
+                .iter()
+                .map(|(c, k)| format!("{c} {k}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let _ = writeln!(
+                out,
+                "- {scenario} via {label}: {:.0} / {:.0} bytes ({codings})",
+                seen.wire_bytes as f64 / n,
+                seen.plain_bytes as f64 / n,
+            );
+        }
+        let _ = writeln!(out);
+    }
+    let _ = writeln!(
+        out,
+        "| scenario | conc | variant | req/s | p50 | p99 | CPU ms | vs CPU ms | body B | headers B | req/s ÷ A | p50 ÷ A | CPU ÷ A | vs CPU ÷ A | body ÷ A | errors/requests |"
+    );
+    let _ = writeln!(
+        out,
+        "|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+    );
+    for ((s, c), cell) in raw {
+        let base = Medians::of(cell.variant(0));
+        for (i, variant) in context.variants.iter().enumerate() {
+            let m = Medians::of(cell.variant(i));
+            let _ = writeln!(
+                out,
+                "| {s} | {c} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {}/{} |",
+                variant.label(),
+                num(m.rps, 0),
+                num(m.p50, 2),
+                num(m.p99, 2),
+                num(m.cpu_ms, 2),
+                num(m.version_cpu_ms, 2),
+                num(m.body_bytes, 0),
+                num(m.header_bytes, 0),
+                num(ratio(m.rps, base.rps), 2),
+                num(ratio(m.p50, base.p50), 2),
+                num(ratio(m.cpu_ms, base.cpu_ms), 2),
+                num(ratio(m.version_cpu_ms, base.version_cpu_ms), 2),
+                num(ratio(m.body_bytes, base.body_bytes), 3),
+                m.errors,
+                m.requests,
+            );
+        }
+    }
 }
 
 #[cfg(test)]
@@ -401,6 +545,51 @@ mod tests {
             upstream_per_request: Some(upstream),
             ..Measure::default()
         }
+    }
+
+    #[test]
+    fn variants_are_compared_with_the_first() {
+        let options = RunOptions {
+            licensedot: None,
+            scenarios: vec![Scenario::Dashboard],
+            concurrency: vec![8],
+            warmup: std::time::Duration::ZERO,
+            duration: std::time::Duration::ZERO,
+            repeat: 1,
+            out: None,
+            floor: false,
+            gateway_env: Vec::new(),
+            accept_encodings: vec!["gzip, br".into()],
+            compare_env: Vec::new(),
+        };
+        let mut plain = measure(100.0, 4.0, 1.0);
+        plain.body_bytes_per_request = Some(20_000.0);
+        plain.cpu_ms_per_request = Some(2.0);
+        let mut compressed = measure(80.0, 5.0, 1.0);
+        compressed.body_bytes_per_request = Some(2_000.0);
+        compressed.cpu_ms_per_request = Some(3.0);
+        let mut cell = Cell::default();
+        cell.variant_mut(1).push(compressed);
+        cell.variant_mut(0).push(plain);
+        assert_eq!(cell.variant(1).len(), 1);
+        assert!(cell.variant(2).is_empty());
+        let context = Context {
+            metadata: BTreeMap::new(),
+            variants: options.variants(),
+            options,
+            dashboard_licenses: vec![20],
+            final_peak_mib: None,
+            verified: None,
+        };
+        let text = render(
+            &context,
+            &BTreeMap::from([((Scenario::Dashboard, 8), cell)]),
+        );
+        assert!(
+            text.contains("| dashboard | 8 | A [gzip, br] | 80 | 5.00 | 5.00 | 3.00 | n/a | 2000 | n/a | 0.80 | 1.25 | 1.50 | n/a | 0.100 | 0/10 |"),
+            "{text}"
+        );
+        assert!(text.contains("| dashboard | 8 | A | 100 |"), "{text}");
     }
 
     #[test]

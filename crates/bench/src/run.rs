@@ -3,18 +3,20 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
 
 use crate::dataset::{self, Location};
 use crate::load::{self, Call};
-use crate::options::RunOptions;
+use crate::options::{self, RunOptions, Variant};
 use crate::procfs;
 use crate::prom::Counters;
 use crate::report::{self, Cell, Measure, Side};
-use crate::scenarios::{self, Env, Scenario};
+use crate::scenarios::{self, Env, Scenario, Target};
 use crate::services::{self, Service};
+use crate::verify;
 
 const GATEWAY_SQL: &str = "licensedot_db_statements_total";
 const GATEWAY_UPSTREAM: &str = "licensedot_upstream_calls_total";
@@ -43,7 +45,18 @@ fn run_secret(prefix: &str) -> String {
 
 struct Services {
     gateway: Service,
+    /// The second gateway, with `--compare-env`, when asked for.
+    gateway_b: Option<Service>,
     version: Service,
+}
+
+impl Services {
+    fn gateway(&self, variant: &Variant) -> &Service {
+        match (&self.gateway_b, variant.gateway_b) {
+            (Some(b), true) => b,
+            _ => &self.gateway,
+        }
+    }
 }
 
 async fn start(
@@ -113,7 +126,28 @@ async fn start(
         gateway.address,
         logs.display()
     );
-    Ok(Services { gateway, version })
+    let gateway_b = if options.compare_env.is_empty() {
+        None
+    } else {
+        // Started after A has migrated the license database, so that it finds nothing to do.
+        gateway_env.extend(options.compare_env.iter().cloned());
+        let b = services::spawn(
+            "gateway B",
+            &binary,
+            "serve",
+            &gateway_env,
+            &logs.join("gateway-b.log"),
+        )
+        .await?;
+        services::wait_ready(http, &b.url("/ready")).await?;
+        eprintln!("gateway B pid {} on {}", b.pid, b.address);
+        Some(b)
+    };
+    Ok(Services {
+        gateway,
+        gateway_b,
+        version,
+    })
 }
 
 /// The PostgreSQL backends serving the license database, whose CPU the phase is charged
@@ -173,28 +207,47 @@ impl DbCpu {
     }
 }
 
-/// Measures the gateway: warm-up, then the timed phase between two metric scrapes.
+/// CPU milliseconds per request between two readings.
+fn cpu_ms_per_request(before: Option<f64>, after: Option<f64>, n: u64) -> Option<f64> {
+    match (before, after) {
+        (Some(a), Some(b)) if n > 0 => Some((b - a) * 1000.0 / n as f64),
+        _ => None,
+    }
+}
+
+/// Measures one gateway: warm-up, then the timed phase between two metric scrapes.
 async fn measure_gateway(
     env: &Env,
-    services: &Services,
+    gateway: &Service,
+    version: &Service,
     call: &Call,
     concurrency: usize,
     options: &RunOptions,
     salt: u64,
 ) -> anyhow::Result<Measure> {
-    let gw_metrics = services.gateway.url("/metrics");
-    let vs_metrics = services.version.url("/metrics");
-    let pid = services.gateway.pid;
+    let gw_metrics = gateway.url("/metrics");
+    let vs_metrics = version.url("/metrics");
+    let pid = gateway.pid;
     load::drive(call, concurrency, options.warmup, salt ^ 0xABCD).await;
     let (gw0, vs0) = (
         scrape(&env.http, &gw_metrics).await?,
         scrape(&env.http, &vs_metrics).await?,
     );
     let cpu0 = procfs::cpu_seconds(pid);
+    let version_cpu0 = procfs::cpu_seconds(version.pid);
+    let bytes0 = (
+        env.body_bytes.load(Ordering::Relaxed),
+        env.header_bytes.load(Ordering::Relaxed),
+    );
     let db_cpu = DbCpu::start(&env.db).await;
     let peak_reset = procfs::reset_peak(pid);
     let outcome = load::drive(call, concurrency, options.duration, salt).await;
     let cpu1 = procfs::cpu_seconds(pid);
+    let version_cpu1 = procfs::cpu_seconds(version.pid);
+    let bytes1 = (
+        env.body_bytes.load(Ordering::Relaxed),
+        env.header_bytes.load(Ordering::Relaxed),
+    );
     let peak = procfs::peak_rss_mib(pid);
     let (gw1, vs1) = (
         scrape(&env.http, &gw_metrics).await?,
@@ -203,10 +256,8 @@ async fn measure_gateway(
     let n = outcome.requests;
     let upstream = Counters::per_request(&gw0, &gw1, GATEWAY_UPSTREAM, n)
         .or_else(|| Counters::per_request(&vs0, &vs1, VERSION_CALLS, n));
-    let cpu = match (cpu0, cpu1) {
-        (Some(a), Some(b)) if n > 0 => Some((b - a) * 1000.0 / n as f64),
-        _ => None,
-    };
+    let per_request =
+        |before: u64, after: u64| (n > 0).then(|| after.saturating_sub(before) as f64 / n as f64);
     Ok(Measure {
         requests_per_second: outcome.requests_per_second(),
         latency: crate::stats::latency(&outcome.histogram),
@@ -216,9 +267,12 @@ async fn measure_gateway(
         sql_per_request: Counters::per_request(&gw0, &gw1, GATEWAY_SQL, n),
         upstream_per_request: upstream,
         version_sql_per_request: Counters::per_request(&vs0, &vs1, VERSION_SQL, n),
-        cpu_ms_per_request: cpu,
+        cpu_ms_per_request: cpu_ms_per_request(cpu0, cpu1, n),
+        version_cpu_ms_per_request: cpu_ms_per_request(version_cpu0, version_cpu1, n),
         db_cpu_ms_per_request: db_cpu.ms_per_request(&env.db, n).await,
         peak_mib: if peak_reset { peak } else { None },
+        body_bytes_per_request: per_request(bytes0.0, bytes1.0),
+        header_bytes_per_request: per_request(bytes0.1, bytes1.1),
     })
 }
 
@@ -250,9 +304,8 @@ async fn measure_floor(
         sql_per_request: (n > 0).then(|| (sql1 - sql0) as f64 / n as f64),
         upstream_per_request: Counters::per_request(&vs0, &vs1, VERSION_CALLS, n),
         version_sql_per_request: Counters::per_request(&vs0, &vs1, VERSION_SQL, n),
-        cpu_ms_per_request: None,
         db_cpu_ms_per_request: db_cpu.ms_per_request(&env.db, n).await,
-        peak_mib: None,
+        ..Measure::default()
     })
 }
 
@@ -296,25 +349,56 @@ pub async fn run(location: &Location, options: &RunOptions) -> anyhow::Result<()
     )?;
     let env = Arc::new(Env {
         http: http.clone(),
-        gateway_url: services.gateway.url("/graphql"),
         token,
         version_url: services.version.url("/graphql"),
         service_token,
         db,
         params,
+        body_bytes: AtomicU64::new(0),
+        header_bytes: AtomicU64::new(0),
     });
+    let targets: Vec<(Variant, Target)> = options
+        .variants()
+        .into_iter()
+        .map(|variant| {
+            let target = Target {
+                url: services.gateway(&variant).url("/graphql"),
+                accept_encoding: variant.accept_encoding.clone(),
+            };
+            (variant, target)
+        })
+        .collect();
 
-    let result = matrix(&env, &statements, &services, options).await;
+    let result = async {
+        let verified = if targets.len() > 1 {
+            let verified = verify::variants_agree(&env, &options.scenarios, &targets).await?;
+            eprintln!(
+                "{} answers through the other variants identical to gateway A's plain ones",
+                verified.compared
+            );
+            Some(verified)
+        } else {
+            None
+        };
+        let cells = matrix(&env, &statements, &services, &targets, options).await?;
+        Ok::<_, anyhow::Error>((cells, verified))
+    }
+    .await;
     let idle_rss = procfs::peak_rss_mib(services.gateway.pid);
     services.gateway.stop().await;
+    if let Some(b) = services.gateway_b {
+        b.stop().await;
+    }
     services.version.stop().await;
-    let cells = result?;
+    let (cells, verified) = result?;
 
     let context = report::Context {
         metadata,
         options: options.clone(),
         dashboard_licenses: env.params.dashboard_licenses.clone(),
         final_peak_mib: idle_rss,
+        variants: targets.into_iter().map(|(v, _)| v).collect(),
+        verified,
     };
     let text = report::render(&context, &cells);
     println!("{text}");
@@ -329,25 +413,42 @@ async fn matrix(
     env: &Arc<Env>,
     statements: &licenses::StatementCounter,
     services: &Services,
+    targets: &[(Variant, Target)],
     options: &RunOptions,
 ) -> anyhow::Result<BTreeMap<(Scenario, usize), Cell>> {
     let mut cells: BTreeMap<(Scenario, usize), Cell> = BTreeMap::new();
     let mut salt = 1u64;
     for round in 1..=options.repeat {
         for &scenario in &options.scenarios {
-            let gateway = scenarios::gateway_call(env, scenario);
+            let calls: Vec<Call> = targets
+                .iter()
+                .map(|(_, target)| scenarios::gateway_call(env, scenario, target))
+                .collect();
             let floor = scenarios::floor_call(env, scenario);
             for &concurrency in &options.concurrency {
+                // The same salt for every variant: they get the same inputs in the same order.
                 salt += 1;
                 let cell = cells.entry((scenario, concurrency)).or_default();
-                let g =
-                    measure_gateway(env, services, &gateway, concurrency, options, salt).await?;
-                eprintln!(
-                    "{}",
-                    report::progress(round, scenario, concurrency, Side::Gateway, &g)
-                );
-                cell.gateway.push(g);
-                if options.floor {
+                for i in options::variant_order(round, targets.len()) {
+                    let variant = &targets[i].0;
+                    let g = measure_gateway(
+                        env,
+                        services.gateway(variant),
+                        &services.version,
+                        &calls[i],
+                        concurrency,
+                        options,
+                        salt,
+                    )
+                    .await?;
+                    let side = Side::Gateway(variant.label());
+                    eprintln!(
+                        "{}",
+                        report::progress(round, scenario, concurrency, &side, &g)
+                    );
+                    cell.variant_mut(i).push(g);
+                }
+                if options.floor && scenario.has_floor() {
                     let f = measure_floor(
                         env,
                         statements,
@@ -360,7 +461,7 @@ async fn matrix(
                     .await?;
                     eprintln!(
                         "{}",
-                        report::progress(round, scenario, concurrency, Side::Floor, &f)
+                        report::progress(round, scenario, concurrency, &Side::Floor, &f)
                     );
                     cell.floor.push(f);
                 }

@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context;
 use licenses::{LicenseFilter, PageRequest, Scope};
@@ -11,12 +12,16 @@ use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
 
 use crate::dataset::Params;
+use crate::encoding;
 use crate::load::{Call, pick};
 
 /// A scenario of the benchmark.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Scenario {
     Dashboard,
+    /// The dashboard page's own customer view (its `CUSTOMER_QUERY`: audit events and a year
+    /// of pings per server besides the dashboard scenario's fields); gateway only, no floor.
+    CustomerView,
     Search,
     Hostname,
     /// The trials report of one quarter, by month.
@@ -29,6 +34,7 @@ impl fmt::Display for Scenario {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Scenario::Dashboard => f.write_str("dashboard"),
+            Scenario::CustomerView => f.write_str("customer-view"),
             Scenario::Search => f.write_str("search"),
             Scenario::Hostname => f.write_str("hostname"),
             Scenario::Trials => f.write_str("trials"),
@@ -43,6 +49,21 @@ pub const DASHBOARD: &str = "query Dashboard($id: ID!) { customer(id: $id) { nam
     contact { name email } licensee { name email company } \
     hostnames { name lastUsagePingAt latestUsagePing { recordedAt version edition activeUserCount historicalMaxUsers } } \
     reportingHosts { name attached lastUsagePingAt latestUsagePing { version activeUserCount } } \
+    utilization { licensedUsers maxActiveUsers ratio overLicensed } } } }";
+
+/// `CUSTOMER_QUERY` of `crates/gateway/assets/dashboard.js`, its `PING_FIELDS` and
+/// `CHART_PINGS` (52) written out.
+pub const CUSTOMER_VIEW: &str = "query DashboardCustomer($id: ID!) { customer(id: $id) { \
+  id name country contacts { id name email } activeLicense { id } \
+  licenses { id plan usersCount trial issuedAt startsAt expiresAt status daysUntilExpiry \
+    version viewerCanChangeContact contact { id name email } \
+    auditEvents { id occurredAt actor { subject email role } oldContact { name email } newContact { name email } reason } \
+    licensee { name email company } \
+    hostnames { name lastUsagePingAt \
+      latestUsagePing { recordedAt version edition installationType activeUserCount historicalMaxUsers licenseId } \
+      usagePings(last: 52) { recordedAt version activeUserCount historicalMaxUsers } } \
+    reportingHosts { name attached lastUsagePingAt \
+      latestUsagePing { recordedAt version edition installationType activeUserCount historicalMaxUsers licenseId } } \
     utilization { licensedUsers maxActiveUsers ratio overLicensed } } } }";
 
 pub const SEARCH: &str = "query Search($s: String!) { licenses(search: $s, first: 20) { \
@@ -78,18 +99,85 @@ pub const HOSTNAME_ENTITIES: &str = "query($representations: [_Any!]!) { _entiti
 /// What both sides need.
 pub struct Env {
     pub http: reqwest::Client,
-    pub gateway_url: String,
     pub token: String,
     pub version_url: String,
     pub service_token: String,
     pub db: DatabaseConnection,
     pub params: Params,
+    /// Gateway answers' bytes as received (bodies still compressed, if they were), and their
+    /// status lines and headers: phases read the difference.
+    pub body_bytes: AtomicU64,
+    pub header_bytes: AtomicU64,
+}
+
+/// Which gateway a call goes to, and whether it asks for compressed answers.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub url: String,
+    pub accept_encoding: Option<String>,
+}
+
+/// One gateway answer: status, the body decoded and parsed, and how it came.
+pub struct Answer {
+    pub status: reqwest::StatusCode,
+    pub body: Value,
+    /// The `Content-Encoding` the gateway chose, if any.
+    pub content_encoding: Option<String>,
+    /// The body's size as received, and decoded.
+    pub wire_bytes: u64,
+    pub plain_bytes: u64,
+}
+
+/// Sends one GraphQL request to `target`, counting the answer's bytes in `env`.
+pub async fn ask(env: &Env, target: &Target, body: &Value) -> anyhow::Result<Answer> {
+    let mut request = env
+        .http
+        .post(&target.url)
+        .bearer_auth(&env.token)
+        .header("accept", "application/graphql-response+json")
+        .json(body);
+    if let Some(accept_encoding) = &target.accept_encoding {
+        request = request.header("accept-encoding", accept_encoding);
+    }
+    let response = request.send().await?;
+    let status = response.status();
+    let headers = encoding::header_bytes(status, response.headers());
+    let content_encoding = response
+        .headers()
+        .get("content-encoding")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let raw = response.bytes().await?;
+    env.body_bytes
+        .fetch_add(raw.len() as u64, Ordering::Relaxed);
+    env.header_bytes.fetch_add(headers, Ordering::Relaxed);
+    let plain = encoding::decode(content_encoding.as_deref(), &raw)?;
+    let body: Value = serde_json::from_slice(&plain).context("response is not JSON")?;
+    Ok(Answer {
+        status,
+        body,
+        content_encoding,
+        wire_bytes: raw.len() as u64,
+        plain_bytes: plain.len() as u64,
+    })
 }
 
 impl Scenario {
+    /// Whether the scenario has a floor to compare with.
+    pub fn has_floor(self) -> bool {
+        self != Scenario::CustomerView
+    }
+
     /// The GraphQL request for sequence number `seq`, and the root field that must be non-null.
-    fn request(self, params: &Params, seq: u64) -> (Value, &'static str) {
+    pub fn request(self, params: &Params, seq: u64) -> (Value, &'static str) {
         match self {
+            Scenario::CustomerView => {
+                let id = params.dashboard_customers[pick(seq, params.dashboard_customers.len())];
+                (
+                    json!({"query": CUSTOMER_VIEW, "variables": {"id": id.to_string()}}),
+                    "customer",
+                )
+            }
             Scenario::Dashboard => {
                 let id = params.dashboard_customers[pick(seq, params.dashboard_customers.len())];
                 (
@@ -139,34 +227,33 @@ pub fn check_response(body: &Value, root: &str) -> anyhow::Result<()> {
     }
 }
 
-/// One GraphQL request to the gateway.
-pub fn gateway_call(env: &Arc<Env>, scenario: Scenario) -> Call {
+/// Checks a gateway answer of `scenario`: HTTP 200-class, `data.<root>` non-null, no errors,
+/// and for search and trials that something was found.
+pub fn check_answer(scenario: Scenario, root: &str, answer: &Answer) -> anyhow::Result<()> {
+    let (status, body) = (answer.status, &answer.body);
+    anyhow::ensure!(status.is_success(), "HTTP {status}: {body}");
+    check_response(body, root)?;
+    if scenario == Scenario::Search {
+        let total = body["data"]["licenses"]["totalCount"].as_u64().unwrap_or(0);
+        anyhow::ensure!(total > 0, "search found nothing: {body}");
+    }
+    if scenario == Scenario::Trials {
+        let issued = body["data"]["trialsReport"]["issued"].as_u64().unwrap_or(0);
+        anyhow::ensure!(issued > 0, "no trials in the quarter: {body}");
+    }
+    Ok(())
+}
+
+/// One GraphQL request to the gateway `target`.
+pub fn gateway_call(env: &Arc<Env>, scenario: Scenario, target: &Target) -> Call {
     let env = env.clone();
+    let target = Arc::new(target.clone());
     Arc::new(move |seq| {
-        let env = env.clone();
+        let (env, target) = (env.clone(), target.clone());
         Box::pin(async move {
             let (body, root) = scenario.request(&env.params, seq);
-            let response = env
-                .http
-                .post(&env.gateway_url)
-                .bearer_auth(&env.token)
-                .header("accept", "application/graphql-response+json")
-                .json(&body)
-                .send()
-                .await?;
-            let status = response.status();
-            let body: Value = response.json().await.context("response is not JSON")?;
-            anyhow::ensure!(status.is_success(), "HTTP {status}: {body}");
-            check_response(&body, root)?;
-            if scenario == Scenario::Search {
-                let total = body["data"]["licenses"]["totalCount"].as_u64().unwrap_or(0);
-                anyhow::ensure!(total > 0, "search found nothing: {body}");
-            }
-            if scenario == Scenario::Trials {
-                let issued = body["data"]["trialsReport"]["issued"].as_u64().unwrap_or(0);
-                anyhow::ensure!(issued > 0, "no trials in the quarter: {body}");
-            }
-            Ok(())
+            let answer = ask(&env, &target, &body).await?;
+            check_answer(scenario, root, &answer)
         })
     })
 }
@@ -319,6 +406,9 @@ pub fn floor_call(env: &Arc<Env>, scenario: Scenario) -> Call {
                 Scenario::Dashboard => {
                     let id = p.dashboard_customers[pick(seq, p.dashboard_customers.len())];
                     dashboard_floor(&env, id).await
+                }
+                Scenario::CustomerView => {
+                    anyhow::bail!("the customer view has no floor")
                 }
                 Scenario::Scale(n) => {
                     let id = p.scale.get(&n).copied().unwrap_or_default();
