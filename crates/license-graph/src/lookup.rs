@@ -31,8 +31,10 @@ use crate::weights;
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum LookupKind {
     /// The MD5 of a license file: 32 hex digits.
+    #[graphql(name = "LICENSE_MD5")]
     LicenseMd5,
     /// The SHA-256 of a license file: 64 hex digits.
+    #[graphql(name = "LICENSE_SHA256")]
     LicenseSha256,
     /// A whole license file, pasted: found by the SHA-256 of its bytes (as `licenseSha256`),
     /// allowing for the line endings and surrounding whitespace a paste may change.
