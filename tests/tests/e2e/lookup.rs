@@ -405,3 +405,100 @@ async fn a_lookup_masks_personal_data_as_every_other_field_does() {
         );
     }
 }
+
+/// The dashboard's search box, in headless Chromium: a license MD5 pasted into it finds the
+/// license and opens its customer; a license file pasted whole (line breaks and all, which a
+/// one-line input would drop) finds its license too. Each search is one GraphQL request.
+#[tokio::test]
+async fn the_search_box_finds_a_license_by_a_pasted_md5_or_license_file() {
+    use crate::browser::{customer_view_loaded, open_signed_in, save_screenshot, seeded_servers};
+    use e2e_tests::browser::{Browser, find};
+    use fantoccini::key::Key;
+
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let client = &browser.client;
+    let (gateway, _version) = seeded_servers().await;
+    let db = &gateway.state.db;
+    // A license of another customer than the first, so that opening it proves the link.
+    let wanted = license::Entity::find()
+        .filter(license::Column::CustomerId.ne(1))
+        .order_by_desc(license::Column::IssuedAt)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    let customer = entity::customer::Entity::find_by_id(wanted.customer_id)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    open_signed_in(client, &gateway).await;
+    let requests =
+        "return window.__graphqlOperations.filter((o) => o === 'DashboardSearch').length;";
+
+    // Pasted: the text goes in as one insertion (what a paste of one line does), not typed.
+    let search = find(client, "#search").await;
+    search.click().await.unwrap();
+    client
+        .execute(
+            "document.execCommand('insertText', false, arguments[0]);",
+            vec![json!(format!(" {} ", wanted.license_md5))],
+        )
+        .await
+        .unwrap();
+    let selector = format!("a.lookup-result[data-license-id='{}']", wanted.id);
+    let result = find(client, &selector).await;
+    let text = result.text().await.unwrap();
+    assert!(text.contains(&format!("License {}", wanted.id)), "{text}");
+    assert!(text.contains(&customer.name), "{text}");
+    assert!(text.contains("by license MD5"), "{text}");
+    assert_eq!(
+        result.attr("data-customer-id").await.unwrap(),
+        Some(customer.id.to_string())
+    );
+    assert_eq!(client.execute(requests, vec![]).await.unwrap(), json!(1));
+    save_screenshot(client, "lookup-md5").await;
+    search.send_keys(&Key::Down).await.unwrap();
+    client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys(&Key::Enter)
+        .await
+        .unwrap();
+    assert_eq!(customer_view_loaded(client).await, "complete");
+    assert_eq!(
+        find(client, "#customer-name").await.text().await.unwrap(),
+        customer.name
+    );
+
+    // A license file pasted whole: the page keeps its line breaks and looks it up.
+    let file = format!(
+        "id={}\nlicensee={}\nplan=premium\n",
+        wanted.id, customer.name
+    );
+    let mut change: license::ActiveModel = wanted.clone().into();
+    change.license_sha256 = Set(hex(&Sha256::digest(file.as_bytes())));
+    change.update(db).await.unwrap();
+    let search = find(client, "#search").await;
+    search.clear().await.unwrap();
+    client
+        .execute(
+            "const data = new DataTransfer();
+             data.setData('text/plain', arguments[0]);
+             document.getElementById('search').dispatchEvent(
+               new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));",
+            vec![json!(file)],
+        )
+        .await
+        .unwrap();
+    let result = find(client, &format!("{selector}[data-kind='LICENSE_FILE']")).await;
+    assert!(result.text().await.unwrap().contains("by license file"));
+    assert_eq!(
+        search.prop("value").await.unwrap().as_deref(),
+        Some("License file (3 lines)")
+    );
+    assert_eq!(client.execute(requests, vec![]).await.unwrap(), json!(2));
+}
