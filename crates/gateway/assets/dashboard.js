@@ -381,16 +381,20 @@
     try {
       const { data, errors } = await graphql("DashboardSearch", SEARCH_QUERY, { search: text, byName });
       if (seq !== searchSeq) return; // a newer search is on its way
-      if (!data || !data.lookup || (byName && !data.customers)) {
+      // Each half may fail alone (a uuid lookup needs the version service, a name search
+      // does not): show what answered, and say what did not.
+      if (!data || (!data.lookup && !(byName && data.customers))) {
         status.textContent = `Search failed: ${(errors || []).map(describeError).join("; ")}`;
         return;
       }
-      const found = data.lookup.matches.map(lookupResult);
-      const nodes = byName ? data.customers.nodes : [];
+      const found = data.lookup ? data.lookup.matches.map(lookupResult) : [];
+      const nodes = byName && data.customers ? data.customers.nodes : [];
       const shown = found.length + nodes.length;
       const described = pastedFile === null ? `“${text}”` : "the pasted license file";
-      status.textContent = shown === 0 ? `Nothing matches ${described}.`
-        : `${shown} result${shown === 1 ? "" : "s"} found.`;
+      const failed = errors && errors.length
+        ? ` Some of it could not be looked up: ${errors.map(describeError).join("; ")}` : "";
+      status.textContent = (shown === 0 ? `Nothing matches ${described}.`
+        : `${shown} result${shown === 1 ? "" : "s"} found.`) + failed;
       list.replaceChildren(...found, ...nodes.map((c) => h("li", {},
         h("a", {
           class: "result", href: `#/customer/${encodeURIComponent(c.id)}`,

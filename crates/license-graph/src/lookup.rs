@@ -45,7 +45,8 @@ pub enum LookupKind {
     /// An installation's uuid (`8-4-4-4-12` hex digits), as its usage pings carry it: matches
     /// the servers whose pings carried it.
     InstallationUuid,
-    /// A server's hostname (case and a trailing dot do not matter).
+    /// A server's hostname with at least one dot, e.g. `gitlab.example.com` (case and a
+    /// trailing dot do not matter; a single-label name: see `hostname(name:)`).
     Hostname,
 }
 
@@ -178,12 +179,15 @@ pub struct LookupQuery;
 impl LookupQuery {
     /// Finds what a support ticket holds: a license file's MD5 (32 hex digits) or SHA-256 (64),
     /// a whole license file pasted (several lines: matched by its SHA-256), a subscription id
-    /// (32 hex digits) or name (`A-S00012345`), an installation uuid, or a hostname. Answers
-    /// what the text was recognised as (`kinds`) and the licenses and servers it matched among
-    /// those the caller may see, masked as everywhere: a customer-scoped caller is answered for
-    /// another customer's key exactly as for a key that exists nowhere. `text` is at most
-    /// 65,536 bytes (`BAD_USER_INPUT` past it; a request body past `max_body_bytes` is a 413).
-    /// Costs one SQL statement for licenses, and for a uuid one call to the version service.
+    /// (32 hex digits) or name (`A-S00012345`), an installation uuid, or a hostname (with a
+    /// dot). Answers what the text was recognised as (`kinds`) and the licenses and servers it
+    /// matched among those the caller may see, masked as everywhere: a customer-scoped caller
+    /// is answered for another customer's key exactly as for a key that exists nowhere. `text`
+    /// is at most 65,536 bytes (`BAD_USER_INPUT` past it; a request body past `max_body_bytes`
+    /// is a 413). Costs one SQL statement for licenses; a uuid, and for staff a hostname no
+    /// license is attached to, one call to the version service. Null, with the error, when
+    /// the version service could not be asked for those (the other root fields of the request
+    /// still answer).
     #[graphql(
         directive = authenticated::apply(),
         requires_scopes = "admin",
@@ -192,7 +196,7 @@ impl LookupQuery {
         requires_scopes = "viewer",
         requires_scopes = "customer",
     )]
-    async fn lookup(&self, ctx: &Context<'_>, text: String) -> Result<Lookup> {
+    async fn lookup(&self, ctx: &Context<'_>, text: String) -> Result<Option<Lookup>> {
         let read = Text::read(&text).map_err(to_field_error)?;
         let (view, _) = request(ctx)?;
         let db = &graph(ctx)?.db;
@@ -226,10 +230,10 @@ impl LookupQuery {
                 server,
             }));
         }
-        Ok(Lookup {
+        Ok(Some(Lookup {
             kinds: read.kinds().into_iter().map(LookupKind::from).collect(),
             matches,
-        })
+        }))
     }
 }
 

@@ -36,7 +36,8 @@ pub enum Kind {
     Subscription,
     /// An installation's uuid, as its usage pings carry it.
     InstallationUuid,
-    /// A server's hostname.
+    /// A server's hostname: at least two labels (`gitlab.example.com`), so that a single
+    /// word, which a name search types all the time, is not taken for one.
     Hostname,
 }
 
@@ -59,8 +60,9 @@ pub struct Text {
 
 impl Text {
     /// Reads `text`: a license file when it spans several lines, otherwise (trimmed) a hex
-    /// digest, a uuid, a subscription name or a hostname, in that order; anything else is
-    /// recognised as nothing and matches nothing. Longer than [`MAX_TEXT_BYTES`]: refused.
+    /// digest, a uuid, a subscription name or a hostname with a dot, in that order; anything
+    /// else is recognised as nothing and matches nothing. Longer than [`MAX_TEXT_BYTES`]:
+    /// refused.
     pub fn read(text: &str) -> Result<Self, Error> {
         if text.len() > MAX_TEXT_BYTES {
             return Err(Error::InvalidArgument(format!(
@@ -82,7 +84,7 @@ impl Text {
             read.subscription_name = Some(trimmed.to_ascii_uppercase());
         } else {
             let name = entity::hostname::normalise(trimmed);
-            if entity::hostname::invalid_reason(&name).is_none() {
+            if name.contains('.') && entity::hostname::invalid_reason(&name).is_none() {
                 read.hostname = Some(name);
             }
         }
@@ -281,8 +283,10 @@ mod tests {
         assert_eq!(kinds("line one\nline two"), [Kind::LicenseFile]);
         assert!(kinds("Acme Inc").is_empty());
         assert!(kinds("   ").is_empty());
-        // One digit short of a digest is a hostname-shaped word, not a digest.
-        assert_eq!(kinds(&"a".repeat(31)), [Kind::Hostname]);
+        // A single word is what a name search types: not a hostname.
+        assert!(kinds("acme").is_empty());
+        // One digit short of a digest is not a digest.
+        assert!(kinds(&"a".repeat(31)).is_empty());
     }
 
     #[test]

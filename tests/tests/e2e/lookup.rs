@@ -502,3 +502,38 @@ async fn the_search_box_finds_a_license_by_a_pasted_md5_or_license_file() {
     );
     assert_eq!(client.execute(requests, vec![]).await.unwrap(), json!(2));
 }
+
+#[tokio::test]
+async fn with_the_version_service_stopped_digests_still_answer_and_a_uuid_is_an_error_alone() {
+    let (gateway, mut version) = pair(Backend::Sqlite).await;
+    let a = customer(&gateway, &version, "Lookup Alpha", 41).await;
+    version.stop().await;
+    let both = r#"query($text: String!) {
+        lookup(text: $text) { kinds matches { kind license { id } server { name } } }
+        customers(search: "Lookup Alpha") { nodes { id } } }"#;
+
+    let found = gateway
+        .query(both, json!({"text": a.license.license_md5}))
+        .await;
+    assert_eq!(
+        matches(&found),
+        [(
+            "LICENSE_MD5".to_owned(),
+            Some(a.license.id.to_string()),
+            None,
+            None
+        )],
+        "a digest needs no version service: {found}"
+    );
+
+    let found = gateway.query(both, json!({"text": a.uuid})).await;
+    assert!(found["data"]["lookup"].is_null(), "{found}");
+    let codes = error_codes(&found);
+    assert_eq!(codes.len(), 1, "{found}");
+    assert!(codes[0].starts_with("UPSTREAM_"), "{found}");
+    assert_eq!(
+        found["data"]["customers"]["nodes"][0]["id"],
+        a.customer.to_string(),
+        "the rest of the request still answers: {found}"
+    );
+}
