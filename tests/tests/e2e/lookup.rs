@@ -132,8 +132,11 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The (kind, license id, server name, customer id) of each match.
-fn matches(response: &Value) -> Vec<(String, Option<String>, Option<String>, Option<String>)> {
+/// One match: (kind, license id, server name, customer id).
+type Match = (String, Option<String>, Option<String>, Option<String>);
+
+/// Each match of a lookup's answer.
+fn matches(response: &Value) -> Vec<Match> {
     assert!(response["errors"].is_null(), "{response}");
     response["data"]["lookup"]["matches"]
         .as_array()
@@ -160,11 +163,7 @@ fn kinds(response: &Value) -> Vec<String> {
         .collect()
 }
 
-fn license_match(
-    kind: &str,
-    license: i64,
-    customer: i64,
-) -> (String, Option<String>, Option<String>, Option<String>) {
+fn license_match(kind: &str, license: i64, customer: i64) -> Match {
     (
         kind.to_owned(),
         Some(license.to_string()),
