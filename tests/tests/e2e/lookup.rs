@@ -340,9 +340,21 @@ async fn a_customer_gets_nothing_for_another_customers_keys_exactly_as_for_unkno
             ),
             (a.hostname.clone(), "nowhere.example.net".to_owned()),
         ];
+        // What one lookup costs the gateway: SQL statements, calls to the version service.
+        let spent = |before: (u64, u64)| {
+            (
+                gateway.statements() - before.0,
+                version.entities_calls() - before.1,
+            )
+        };
         for (theirs, nobodys) in pairs {
+            let before = (gateway.statements(), version.entities_calls());
             let other = as_b(theirs.clone()).await;
+            let other_cost = spent(before);
+            let before = (gateway.statements(), version.entities_calls());
             let unknown = as_b(nobodys).await;
+            let unknown_cost = spent(before);
+            assert_eq!(other_cost, unknown_cost, "{backend:?}: {theirs:?}");
             assert!(other["errors"].is_null(), "{backend:?}: {other}");
             assert!(
                 matches(&other).is_empty(),
