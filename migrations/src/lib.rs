@@ -16,6 +16,7 @@ mod m20261201_000002_license_audit;
 mod m20261202_000001_trials_index;
 mod m20261203_000001_audit_trail;
 mod m20261204_000001_webhooks;
+mod m20261207_000001_lookup_indexes;
 mod search_documents;
 pub mod usage_read_models;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for LicenseMigrator {
             Box::new(m20261202_000001_trials_index::Migration),
             Box::new(m20261203_000001_audit_trail::Migration),
             Box::new(m20261204_000001_webhooks::Migration),
+            Box::new(m20261207_000001_lookup_indexes::Migration),
         ]
     }
 

@@ -1,4 +1,5 @@
-// licensedot dashboard: search a customer, see its licenses and their servers' usage.
+// licensedot dashboard: search a customer (or look up what a support ticket holds), see its
+// licenses and their servers' usage.
 // Plain JavaScript, no dependencies, no requests to other hosts. The whole customer view is ONE
 // GraphQL request (CUSTOMER_QUERY); a server's ping history is fetched when it is opened.
 // Support and admin can change a license's owner (CHANGE_OWNER) from its card; the license's
@@ -22,11 +23,36 @@
   // A year of weekly pings per server for the usage charts, in the customer view's one request.
   const CHART_PINGS = 52;
 
-  const SEARCH_QUERY = `query DashboardSearch($search: String!) {
-  customers(search: $search, first: 10) {
+  // One request per search: the customers whose names match, and what a support ticket's text
+  // names (a license MD5/SHA-256, a pasted license file, a subscription, an installation uuid
+  // or a hostname; see `lookup` in the schema). A pasted license file is looked up only.
+  const SEARCH_QUERY = `query DashboardSearch($search: String!, $byName: Boolean!) {
+  lookup(text: $search) {
+    kinds
+    matches {
+      kind
+      license { id plan trial issuedAt }
+      server { name known }
+      customer { id name }
+    }
+  }
+  customers(search: $search, first: 10) @include(if: $byName) {
     nodes { id name country activeLicense { plan trial } }
   }
 }`;
+  // What each lookup kind is called on a result.
+  const LOOKUP_KIND = {
+    LICENSE_MD5: "license MD5",
+    LICENSE_SHA256: "license SHA-256",
+    LICENSE_FILE: "license file",
+    SUBSCRIPTION: "subscription",
+    INSTALLATION_UUID: "installation uuid",
+    HOSTNAME: "hostname",
+  };
+  // The longest text `customers(search:)` takes; longer texts are looked up only.
+  const SEARCH_MAX_CHARS = 200;
+  // The longest text `lookup` takes, in bytes (a license file is a few KiB).
+  const LOOKUP_MAX_BYTES = 64 * 1024;
 
   const CUSTOMER_QUERY = `query DashboardCustomer($id: ID!) {
   customer(id: $id) {
@@ -309,8 +335,28 @@
     searchTimer = setTimeout(runSearch, DEBOUNCE_MS);
   }
 
+  // A license file pasted into the search box: kept whole here, since a one-line input drops
+  // the file's line breaks (and so its digest). Typing again forgets it.
+  let pastedFile = null;
+
+  function pasteIntoSearch(event) {
+    const text = event.clipboardData ? event.clipboardData.getData("text/plain") : "";
+    if (!/[\r\n]/.test(text.trim())) return; // one line: the input takes it as typed
+    event.preventDefault();
+    pastedFile = text;
+    const lines = text.trim().split(/\r?\n/).length;
+    $("search").value = `License file (${lines} lines)`;
+    clearTimeout(searchTimer);
+    runSearch();
+  }
+
+  function typeIntoSearch() {
+    pastedFile = null;
+    scheduleSearch();
+  }
+
   async function runSearch() {
-    const text = $("search").value.trim();
+    const text = pastedFile === null ? $("search").value.trim() : pastedFile;
     const seq = ++searchSeq;
     const status = $("search-status");
     const list = $("results");
@@ -325,18 +371,31 @@
       status.textContent = "Type at least 2 characters.";
       return;
     }
+    if (new TextEncoder().encode(text).length > LOOKUP_MAX_BYTES) {
+      list.replaceChildren();
+      status.textContent = "That is longer than any license file (64 KiB at most).";
+      return;
+    }
+    const byName = pastedFile === null && [...text].length <= SEARCH_MAX_CHARS;
     status.textContent = "Searching…";
     try {
-      const { data, errors } = await graphql("DashboardSearch", SEARCH_QUERY, { search: text });
+      const { data, errors } = await graphql("DashboardSearch", SEARCH_QUERY, { search: text, byName });
       if (seq !== searchSeq) return; // a newer search is on its way
-      if (!data || !data.customers) {
-        status.textContent = `Search failed: ${errors.map(describeError).join("; ")}`;
+      // Each half may fail alone (a uuid lookup needs the version service, a name search
+      // does not): show what answered, and say what did not.
+      if (!data || (!data.lookup && !(byName && data.customers))) {
+        status.textContent = `Search failed: ${(errors || []).map(describeError).join("; ")}`;
         return;
       }
-      const nodes = data.customers.nodes;
-      status.textContent = nodes.length === 0 ? `No customer matches “${text}”.`
-        : `${nodes.length} customer${nodes.length === 1 ? "" : "s"} found.`;
-      list.replaceChildren(...nodes.map((c) => h("li", {},
+      const found = data.lookup ? data.lookup.matches.map(lookupResult) : [];
+      const nodes = byName && data.customers ? data.customers.nodes : [];
+      const shown = found.length + nodes.length;
+      const described = pastedFile === null ? `“${text}”` : "the pasted license file";
+      const failed = errors && errors.length
+        ? ` Some of it could not be looked up: ${errors.map(describeError).join("; ")}` : "";
+      status.textContent = (shown === 0 ? `Nothing matches ${described}.`
+        : `${shown} result${shown === 1 ? "" : "s"} found.`) + failed;
+      list.replaceChildren(...found, ...nodes.map((c) => h("li", {},
         h("a", {
           class: "result", href: `#/customer/${encodeURIComponent(c.id)}`,
           dataset: { customerId: c.id },
@@ -351,6 +410,44 @@
       status.textContent = "";
       handleFailure(error, runSearch);
     }
+  }
+
+  // One lookup match as a result: a license or a server, opening its customer (or, for a
+  // server no license is attached to, its ping history).
+  function lookupResult(match) {
+    const by = `by ${LOOKUP_KIND[match.kind] || label(match.kind)}`;
+    let name;
+    let meta;
+    if (match.license) {
+      const l = match.license;
+      name = `License ${l.id}`;
+      meta = [`${label(l.plan)}${l.trial ? " trial" : ""}`, `issued ${day(l.issuedAt)}`];
+    } else {
+      name = match.server.name;
+      meta = [match.server.known ? "server" : "server attached to no license"];
+    }
+    if (match.customer) meta.unshift(match.customer.name);
+    meta.push(by);
+    const content = [
+      h("span", { class: "result-name" }, name),
+      h("span", { class: "result-meta" }, meta.join(" · ")),
+    ];
+    const dataset = { kind: match.kind };
+    if (match.license) dataset.licenseId = match.license.id;
+    if (match.customer) {
+      dataset.customerId = match.customer.id;
+      return h("li", {}, h("a", {
+        class: "result lookup-result", href: `#/customer/${encodeURIComponent(match.customer.id)}`,
+        dataset, onkeydown: resultKeys,
+      }, ...content));
+    }
+    return h("li", {}, h("a", {
+      class: "result lookup-result", href: "#", dataset, onkeydown: resultKeys,
+      onclick: (event) => {
+        event.preventDefault();
+        openServer(match.server.name);
+      },
+    }, ...content));
   }
 
   function resultLinks() {
@@ -1049,7 +1146,8 @@
   }
 
   function start() {
-    $("search").addEventListener("input", scheduleSearch);
+    $("search").addEventListener("input", typeIntoSearch);
+    $("search").addEventListener("paste", pasteIntoSearch);
     $("search").addEventListener("keydown", searchKeys);
     $("search-form").addEventListener("submit", (e) => e.preventDefault());
     $("sign-in-form").addEventListener("submit", (event) => {

@@ -4,7 +4,8 @@
 //! the GraphQL-over-HTTP runtime and gives each operation a [`GraphRequest`] from
 //! [`Graph::request`].
 //!
-//! - `query`, `mutation` and `types`: the schema (`types::usage` the usage fields);
+//! - `query`, `mutation` and `types`: the schema (`types::usage` the usage fields; `lookup`
+//!   the lookups by what a support ticket holds);
 //! - `loaders`: per-operation DataLoaders, one statement per relation whatever the list;
 //! - `prefetch`: every resolver that returns a list loads what the query selects below it for
 //!   the whole list at once;
@@ -23,6 +24,7 @@ mod errors;
 mod list_sizes;
 mod loaders;
 mod lookahead;
+mod lookup;
 pub mod metrics;
 mod mutation;
 mod prefetch;

@@ -58,6 +58,9 @@ looked_ahead! {
     REPORTING_HOST_LATEST_USAGE_PING = "ReportingHost"."latestUsagePing";
     TRIAL_CONVERSION_LICENSE = "TrialConversion"."license";
     TRIAL_CONVERSION_CONVERTED_TO = "TrialConversion"."convertedTo";
+    LOOKUP_MATCHES = "Lookup"."matches";
+    LOOKUP_MATCH_LICENSE = "LookupMatch"."license";
+    LOOKUP_MATCH_SERVER = "LookupMatch"."server";
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, ErrorExtensions, ID, MergedObject, Object, Result};
+use async_graphql::{Context, ErrorExtensions, ID, Lookahead, MergedObject, Object, Result};
 use chrono::NaiveDate;
 use licenses::View;
 
@@ -13,6 +13,7 @@ use crate::lookahead::{
     CUSTOMER_CONNECTION_EDGES, CUSTOMER_CONNECTION_NODES, CUSTOMER_EDGE_NODE,
     LICENSE_CONNECTION_EDGES, LICENSE_CONNECTION_NODES, LICENSE_EDGE_NODE,
 };
+use crate::lookup::LookupQuery;
 use crate::prefetch;
 use crate::request::{graph, request};
 use crate::types::audit::{AuditEvent, AuditEventFilter};
@@ -227,6 +228,47 @@ impl LicenseQuery {
     }
 }
 
+/// The server called `name`, if the caller may see it, with what `selection` (a selection of
+/// `Hostname`) asks for prefetched: a server attached to a visible license; for staff also a
+/// server only its usage pings know of (one `_entities` call), since nothing ties such a server
+/// to a customer's scope.
+pub(crate) async fn hostname_by_name(
+    ctx: &Context<'_>,
+    name: &str,
+    selection: Lookahead<'_>,
+) -> Result<Option<Hostname>> {
+    let (context, loaders) = request(ctx)?;
+    let db = &graph(ctx)?.db;
+    let row = licenses::hostnames::by_name(db, &context.scope, name)
+        .await
+        .map_err(to_field_error)?;
+    let hostname = match row {
+        Some(row) => Hostname::from_row(row),
+        None if context.scope == licenses::Scope::All => {
+            let normalised = entity::hostname::normalise(name);
+            let mut wanted = usage::hostname_selection(&selection);
+            wanted.hostname.last_usage_ping_at = true;
+            loaders.usage_plan.want(&wanted);
+            let key = UsageKey::Hostname(normalised.clone());
+            let Ok(entity) = loaders.usage.load_one(key).await;
+            match entity {
+                Some(Ok(entity)) if !entity.is_null() => Hostname::reported_only(normalised),
+                Some(Err(error)) => return Err(usage_error(&error)),
+                _ => return Ok(None),
+            }
+        }
+        None => return Ok(None),
+    };
+    prefetch::hostnames(
+        ctx,
+        selection,
+        &[hostname.key()],
+        &hostname.row_id().into_iter().collect::<Vec<_>>(),
+    )
+    .await?;
+    Ok(Some(hostname))
+}
+
 /// Server lookups.
 #[derive(Default)]
 pub struct HostnameQuery;
@@ -243,38 +285,7 @@ impl HostnameQuery {
         requires_scopes = "customer",
     )]
     async fn hostname(&self, ctx: &Context<'_>, name: String) -> Result<Option<Hostname>> {
-        let (context, loaders) = request(ctx)?;
-        let db = &graph(ctx)?.db;
-        let row = licenses::hostnames::by_name(db, &context.scope, &name)
-            .await
-            .map_err(to_field_error)?;
-        let hostname = match row {
-            Some(row) => Hostname::from_row(row),
-            // A server nobody attached to a license exists when it sends usage pings; only staff
-            // may learn of such servers, since nothing ties them to a customer's scope.
-            None if context.scope == licenses::Scope::All => {
-                let normalised = entity::hostname::normalise(&name);
-                let mut wanted = usage::hostname_selection(&ctx.look_ahead());
-                wanted.hostname.last_usage_ping_at = true;
-                loaders.usage_plan.want(&wanted);
-                let key = UsageKey::Hostname(normalised.clone());
-                let Ok(entity) = loaders.usage.load_one(key).await;
-                match entity {
-                    Some(Ok(entity)) if !entity.is_null() => Hostname::reported_only(normalised),
-                    Some(Err(error)) => return Err(usage_error(&error)),
-                    _ => return Ok(None),
-                }
-            }
-            None => return Ok(None),
-        };
-        prefetch::hostnames(
-            ctx,
-            ctx.look_ahead(),
-            &[hostname.key()],
-            &hostname.row_id().into_iter().collect::<Vec<_>>(),
-        )
-        .await?;
-        Ok(Some(hostname))
+        hostname_by_name(ctx, &name, ctx.look_ahead()).await
     }
 
     /// Resolves a Hostname reference for federated gateways.
@@ -391,13 +402,14 @@ impl ReportQuery {
     }
 }
 
-/// The root of every query: customers, licenses, servers, the audit trail, reports, and
-/// (for admins) webhooks.
+/// The root of every query: customers, licenses, servers, lookups by what a ticket holds, the
+/// audit trail, reports, and (for admins) webhooks.
 #[derive(MergedObject, Default)]
 pub struct Query(
     CustomerQuery,
     LicenseQuery,
     HostnameQuery,
+    LookupQuery,
     AuditQuery,
     ReportQuery,
     WebhookQuery,

@@ -34,6 +34,8 @@ pub enum UsageKey {
         md5: String,
         sha256: String,
     },
+    /// An installation uuid: the hosts whose pings carried it (a lookup).
+    Installation(String),
 }
 
 impl UsageKey {
@@ -43,6 +45,9 @@ impl UsageKey {
             UsageKey::License { id, md5, sha256 } => json!({
                 "__typename": "License", "id": id.to_string(), "licenseMd5": md5, "licenseSha256": sha256
             }),
+            UsageKey::Installation(uuid) => {
+                json!({"__typename": "InstallationUuid", "uuid": uuid})
+            }
         }
     }
 }
@@ -149,6 +154,7 @@ pub fn hostname_selection(hostname: &Lookahead<'_>) -> UsageSelection {
     UsageSelection {
         hostname: selection,
         license: LicenseSelection::default(),
+        installation_hosts: false,
     }
 }
 

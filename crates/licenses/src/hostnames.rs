@@ -1,9 +1,9 @@
-//! Hostnames: lookup by name and batch loads by license.
+//! Hostnames: lookup by name (one or many) and batch loads by license.
 
 use chrono::{DateTime, Utc};
 use entity::{hostname, license, license_hostname};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select};
 
 use crate::{Error, Scope};
 
@@ -25,24 +25,44 @@ pub async fn by_name(
     scope: &Scope,
     name: &str,
 ) -> Result<Option<hostname::Model>, Error> {
-    let mut select =
+    let select =
         hostname::Entity::find().filter(hostname::Column::Name.eq(hostname::normalise(name)));
-    if let Scope::Customers(_) = scope {
-        let visible = Query::select()
-            .column(license_hostname::Column::HostnameId)
-            .from(license_hostname::Entity)
-            .inner_join(
-                license::Entity,
-                Expr::col((license::Entity, license::Column::Id)).equals((
-                    license_hostname::Entity,
-                    license_hostname::Column::LicenseId,
-                )),
-            )
-            .cond_where(scope.condition(license::Column::CustomerId))
-            .to_owned();
-        select = select.filter(hostname::Column::Id.in_subquery(visible));
-    }
-    Ok(select.one(db).await?)
+    Ok(visible(select, scope).one(db).await?)
+}
+
+/// The hostnames among `names` (already normalised) the caller may see, by name: the rule of
+/// [`by_name`] for many names in one statement. The statement runs for no names too, so a
+/// lookup costs the same statements whether the version service knew the uuid or not.
+pub async fn by_names(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    names: &[String],
+) -> Result<Vec<hostname::Model>, Error> {
+    let select = hostname::Entity::find()
+        .filter(hostname::Column::Name.is_in(names.iter().cloned()))
+        .order_by_asc(hostname::Column::Name);
+    Ok(visible(select, scope).all(db).await?)
+}
+
+/// `select` narrowed to the hostnames the caller may see: for a customer-scoped caller, those
+/// attached to one of its licenses; for staff, all.
+fn visible(select: Select<hostname::Entity>, scope: &Scope) -> Select<hostname::Entity> {
+    let Scope::Customers(_) = scope else {
+        return select;
+    };
+    let visible = Query::select()
+        .column(license_hostname::Column::HostnameId)
+        .from(license_hostname::Entity)
+        .inner_join(
+            license::Entity,
+            Expr::col((license::Entity, license::Column::Id)).equals((
+                license_hostname::Entity,
+                license_hostname::Column::LicenseId,
+            )),
+        )
+        .cond_where(scope.condition(license::Column::CustomerId))
+        .to_owned();
+    select.filter(hostname::Column::Id.in_subquery(visible))
 }
 
 /// The hostnames attached to the visible licenses among `license_ids`, by name.

@@ -1,4 +1,4 @@
-//! Queries and rules over the license database: search, status, batch loads by id, the one
+//! Queries and rules over the license database: search, lookups by what a ticket holds, status, batch loads by id, the one
 //! write (a license's contact change with its audit trail, and the webhook event it causes),
 //! the webhooks' tables, and what one caller sees of it ([`View`]: scope, masking of personal
 //! data, "today").
@@ -18,6 +18,7 @@ pub mod error;
 pub mod filter;
 pub mod hostnames;
 pub mod issued;
+pub mod lookup;
 pub mod page;
 pub mod scope;
 pub mod search;

@@ -3,5 +3,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod audit_trail;
+mod lookup_indexes;
 mod search_documents;
 mod webhooks;

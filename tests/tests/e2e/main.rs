@@ -10,6 +10,7 @@ mod charts;
 mod h2;
 mod http;
 mod license_graph;
+mod lookup;
 mod owner_change;
 mod reports;
 mod sign_in_hardening;

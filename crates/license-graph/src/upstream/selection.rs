@@ -83,6 +83,10 @@ pub struct LicenseSelection {
 pub struct UsageSelection {
     pub hostname: HostnameSelection,
     pub license: LicenseSelection,
+    /// `InstallationUuid { hosts { ... } }`: the hosts whose pings carried a uuid (a lookup),
+    /// each with the `Hostname` fields above. Only asked for when a lookup wants it, so a
+    /// version service that predates the type still answers every other call.
+    pub installation_hosts: bool,
 }
 
 /// The alias under which `usagePings(last: n)` is fetched.
@@ -112,6 +116,7 @@ impl UsageSelection {
             &mut self.license.reporting_hosts,
             &other.license.reporting_hosts,
         );
+        self.installation_hosts |= other.installation_hosts;
     }
 
     /// Whether any `Hostname` usage field is wanted.
@@ -150,9 +155,14 @@ impl UsageSelection {
             fields.render(&mut license);
             license.push_str(" }");
         }
+        let installation = if self.installation_hosts {
+            format!(" ... on InstallationUuid {{ uuid hosts {{{hostname} }} }}")
+        } else {
+            String::new()
+        };
         format!(
             "query($representations: [_Any!]!) {{ _entities(representations: $representations) {{ \
-             __typename ... on Hostname {{{hostname} }} ... on License {{{license} }} }} }}"
+             __typename ... on Hostname {{{hostname} }} ... on License {{{license} }}{installation} }} }}"
         )
     }
 }
@@ -191,5 +201,17 @@ mod tests {
             "{query}"
         );
         assert!(!query.contains("__typename }"), "{query}");
+        assert!(!query.contains("InstallationUuid"), "{query}");
+        a.merge(&UsageSelection {
+            installation_hosts: true,
+            ..UsageSelection::default()
+        });
+        let query = a.render_query();
+        assert!(
+            query.contains(
+                "... on InstallationUuid { uuid hosts { name lastUsagePingAt latestUsagePing"
+            ),
+            "{query}"
+        );
     }
 }

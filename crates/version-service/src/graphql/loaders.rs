@@ -34,6 +34,7 @@ pub type CachedLoader<T> = DataLoader<T, HashMapCache>;
 /// The loaders of one request.
 pub struct Loaders {
     pub hosts: CachedLoader<HostByName>,
+    pub hosts_of_uuid: CachedLoader<HostsByUuid>,
     pub pings: CachedLoader<PingById>,
     pub recent_pings: CachedLoader<PingsByHostId>,
     pub reporting_hosts: CachedLoader<ReportingHostsByLicense>,
@@ -56,6 +57,7 @@ impl Loaders {
         }
         Self {
             hosts: make(HostByName(db.clone())),
+            hosts_of_uuid: make(HostsByUuid(db.clone())),
             pings: make(PingById(db.clone())),
             recent_pings: make(PingsByHostId(db.clone())),
             reporting_hosts: make(ReportingHostsByLicense(db.clone())),
@@ -79,6 +81,28 @@ impl Loader<String> for HostByName {
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
         let rows = store::hosts_by_name(&self.0, keys.to_vec()).await?;
         Ok(rows.into_iter().map(|h| (h.hostname.clone(), h)).collect())
+    }
+}
+
+/// The hosts whose pings carried an installation uuid, by hostname (at most
+/// `store::MAX_HOSTS_PER_UUID` per uuid).
+pub struct HostsByUuid(DatabaseConnection);
+
+impl Loader<String> for HostsByUuid {
+    type Value = Vec<host::Model>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
+        let rows = store::hosts_by_uuid(&self.0, keys.to_vec()).await?;
+        let mut by_uuid: HashMap<String, Self::Value> =
+            keys.iter().map(|k| (k.clone(), Vec::new())).collect();
+        for row in rows {
+            by_uuid
+                .entry(row.installation_uuid)
+                .or_default()
+                .push(row.host);
+        }
+        Ok(by_uuid)
     }
 }
 

@@ -11,7 +11,7 @@ use async_graphql::{
 };
 
 pub use loaders::Loaders;
-pub use types::{Hostname, License, ReportingHost, UsagePing};
+pub use types::{Hostname, InstallationUuid, License, ReportingHost, UsagePing};
 
 use crate::ingest::normalize_hostname;
 use types::{load_error, loaders};
@@ -40,6 +40,12 @@ impl Query {
             None => loaders.hosts.load_one(key).await.map_err(load_error)?,
         };
         Ok(host.map(|host| Hostname { name, host }))
+    }
+
+    /// An installation uuid, with the hosts whose usage pings carried it.
+    #[graphql(entity)]
+    async fn find_installation_uuid_by_uuid(&self, uuid: String) -> InstallationUuid {
+        InstallationUuid { uuid }
     }
 
     /// A license by id; its md5 and sha256 come from the license subgraph.

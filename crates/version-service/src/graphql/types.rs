@@ -67,6 +67,40 @@ impl Hostname {
     }
 }
 
+/// An installation uuid, as usage pings carry it: how a support ticket names a server.
+pub struct InstallationUuid {
+    pub(crate) uuid: String,
+}
+
+/// An installation uuid, as usage pings carry it, and the hosts whose pings carried it: how
+/// the gateway finds a server by the uuid a support ticket holds. Anyone can send pings under
+/// any uuid, so this says which hostnames used it, not which servers own it.
+#[Object]
+impl InstallationUuid {
+    /// The uuid, as asked for.
+    async fn uuid(&self) -> &str {
+        &self.uuid
+    }
+
+    /// The hosts whose usage pings carried this uuid, by hostname: at most 20 (the first in
+    /// name order); empty when no ping carried it.
+    async fn hosts(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Hostname>> {
+        let hosts = loaders(ctx)?
+            .hosts_of_uuid
+            .load_one(self.uuid.clone())
+            .await
+            .map_err(load_error)?
+            .unwrap_or_default();
+        Ok(hosts
+            .into_iter()
+            .map(|host| Hostname {
+                name: host.hostname.clone(),
+                host,
+            })
+            .collect())
+    }
+}
+
 /// A license, known by its id; the license database owns its other fields.
 #[derive(SimpleObject)]
 #[graphql(complex)]

@@ -11,6 +11,6 @@ pub use entity::{host, usage_ping};
 pub use ingest::{IngestOutcome, store_ping};
 pub use license_key::LicenseKey;
 pub use queries::{
-    CountsRow, Report, ReportingHostRow, counts_by_ping_id, hosts_by_name, ping_check, pings_by_id,
-    recent_pings, reporting_hosts,
+    CountsRow, MAX_HOSTS_PER_UUID, Report, ReportingHostRow, UuidHostRow, counts_by_ping_id,
+    hosts_by_name, hosts_by_uuid, ping_check, pings_by_id, recent_pings, reporting_hosts,
 };

@@ -100,6 +100,66 @@ pub async fn hosts_by_name(
     Ok(host::Model::find_by_statement(stmt).all(db).await?)
 }
 
+/// Most hosts one installation uuid answers with. An installation reports under one hostname,
+/// or a few after a rename; anyone can send pings under any uuid, so a uuid used under
+/// thousands of names is an attack, and its answer stops here.
+pub const MAX_HOSTS_PER_UUID: u32 = 20;
+
+/// A host that sent a ping carrying an installation uuid.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UuidHostRow {
+    /// The uuid asked for.
+    pub installation_uuid: String,
+    pub host: host::Model,
+}
+
+/// The hosts whose pings carried any of these installation uuids: per uuid at most
+/// [`MAX_HOSTS_PER_UUID`], the first hostnames in name order. Each uuid's hostnames are read
+/// from the pings' identity index (uuid, hostname, recorded_at) and stop after the cap:
+/// PostgreSQL with a LATERAL join over the uuid array, SQLite with a correlated `LIMIT`.
+pub async fn hosts_by_uuid(
+    db: &DatabaseConnection,
+    uuids: Vec<String>,
+) -> Result<Vec<UuidHostRow>, Error> {
+    if uuids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = db.get_database_backend();
+    let (keys, limit) = (placeholder(backend, 1), placeholder(backend, 2));
+    let columns: Vec<String> = host::Column::iter()
+        .map(|column| format!("h.{name} AS {name}", name = column.as_str()))
+        .collect();
+    let columns = columns.join(", ");
+    let sql = match backend {
+        DbBackend::Postgres => format!(
+            "SELECT u.uuid AS installation_uuid, {columns} \
+             FROM unnest(CAST({keys} AS TEXT[])) AS u(uuid) \
+             CROSS JOIN LATERAL (SELECT DISTINCT q.hostname FROM usage_pings q \
+               WHERE q.uuid = u.uuid ORDER BY q.hostname LIMIT {limit}) n \
+             JOIN hosts h ON h.hostname = n.hostname \
+             ORDER BY u.uuid, h.hostname"
+        ),
+        _ => format!(
+            "SELECT u.value AS installation_uuid, {columns} \
+             FROM json_each({keys}) u JOIN hosts h ON h.hostname IN ( \
+               SELECT DISTINCT q.hostname FROM usage_pings q WHERE q.uuid = u.value \
+               ORDER BY q.hostname LIMIT {limit}) \
+             ORDER BY u.value, h.hostname"
+        ),
+    };
+    let values = [list(backend, uuids), i64::from(MAX_HOSTS_PER_UUID).into()];
+    let stmt = Statement::from_sql_and_values(backend, sql, values);
+    let rows = db.query_all_raw(stmt).await?;
+    let mut hosts = Vec::with_capacity(rows.len());
+    for row in rows {
+        hosts.push(UuidHostRow {
+            installation_uuid: row.try_get("", "installation_uuid")?,
+            host: host::Model::from_query_result(&row, "")?,
+        });
+    }
+    Ok(hosts)
+}
+
 /// Pings by id: primary-key lookups, for the ids the read models point at.
 pub async fn pings_by_id(
     db: &DatabaseConnection,

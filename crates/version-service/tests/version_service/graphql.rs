@@ -667,3 +667,52 @@ async fn migration_backfills_read_models_from_existing_pings() {
     })
     .await;
 }
+
+/// `InstallationUuid` answers the hosts whose pings carried the uuid, by name, at most
+/// `MAX_HOSTS_PER_UUID` of them however many names a sender used it under; several uuids in one
+/// call each get their own hosts.
+#[tokio::test]
+async fn installation_uuids_list_their_hosts_up_to_the_cap() {
+    for_each_backend(|db| async move {
+        let app = TestApp::spawn(&db.url, Config::default()).await;
+        let cap = version_service::store::MAX_HOSTS_PER_UUID as usize;
+        let mut sprayed: Vec<String> = (0..cap + 5).map(|i| format!("h{i:02}.example")).collect();
+        for name in &sprayed {
+            app.post_ping(ping("sprayed", name, "2026-11-22T00:00:00Z").to_string())
+                .await;
+        }
+        app.post_ping(ping("single", "one.example", "2026-11-22T00:00:00Z").to_string())
+            .await;
+        app.post_ping(ping("single", "one.example", "2026-11-23T00:00:00Z").to_string())
+            .await;
+        let query = r#"query ($r: [_Any!]!) { _entities(representations: $r) {
+            ... on InstallationUuid { uuid hosts { name lastUsagePingAt } } } }"#;
+        let reps: Vec<Value> = ["sprayed", "single", "unknown"]
+            .iter()
+            .map(|uuid| json!({ "__typename": "InstallationUuid", "uuid": uuid }))
+            .collect();
+        let reps = json!({ "r": reps });
+        let answer = app.graphql(query, reps).await;
+        assert!(answer["errors"].is_null(), "{answer}");
+        let names = |i: usize| -> Vec<String> {
+            answer["data"]["_entities"][i]["hosts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h["name"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        sprayed.sort();
+        sprayed.truncate(cap);
+        assert_eq!(names(0), sprayed);
+        assert_eq!(names(1), ["one.example"]);
+        assert_eq!(
+            answer["data"]["_entities"][1]["hosts"][0]["lastUsagePingAt"],
+            "2026-11-23T00:00:00+00:00"
+        );
+        assert!(names(2).is_empty());
+        assert_eq!(answer["data"]["_entities"][2]["uuid"], "unknown");
+        app.stop().await;
+    })
+    .await;
+}
