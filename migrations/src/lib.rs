@@ -16,6 +16,7 @@ mod m20261201_000002_license_audit;
 mod m20261202_000001_trials_index;
 mod m20261203_000001_audit_trail;
 mod m20261204_000001_webhooks;
+mod m20261207_100003_digest_license_keys;
 mod search_documents;
 pub mod usage_read_models;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for VersionMigrator {
         vec![
             Box::new(m20261127_100001_create_version_tables::Migration),
             Box::new(m20261130_100002_usage_read_models::Migration),
+            Box::new(m20261207_100003_digest_license_keys::Migration),
         ]
     }
 

@@ -7,10 +7,11 @@
 //! - `host_licenses`: per host and *license key*, the first and last time the host reported that
 //!   license and its newest ping that carries it.
 //!
-//! A license key is how pings name a license: `id:<license id>`, `md5:<hex>` or
-//! `sha256:<hex>`; a ping that carries all three adds three rows. The version service's store
-//! writes the same keys (`LicenseKey::read_model_keys`); a test rebuilds the models from the
-//! history and compares them with what ingestion maintained.
+//! A license key is the digest a ping proves its license by: `sha256:<hex>` when it sends a
+//! SHA-256, else `md5:<hex>`, followed by `@<license id>` when it names an id; a ping without
+//! a digest has no key (a license id alone proves nothing). The version service's store writes
+//! the same keys (`store::license_key`); a test rebuilds the models from the history and
+//! compares them with what ingestion maintained.
 //!
 //! [`rebuild`] recomputes both from `usage_pings`: the migration that introduced them uses it to
 //! backfill existing data, and the seed after bulk-inserting pings without going through
@@ -42,6 +43,12 @@ impl Hosts {
 /// Three statements, each a single pass that PostgreSQL and SQLite (window functions, 3.25+)
 /// both run: on the 5.2-million-ping benchmark data set it is the migration's whole cost.
 pub async fn rebuild<C: ConnectionTrait>(db: &C, hosts: Hosts) -> Result<(), DbErr> {
+    host_licenses(db, hosts).await?;
+    newest_pings(db, hosts).await
+}
+
+/// Recomputes the `host_licenses` rows of `hosts` from their pings (two statements).
+pub async fn host_licenses<C: ConnectionTrait>(db: &C, hosts: Hosts) -> Result<(), DbErr> {
     db.execute_unprepared(&format!(
         "DELETE FROM host_licenses WHERE {}",
         hosts.condition("host_id")
@@ -58,20 +65,24 @@ pub async fn rebuild<C: ConnectionTrait>(db: &C, hosts: Hosts) -> Result<(), DbE
              ROW_NUMBER() OVER (PARTITION BY license_key, host_id \
                                 ORDER BY recorded_at DESC, id DESC) AS newest \
            FROM ( \
-             SELECT 'id:' || CAST(license_id AS TEXT) AS license_key, host_id, id, recorded_at \
-               FROM usage_pings WHERE license_id IS NOT NULL AND {pings} \
-             UNION ALL \
-             SELECT 'md5:' || license_md5, host_id, id, recorded_at \
-               FROM usage_pings WHERE license_md5 IS NOT NULL AND license_md5 <> '' AND {pings} \
-             UNION ALL \
-             SELECT 'sha256:' || license_sha256, host_id, id, recorded_at \
+             SELECT CASE WHEN COALESCE(license_sha256, '') <> '' \
+                      THEN 'sha256:' || license_sha256 ELSE 'md5:' || license_md5 END \
+                    || CASE WHEN license_id IS NULL THEN '' \
+                      ELSE '@' || CAST(license_id AS TEXT) END AS license_key, \
+                    host_id, id, recorded_at \
                FROM usage_pings \
-               WHERE license_sha256 IS NOT NULL AND license_sha256 <> '' AND {pings} \
+               WHERE (COALESCE(license_sha256, '') <> '' OR COALESCE(license_md5, '') <> '') \
+                 AND {pings} \
            ) keys \
            WINDOW keyed AS (PARTITION BY license_key, host_id) \
          ) ranked WHERE newest = 1"
     ))
     .await?;
+    Ok(())
+}
+
+/// Recomputes `hosts.latest_ping_id` of `hosts`: each host's newest ping, whoever sent it.
+pub async fn newest_pings<C: ConnectionTrait>(db: &C, hosts: Hosts) -> Result<(), DbErr> {
     // A correlated lookup per host on the (host_id, recorded_at) index: no sort of the history.
     db.execute_unprepared(&format!(
         "UPDATE hosts SET latest_ping_id = ( \

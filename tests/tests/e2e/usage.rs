@@ -436,7 +436,9 @@ async fn a_spoofed_ping_shows_no_other_customers_usage() {
         let own = gateway
             .query_as(
                 &b_token,
-                &format!(r#"{{ customer(id: "{b}") {{ licenses {{ id }} }} }}"#),
+                &format!(
+                    r#"{{ customer(id: "{b}") {{ licenses {{ id licenseMd5 licenseSha256 }} }} }}"#
+                ),
                 json!({}),
             )
             .await;
@@ -444,6 +446,7 @@ async fn a_spoofed_ping_shows_no_other_customers_usage() {
             .as_str()
             .unwrap_or_else(|| panic!("{own}"))
             .to_owned();
+        let b_sha256 = own["data"]["customer"]["licenses"][0]["licenseSha256"].clone();
 
         // B's spoofed ping, a day older than the newest ping of A's server: a read of "the
         // host's newest ping" would answer A's.
@@ -467,7 +470,7 @@ async fn a_spoofed_ping_shows_no_other_customers_usage() {
         let spoof = json!({
             "uuid": "spoofed", "hostname": "gitlab.acmeinc.com",
             "recorded_at": spoofed_at.to_rfc3339(),
-            "license_id": b_license.parse::<i64>().unwrap(),
+            "license_id": b_license.parse::<i64>().unwrap(), "license_sha256": b_sha256,
             "active_user_count": 3, "counts": { "spoofed": 1 }
         });
         let posted = gateway

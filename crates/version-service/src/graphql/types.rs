@@ -81,8 +81,9 @@ pub struct License {
 
 #[ComplexObject]
 impl License {
-    /// The hosts whose usage pings carry this license (by id, md5 or sha256), by hostname, each
-    /// described by those pings only.
+    /// The hosts whose usage pings carry this license, by hostname, each described by those
+    /// pings only. A ping carries a license only by its digest (sha256, else md5) and the id it
+    /// names, if any; a ping naming the license by id alone never shows here.
     #[graphql(requires = "licenseMd5 licenseSha256", shareable)]
     async fn reporting_hosts(
         &self,
@@ -103,10 +104,10 @@ impl License {
     }
 }
 
-/// A host whose usage pings carry the license (matched by license id, md5 or sha256).
+/// A host whose usage pings carry the license (matched by the license file's digest).
 pub struct ReportingHost(Report);
 
-/// A host whose usage pings carry the license (matched by license id, md5 or sha256). Every
+/// A host whose usage pings carry the license (matched by the license file's digest). Every
 /// field describes the pings that carry this license only: a ping naming another license (or
 /// sent by anyone else under this host's name) never shows here.
 // Shareable: the license subgraph (the gateway) serves the same type, filled from here.

@@ -8,7 +8,7 @@ use sea_orm::{
     IntoActiveModel, Statement, TransactionTrait, TryInsertResult, Value,
 };
 
-use super::{LicenseKey, bind::placeholder, usage_ping};
+use super::{bind::placeholder, license_key::ping_key, usage_ping};
 use crate::Error;
 
 /// Whether [`store_ping`] stored a new row or found the same ping already stored.
@@ -19,7 +19,8 @@ pub enum IngestOutcome {
 }
 
 /// Stores `ping`, idempotently on (uuid, hostname, recorded_at), and moves the read models:
-/// the host's newest ping and, for each license key the ping carries, the (host, license) row.
+/// the host's newest ping and, when the ping carries a license digest, the (host, license key)
+/// row (see `license_key`: a license id alone is no key).
 ///
 /// One transaction, so a ping is never stored without its read models (nor the reverse). Its
 /// first statement writes: SQLite then takes the write lock at once, waiting on the busy
@@ -38,12 +39,13 @@ pub async fn store_ping(
         return Ok(IngestOutcome::Duplicate);
     };
     advance_host(&txn, host_id, ping_id, &ping).await?;
-    let keys = LicenseKey::new(
+    let keys: Vec<String> = ping_key(
         ping.license_id,
         ping.license_md5.as_deref(),
         ping.license_sha256.as_deref(),
     )
-    .read_model_keys();
+    .into_iter()
+    .collect();
     record_license_keys(&txn, host_id, ping_id, ping.recorded_at, keys).await?;
     txn.commit().await?;
     Ok(IngestOutcome::Created)
