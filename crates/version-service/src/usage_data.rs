@@ -17,7 +17,7 @@ use crate::{
     AppState, Error,
     ingest::parse_ping,
     limits::Refusal,
-    store::{self, IngestOutcome},
+    store::IngestOutcome,
 };
 
 /// Validate, store, answer 201 (new) or 200 (already stored); see docs/operations.md for every
@@ -77,7 +77,7 @@ async fn ingest(state: &AppState, request: Request) -> Result<IngestOutcome, Err
         .check_installation(&ping.uuid)
         .await
         .map_err(refusal)?;
-    store::store_ping(&state.db, ping, now).await
+    crate::verify::store_ping(state, ping, now).await
 }
 
 /// Only `application/json` (parameters such as `charset` allowed). A form or `text/plain` is

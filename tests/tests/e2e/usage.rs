@@ -35,12 +35,18 @@ async fn pair_with(
     backend: Backend,
     configure: impl FnOnce(&mut gateway::Config),
 ) -> (Gateway, VersionService) {
-    let version = VersionService::start(backend, Some(SERVICE_TOKEN)).await;
-    let url = version.graphql_url();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/graphql", listener.local_addr().unwrap());
     let gateway = Gateway::start_with(backend, |config| {
         config.version_service.url = url;
         config.version_service.service_token = Some(SERVICE_TOKEN.to_owned());
         configure(config);
+    })
+    .await;
+    // The version service verifies pings against the gateway's license database.
+    let licenses = gateway.db.url.clone();
+    let version = VersionService::start_on(listener, backend, Some(SERVICE_TOKEN), |config| {
+        config.license_database_url = Some(licenses);
     })
     .await;
     (gateway, version)

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{ID, Json, SimpleObject};
+use async_graphql::{Enum, ID, Json, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::Value;
@@ -25,6 +25,12 @@ pub struct UsagePing {
     pub received_at: DateTime<Utc>,
     /// The installation's UUID.
     pub uuid: String,
+    /// Whether the ping proves the license it carries (its license file's digest, checked
+    /// against the license database); an unverified ping is shown, never counted toward a
+    /// license.
+    // Fetched whenever selected; the default only fills the field when it was not asked for.
+    #[serde(default)]
+    pub verification: PingVerification,
     /// The server's name as it reported it (normalised).
     pub hostname: String,
     /// The GitLab version, such as `17.3.2-ee`.
@@ -72,6 +78,27 @@ pub struct UsagePing {
     /// Usage counters (projects, issues, merge requests, pipelines, ...).
     #[serde(default)]
     pub counts: Option<Json<Value>>,
+}
+
+/// Whether a usage ping proves the license it carries: the digest of its license file, looked
+/// up in the license database. Only a `VERIFIED` ping counts toward a license (its
+/// `reportingHosts`, `utilization`) or decides which installation holds a server's name.
+#[derive(Enum, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PingVerification {
+    /// Its digest (sha256, else md5) is a license's, and the license id it names, if any, is
+    /// that license's.
+    Verified,
+    /// It sends a digest that no license has, or names another license's id than its digest's.
+    DigestMismatch,
+    /// It names a license only by id: no proof; it counts toward no license.
+    IdOnly,
+    /// It carries no license (the free edition).
+    NoLicense,
+    /// Not checked yet (the license database was not configured or did not answer); checked
+    /// again in the background.
+    #[default]
+    Unchecked,
 }
 
 /// A server whose usage pings carry a license, as the version service sees it.

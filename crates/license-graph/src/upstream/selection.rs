@@ -5,10 +5,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 /// Every field of the subgraph's `UsagePing`, as the gateway's `UsagePing` mirrors it.
-pub const PING_FIELDS: [&str; 19] = [
+pub const PING_FIELDS: [&str; 20] = [
     "recordedAt",
     "receivedAt",
     "uuid",
+    "verification",
     "hostname",
     "version",
     "edition",

@@ -1,6 +1,6 @@
 //! The subgraph's types: the usage fields of the gateway's `Hostname` and `License`.
 
-use async_graphql::{ComplexObject, Context, ID, Json, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, Enum, ID, Json, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::usage_ping;
 use error_catalogue::Code;
@@ -146,6 +146,38 @@ impl ReportingHost {
 /// One usage ping: what a self-managed server reported about itself at one time.
 pub struct UsagePing(usage_ping::Summary);
 
+/// Whether a usage ping proves the license it carries: its license file's digest was looked up
+/// in the license database when it arrived. Only a `VERIFIED` ping counts toward a license.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(name = "PingVerification")]
+pub enum PingVerification {
+    /// Its digest (sha256, else md5) is a license's, and the license id it names, if any, is
+    /// that license's.
+    Verified,
+    /// It sends a digest that no license has, or names another license's id than its digest's.
+    DigestMismatch,
+    /// It names a license only by id: no proof; it counts toward no license.
+    IdOnly,
+    /// It carries no license (the free edition).
+    NoLicense,
+    /// Not checked yet (no license database was configured, or it did not answer); checked
+    /// again in the background.
+    Unchecked,
+}
+
+impl From<usage_ping::Verification> for PingVerification {
+    fn from(stored: usage_ping::Verification) -> Self {
+        use usage_ping::Verification as V;
+        match stored {
+            V::Verified => Self::Verified,
+            V::DigestMismatch => Self::DigestMismatch,
+            V::IdOnly => Self::IdOnly,
+            V::NoLicense => Self::NoLicense,
+            V::Unchecked => Self::Unchecked,
+        }
+    }
+}
+
 /// One usage ping: what a self-managed server reported about itself at one time.
 // Shareable: the license subgraph (the gateway) serves the same type, filled from here.
 #[Object(shareable)]
@@ -161,6 +193,11 @@ impl UsagePing {
     /// The server's instance UUID.
     async fn uuid(&self) -> &str {
         &self.0.uuid
+    }
+    /// Whether the ping proves the license it carries (its digest checked against the license
+    /// database); an unverified ping is shown, never counted toward a license.
+    async fn verification(&self) -> PingVerification {
+        self.0.verification.into()
     }
     /// The server's normalised hostname.
     async fn hostname(&self) -> &str {

@@ -9,7 +9,15 @@ use sea_orm::{
 };
 
 use super::{bind::placeholder, license_key::ping_key, usage_ping};
-use crate::Error;
+use crate::{Error, verify::Verdict};
+
+/// Which installation may hold a hostname (see `installations`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HolderRule {
+    /// How long the holder may go without a verified ping before another installation that
+    /// verifies a license may take the name over.
+    pub silence: chrono::Duration,
+}
 
 /// Whether [`store_ping`] stored a new row or found the same ping already stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,10 +39,12 @@ pub async fn store_ping(
     db: &DatabaseConnection,
     ping: NewPing,
     received_at: DateTime<Utc>,
+    verdict: Verdict,
+    _rule: &HolderRule,
 ) -> Result<IngestOutcome, Error> {
     let txn = db.begin().await?;
     let host_id = ensure_host(&txn, &ping, received_at).await?;
-    let Some(ping_id) = insert_ping(&txn, host_id, &ping, received_at).await? else {
+    let Some(ping_id) = insert_ping(&txn, host_id, &ping, received_at, verdict).await? else {
         txn.commit().await?;
         return Ok(IngestOutcome::Duplicate);
     };
@@ -86,10 +96,13 @@ async fn insert_ping(
     host_id: i64,
     ping: &NewPing,
     received_at: DateTime<Utc>,
+    verdict: Verdict,
 ) -> Result<Option<i64>, Error> {
     let mut row = ping.clone().into_active_model();
     row.host_id = Set(host_id);
     row.received_at = Set(received_at);
+    row.verification = Set(verdict.verification);
+    row.verified_license_id = Set(verdict.license_id);
     let result = usage_ping::Entity::insert(row)
         .on_conflict_do_nothing_on([
             usage_ping::Column::Uuid,
