@@ -13,12 +13,7 @@ use axum::{
 };
 use chrono::Utc;
 
-use crate::{
-    AppState, Error,
-    ingest::parse_ping,
-    limits::Refusal,
-    store::IngestOutcome,
-};
+use crate::{AppState, Error, ingest::parse_ping, limits::Refusal, store::IngestOutcome};
 
 /// Validate, store, answer 201 (new) or 200 (already stored); see docs/operations.md for every
 /// refusal.

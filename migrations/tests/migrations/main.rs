@@ -4,4 +4,5 @@
 
 mod audit_trail;
 mod search_documents;
+mod verified_usage;
 mod webhooks;

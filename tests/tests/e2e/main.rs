@@ -16,4 +16,5 @@ mod sign_in_hardening;
 mod sso;
 mod telemetry;
 mod usage;
+mod verified_usage;
 mod webhooks;

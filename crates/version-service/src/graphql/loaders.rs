@@ -13,7 +13,9 @@ use tokio::sync::OnceCell;
 
 use crate::{
     Error,
-    store::{self, CountsRow, LicenseKey, Report, ReportingHostRow, host, usage_ping},
+    store::{
+        self, CountsRow, LicenseKey, Report, ReportingHostRow, host, installation, usage_ping,
+    },
 };
 
 /// Loader errors are shared by every key of the failed batch.
@@ -37,6 +39,7 @@ pub struct Loaders {
     pub pings: CachedLoader<PingById>,
     pub recent_pings: CachedLoader<PingsByHostId>,
     pub reporting_hosts: CachedLoader<ReportingHostsByLicense>,
+    pub installations: CachedLoader<InstallationsByHostId>,
     pub counts: CachedLoader<CountsByPingId>,
     /// Most bytes of usage counters one answer may carry.
     pub counts_limit: usize,
@@ -59,6 +62,7 @@ impl Loaders {
             pings: make(PingById(db.clone())),
             recent_pings: make(PingsByHostId(db.clone())),
             reporting_hosts: make(ReportingHostsByLicense(db.clone())),
+            installations: make(InstallationsByHostId(db.clone())),
             counts: make(CountsByPingId {
                 db: db.clone(),
                 budget: Mutex::new(counts_budget),
@@ -79,6 +83,24 @@ impl Loader<String> for HostByName {
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
         let rows = store::hosts_by_name(&self.0, keys.to_vec()).await?;
         Ok(rows.into_iter().map(|h| (h.hostname.clone(), h)).collect())
+    }
+}
+
+/// The installations of hosts (bounded per host, the holder first), by host id.
+pub struct InstallationsByHostId(DatabaseConnection);
+
+impl Loader<i64> for InstallationsByHostId {
+    type Value = Vec<installation::Model>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let rows = store::installations_of_hosts(&self.0, keys.to_vec()).await?;
+        let mut by_host: HashMap<i64, Vec<installation::Model>> =
+            keys.iter().map(|&id| (id, Vec::new())).collect();
+        for row in rows {
+            by_host.entry(row.host_id).or_default().push(row);
+        }
+        Ok(by_host)
     }
 }
 

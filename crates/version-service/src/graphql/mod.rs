@@ -10,7 +10,7 @@ use async_graphql::{
 };
 
 pub use loaders::Loaders;
-pub use types::{Hostname, License, ReportingHost, UsagePing};
+pub use types::{Hostname, Installation, License, ReportingHost, UsagePing};
 
 use crate::ingest::normalize_hostname;
 use types::{load_error, loaders};

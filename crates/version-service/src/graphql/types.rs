@@ -7,7 +7,7 @@ use error_catalogue::Code;
 use error_catalogue::graphql::code_error;
 
 use super::loaders::{LoadError, Loaders, PingsKey};
-use crate::store::{CountsRow, LicenseKey, Report, host};
+use crate::store::{CountsRow, LicenseKey, MAX_INSTALLATIONS_PER_HOST, Report, host, installation};
 
 pub struct Hostname {
     pub(crate) name: String,
@@ -22,19 +22,42 @@ impl Hostname {
         &self.name
     }
 
-    /// When the newest usage ping of this host was recorded; null when it never pinged.
+    /// When the newest usage ping of this host was recorded (of the installation that holds the
+    /// name, when one does); null when it never pinged.
     #[graphql(shareable)]
     async fn last_usage_ping_at(&self) -> Option<DateTime<Utc>> {
         Some(self.host.last_ping_at)
     }
 
-    /// The newest usage ping of this host (by the time it was recorded).
+    /// The newest usage ping of this host (by the time it was recorded); when an installation
+    /// holds the name, the newest ping of that installation.
     #[graphql(shareable)]
     async fn latest_usage_ping(
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<UsagePing>> {
         ping_by_id(ctx, self.host.latest_ping_id).await
+    }
+
+    /// The installations that send usage pings under this name: the one holding it first,
+    /// then the others by their newest ping, at most 20.
+    #[graphql(shareable)]
+    async fn installations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Installation>> {
+        let rows = loaders(ctx)?
+            .installations
+            .load_one(self.host.id)
+            .await
+            .map_err(load_error)?
+            .unwrap_or_default();
+        let holder = self.host.holder_installation_id;
+        Ok(rows
+            .into_iter()
+            .take(MAX_INSTALLATIONS_PER_HOST as usize)
+            .map(|row| Installation {
+                holds_name: Some(row.id) == holder,
+                row,
+            })
+            .collect())
     }
 
     /// The `last` newest usage pings of this host, newest first (1 to 100, default 10).
@@ -61,6 +84,52 @@ impl Hostname {
             .map_err(load_error)?
             .unwrap_or_default();
         Ok(pings.into_iter().map(UsagePing).collect())
+    }
+}
+
+/// An installation (a server's `uuid`) that sends usage pings under a hostname. Several may
+/// claim one name; one at a time holds it: the first that sent a verified ping, until one
+/// verifying the same license (a reinstall) or any verified one after the holder's long
+/// silence takes over. The name's `latestUsagePing` is its holder's.
+// Shareable: the license subgraph (the gateway) serves the same type, filled from here.
+pub struct Installation {
+    row: installation::Model,
+    holds_name: bool,
+}
+
+/// An installation (a server's `uuid`) that sends usage pings under a hostname. Several may
+/// claim one name; one at a time holds it: the first that sent a verified ping, until one
+/// verifying the same license (a reinstall) or any verified one after the holder's long
+/// silence takes over. The name's `latestUsagePing` is its holder's.
+#[Object(shareable)]
+impl Installation {
+    /// The installation's UUID, as its pings send it.
+    async fn uuid(&self) -> Option<&str> {
+        Some(&self.row.uuid)
+    }
+    /// Whether it holds the hostname: its pings are the name's `latestUsagePing`.
+    async fn holds_name(&self) -> bool {
+        self.holds_name
+    }
+    /// Whether it ever sent a verified ping (one whose license digest the license database
+    /// knows).
+    async fn verified(&self) -> bool {
+        self.row.latest_verified_ping_id.is_some()
+    }
+    /// When its first usage ping was recorded.
+    async fn first_usage_ping_at(&self) -> DateTime<Utc> {
+        self.row.first_ping_at
+    }
+    /// When its newest usage ping was recorded.
+    async fn last_usage_ping_at(&self) -> DateTime<Utc> {
+        self.row.last_ping_at
+    }
+    /// Its newest usage ping.
+    async fn latest_usage_ping(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<UsagePing>> {
+        ping_by_id(ctx, Some(self.row.latest_ping_id)).await
     }
 }
 
@@ -223,9 +292,14 @@ impl UsagePing {
     async fn historical_max_users(&self) -> Option<i64> {
         self.0.historical_max_users
     }
-    /// Id of the license the server runs; null on the free edition.
+    /// Id of the license the server runs, as it says; null on the free edition. Proves
+    /// nothing: see `verifiedLicenseId`.
     async fn license_id(&self) -> Option<ID> {
         self.0.license_id.map(ID::from)
+    }
+    /// Id of the license whose digest the ping carries, when it is `VERIFIED`.
+    async fn verified_license_id(&self) -> Option<ID> {
+        self.0.verified_license_id.map(ID::from)
     }
     /// MD5 of the license file the server runs.
     async fn license_md5(&self) -> Option<&str> {

@@ -8,7 +8,12 @@ use sea_orm::{
     IntoActiveModel, Statement, TransactionTrait, TryInsertResult, Value,
 };
 
-use super::{bind::placeholder, license_key::ping_key, usage_ping};
+use super::{
+    bind::placeholder,
+    installations::{self, VerifiedPing},
+    license_key::ping_key,
+    usage_ping::{self, Verification},
+};
 use crate::{Error, verify::Verdict};
 
 /// Which installation may hold a hostname (see `installations`).
@@ -26,9 +31,10 @@ pub enum IngestOutcome {
     Duplicate,
 }
 
-/// Stores `ping`, idempotently on (uuid, hostname, recorded_at), and moves the read models:
-/// the host's newest ping and, when the ping carries a license digest, the (host, license key)
-/// row (see `license_key`: a license id alone is no key).
+/// Stores `ping` with its `verdict`, idempotently on (uuid, hostname, recorded_at), and moves
+/// the read models: its installation (and, when it is verified, the name's holder: see
+/// `installations`), the host's newest ping and, when the ping carries a license digest, the
+/// (host, license key) row (see `license_key`: a license id alone is no key).
 ///
 /// One transaction, so a ping is never stored without its read models (nor the reverse). Its
 /// first statement writes: SQLite then takes the write lock at once, waiting on the busy
@@ -40,7 +46,7 @@ pub async fn store_ping(
     ping: NewPing,
     received_at: DateTime<Utc>,
     verdict: Verdict,
-    _rule: &HolderRule,
+    rule: &HolderRule,
 ) -> Result<IngestOutcome, Error> {
     let txn = db.begin().await?;
     let host_id = ensure_host(&txn, &ping, received_at).await?;
@@ -48,7 +54,22 @@ pub async fn store_ping(
         txn.commit().await?;
         return Ok(IngestOutcome::Duplicate);
     };
+    let installation =
+        installations::note_ping(&txn, host_id, &ping.uuid, ping_id, ping.recorded_at).await?;
     advance_host(&txn, host_id, ping_id, &ping).await?;
+    match (verdict.verification, verdict.license_id) {
+        (Verification::Verified, Some(license_id)) => {
+            let verified = VerifiedPing {
+                host_id,
+                ping_id,
+                received_at,
+                license_id,
+            };
+            installations::note_verified(&txn, installation, verified, rule).await?;
+        }
+        // The holder's own unverified ping still moves its newest ping.
+        _ => installations::point_host_at_holder(&txn, host_id).await?,
+    }
     let keys: Vec<String> = ping_key(
         ping.license_id,
         ping.license_md5.as_deref(),
@@ -119,6 +140,8 @@ async fn insert_ping(
 
 /// Makes `ping_id` the host's newest ping unless a newer one is already there: a late ping
 /// recorded earlier never moves "newest" backwards. Ties on `recorded_at` go to the higher id.
+/// Only while no installation holds the name: then the holder's newest ping is the host's
+/// (`installations::point_host_at_holder`).
 async fn advance_host(
     txn: &DatabaseTransaction,
     host_id: i64,
@@ -130,7 +153,8 @@ async fn advance_host(
     let (id, recorded, uuid, host) = (&p[0], &p[1], &p[2], &p[3]);
     let sql = format!(
         "UPDATE hosts SET latest_ping_id = {id}, last_ping_at = {recorded}, uuid = {uuid} \
-         WHERE id = {host} AND (latest_ping_id IS NULL OR last_ping_at < {recorded} \
+         WHERE id = {host} AND holder_installation_id IS NULL \
+           AND (latest_ping_id IS NULL OR last_ping_at < {recorded} \
            OR (last_ping_at = {recorded} AND latest_ping_id < {id}))"
     );
     let values: [Value; 4] = [

@@ -3,16 +3,17 @@
 
 mod bind;
 mod ingest;
+mod installations;
 mod license_key;
 mod queries;
 mod verification;
 
 /// The version database's tables (their entities live with the license database's, in `entity`).
-pub use entity::{host, usage_ping};
+pub use entity::{host, installation, usage_ping};
 pub use ingest::{HolderRule, IngestOutcome, store_ping};
 pub use license_key::{Digest, LicenseKey, ping_key};
 pub use queries::{
-    CountsRow, Report, ReportingHostRow, counts_by_ping_id, hosts_by_name, ping_check, pings_by_id,
-    recent_pings, reporting_hosts,
+    CountsRow, MAX_INSTALLATIONS_PER_HOST, Report, ReportingHostRow, counts_by_ping_id,
+    hosts_by_name, installations_of_hosts, ping_check, pings_by_id, recent_pings, reporting_hosts,
 };
 pub use verification::{UncheckedPing, record_verdict, unchecked_pings};

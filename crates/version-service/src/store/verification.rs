@@ -2,9 +2,15 @@
 
 use chrono::{DateTime, Utc};
 use entity::usage_ping::Verification;
-use sea_orm::{ConnectionTrait, DatabaseConnection, FromQueryResult, Statement, TransactionTrait};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, Statement, TransactionTrait,
+};
 
-use super::{HolderRule, bind::placeholder};
+use super::{
+    HolderRule,
+    bind::placeholder,
+    installations::{self, VerifiedPing},
+};
 use crate::{Error, verify::Verdict};
 
 /// A ping stored `Unchecked`: what deciding it needs.
@@ -37,15 +43,28 @@ pub async fn unchecked_pings(
     Ok(UncheckedPing::find_by_statement(stmt).all(db).await?)
 }
 
-/// Stores the sweep's verdict on `ping` (unless another replica decided it first).
+/// Stores the sweep's verdict on `ping` (unless another replica decided it first) and, when it
+/// is verified, applies the holder rule as ingestion does, in one transaction.
 pub async fn record_verdict(
     db: &DatabaseConnection,
     ping: &UncheckedPing,
     verdict: Verdict,
-    _rule: &HolderRule,
+    rule: &HolderRule,
 ) -> Result<(), Error> {
     let txn = db.begin().await?;
     let backend = txn.get_database_backend();
+    // Lock the host first, as ingestion does, so that the two never wait on each other in
+    // opposite orders. SQLite has one writer at a time, and there the first statement must be
+    // the write (a read first would fail its upgrade with "database is locked").
+    if backend == DbBackend::Postgres {
+        let sql = "SELECT id FROM hosts WHERE id = $1 FOR UPDATE";
+        txn.query_one_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [ping.host_id.into()],
+        ))
+        .await?;
+    }
     let p: Vec<String> = (1..=4).map(|i| placeholder(backend, i)).collect();
     let sql = format!(
         "UPDATE usage_pings SET verification = {}, verified_license_id = {} \
@@ -58,8 +77,34 @@ pub async fn record_verdict(
         ping.id.into(),
         Verification::Unchecked.into(),
     ];
-    txn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?;
+    let updated = txn
+        .execute_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+        .rows_affected();
+    if let (1, Verification::Verified, Some(license_id)) =
+        (updated, verdict.verification, verdict.license_id)
+    {
+        // The installation was recorded with the ping (or by the migration that added them).
+        let sql = format!(
+            "SELECT id FROM installations WHERE host_id = {} AND uuid = {}",
+            placeholder(backend, 1),
+            placeholder(backend, 2)
+        );
+        let values: [sea_orm::Value; 2] = [ping.host_id.into(), ping.uuid.clone().into()];
+        let installation = txn
+            .query_one_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await?;
+        if let Some(installation) = installation {
+            let verified = VerifiedPing {
+                host_id: ping.host_id,
+                ping_id: ping.id,
+                received_at: ping.received_at,
+                license_id,
+            };
+            let id = installation.try_get::<i64>("", "id")?;
+            installations::note_verified(&txn, id, verified, rule).await?;
+        }
+    }
     txn.commit().await?;
     Ok(())
 }

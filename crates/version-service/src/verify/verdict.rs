@@ -47,9 +47,7 @@ pub fn without_lookup<'a>(
 /// one license's file but claims another's id.
 pub fn with_lookup(license_id: Option<i64>, found: Option<i64>) -> Verdict {
     match (found, license_id) {
-        (Some(found), Some(named)) if named != found => {
-            Verdict::only(Verification::DigestMismatch)
-        }
+        (Some(found), Some(named)) if named != found => Verdict::only(Verification::DigestMismatch),
         (Some(found), _) => Verdict {
             verification: Verification::Verified,
             license_id: Some(found),
