@@ -294,7 +294,8 @@ async fn row_3_current_does_not_flip_when_another_installation_pings_under_the_n
 #[tokio::test]
 async fn the_sweep_verifies_pings_stored_while_no_license_database_answered() {
     for backend in backends() {
-        // A license database with the demo story's licenses, and a version service without it.
+        // A license database with the demo story's licenses, and a version service that cannot
+        // reach any.
         let gateway = Gateway::start(backend).await;
         let options = seed::SeedOptions {
             customers: 3,
@@ -304,7 +305,13 @@ async fn the_sweep_verifies_pings_stored_while_no_license_database_answered() {
         };
         seed::seed(&gateway.state.db, None, &options).await.unwrap();
         let (acme, _) = licenses(&gateway).await;
-        let version = VersionService::start(backend, None).await;
+        // Its license database is down (nothing listens on port 1): pings are still stored.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let version = VersionService::start_on(listener, backend, None, |config| {
+            config.license_database_url = Some("postgres://postgres@127.0.0.1:1/down".to_owned());
+            config.verification.lookup_timeout_ms = 500;
+        })
+        .await;
         post(
             &gateway,
             &version,
@@ -314,6 +321,10 @@ async fn the_sweep_verifies_pings_stored_while_no_license_database_answered() {
         let stored = verification_of(&version, "new.example").await;
         assert_eq!(stored["latestUsagePing"]["verification"], "UNCHECKED");
         assert_eq!(stored["installations"][0]["holdsName"], false);
+        let down = version_service::verify::sweep_once(&version.state)
+            .await
+            .unwrap();
+        assert_eq!(down, 0, "{backend:?}: nothing decided while it is down");
 
         // The same version database, now with the license database.
         let mut config = (*version.state.config).clone();
