@@ -17,6 +17,9 @@ mod m20261202_000001_trials_index;
 mod m20261203_000001_audit_trail;
 mod m20261204_000001_webhooks;
 mod m20261207_000001_lookup_indexes;
+mod m20261207_100003_digest_license_keys;
+mod m20261207_100004_ping_verification;
+mod m20261207_100005_installations;
 mod search_documents;
 pub mod usage_read_models;
 
@@ -55,6 +58,9 @@ impl MigratorTrait for VersionMigrator {
         vec![
             Box::new(m20261127_100001_create_version_tables::Migration),
             Box::new(m20261130_100002_usage_read_models::Migration),
+            Box::new(m20261207_100003_digest_license_keys::Migration),
+            Box::new(m20261207_100004_ping_verification::Migration),
+            Box::new(m20261207_100005_installations::Migration),
         ]
     }
 

@@ -16,11 +16,25 @@ impl VersionService {
     /// Starts the service over a fresh, migrated, empty database on `backend`, requiring
     /// `service_token` on `/graphql` when given.
     pub async fn start(backend: Backend, service_token: Option<&str>) -> VersionService {
-        Self::start_with(backend, service_token, |_| {}).await
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_on(listener, backend, service_token, |_| {}).await
     }
 
     /// [`VersionService::start`], with its configuration adjusted by `configure`.
     pub async fn start_with(
+        backend: Backend,
+        service_token: Option<&str>,
+        configure: impl FnOnce(&mut version_service::Config),
+    ) -> VersionService {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_on(listener, backend, service_token, configure).await
+    }
+
+    /// [`VersionService::start`] on a listener the test bound itself (so that a gateway can be
+    /// told its address first, and the service the gateway's license database), after letting
+    /// `configure` adjust its configuration.
+    pub async fn start_on(
+        listener: tokio::net::TcpListener,
         backend: Backend,
         service_token: Option<&str>,
         configure: impl FnOnce(&mut version_service::Config),
@@ -33,7 +47,6 @@ impl VersionService {
         };
         configure(&mut config);
         let state = version_service::AppState::open(config).await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let running = version_service::spawn(listener, state.clone()).unwrap();
         VersionService {
             address: running.address,

@@ -14,9 +14,13 @@ pub struct Model {
     pub first_seen_at: DateTimeUtc,
     /// When its newest ping was recorded.
     pub last_ping_at: DateTimeUtc,
-    /// Its newest ping (by `recorded_at`, then id); null only while the first ping's
-    /// transaction is under way.
+    /// Its newest ping (by `recorded_at`, then id), or the newest ping of the installation
+    /// that holds the name when one does; null only while the first ping's transaction is
+    /// under way.
     pub latest_ping_id: Option<i64>,
+    /// The installation that holds the name (see `installation`): the first that sent a
+    /// verified ping, until another takes it over. Null while none has verified a license.
+    pub holder_installation_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

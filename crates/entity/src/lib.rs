@@ -16,6 +16,7 @@ pub mod customer;
 pub mod host;
 pub mod hostname;
 pub mod idempotency_key;
+pub mod installation;
 pub mod license;
 pub mod license_add_on;
 pub mod license_hostname;

@@ -45,6 +45,11 @@ ping_row! {
         pub id: i64,
         pub host_id: i64,
         pub received_at: DateTimeUtc,
+        /// Whether its license digest was found in the license database (decided at
+        /// ingestion, or later by the version service's sweep while `Unchecked`).
+        pub verification: Verification,
+        /// The license its digest belongs to, when `Verified`.
+        pub verified_license_id: Option<i64>,
     } {
         #[sea_orm(column_type = "Text")]
         pub payload: String,
@@ -72,7 +77,32 @@ ping_row! {
         pub id: i64,
         pub host_id: i64,
         pub received_at: DateTimeUtc,
+        pub verification: Verification,
+        pub verified_license_id: Option<i64>,
     } {}
+}
+
+/// What the license database says of the license a ping carries (issue 24). Only a `Verified`
+/// ping proves which license its server runs; the others are stored and shown, marked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum Verification {
+    /// Its digest (sha256, else md5) is a license's, and the license id it names, if any, is
+    /// that license's.
+    #[sea_orm(string_value = "verified")]
+    Verified,
+    /// It sends a digest that no license has, or a license id that is not its digest's.
+    #[sea_orm(string_value = "digest_mismatch")]
+    DigestMismatch,
+    /// It names a license only by id: no proof at all.
+    #[sea_orm(string_value = "id_only")]
+    IdOnly,
+    /// It carries no license (the free edition).
+    #[sea_orm(string_value = "no_license")]
+    NoLicense,
+    /// Not checked yet: no license database is configured, or it did not answer.
+    #[sea_orm(string_value = "unchecked")]
+    Unchecked,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

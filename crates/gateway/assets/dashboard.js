@@ -19,7 +19,13 @@
   window.__graphqlRequests = 0;
   window.__graphqlOperations = [];
 
-  const PING_FIELDS = "recordedAt version edition installationType activeUserCount historicalMaxUsers licenseId";
+  const PING_FIELDS = "recordedAt version edition installationType activeUserCount historicalMaxUsers licenseId verification";
+  // What each unverified verdict means, in words (UsagePing.verification).
+  const UNVERIFIED = {
+    DIGEST_MISMATCH: "unverified: its license digest matches no license (or not the license it names)",
+    ID_ONLY: "unverified: it names a license by id only",
+    UNCHECKED: "not verified yet",
+  };
   // A year of weekly pings per server for the usage charts, in the customer view's one request.
   const CHART_PINGS = 52;
 
@@ -67,6 +73,7 @@
       licensee { name email company }
       hostnames {
         name lastUsagePingAt latestUsagePing { ${PING_FIELDS} }
+        installations { holdsName verified }
         usagePings(last: ${CHART_PINGS}) { recordedAt version activeUserCount historicalMaxUsers }
       }
       reportingHosts { name attached lastUsagePingAt latestUsagePing { ${PING_FIELDS} } }
@@ -79,7 +86,8 @@
   hostname(name: $name) {
     name known
     licenses { id plan trial customer { id name } }
-    usagePings(last: ${CHART_PINGS}) { ${PING_FIELDS} licensePlan licenseTrial licenseUserCount }
+    usagePings(last: ${CHART_PINGS}) { ${PING_FIELDS} uuid licensePlan licenseTrial licenseUserCount }
+    installations { uuid holdsName verified lastUsagePingAt }
   }
 }`;
 
@@ -782,7 +790,12 @@
         }, host.name),
         row.attached ? null
           : h("span", { class: "flag", title: "This server's usage pings carry the license, but nobody attached it to the license" },
-            "⚑ Not attached — reports this license")),
+            "⚑ Not attached — reports this license"),
+        installationsNote(host),
+        ping && UNVERIFIED[ping.verification]
+          ? h("span", { class: "sub", title: "Only verified pings count toward a license" },
+            `Last usage ping ${UNVERIFIED[ping.verification]}`)
+          : null),
       h("td", {}, last ? h("span", {}, day(last), h("span", { class: "muted" }, ` · ${daysAgo(last)}`))
         : (unavailable ? h("span", { class: "unavailable" }, "unavailable") : h("span", { class: "muted" }, "never"))),
       h("td", {}, usage(ping && ping.version),
@@ -791,6 +804,14 @@
           : null),
       h("td", {}, usage(ping && ping.edition)),
       h("td", { class: "num" }, usage(ping && number(ping.activeUserCount))));
+  }
+
+  // More than one installation (uuid) sends pings under this name: say so, never merge them.
+  function installationsNote(host) {
+    const installations = host.installations || [];
+    if (installations.length < 2) return null;
+    return h("span", { class: "flag", title: "The name's last usage ping is the one of the installation holding it" },
+      `${installations.length} installations report as ${host.name}`);
   }
 
   // ---- Server details ----------------------------------------------------------------------
@@ -823,6 +844,12 @@
         parts.push(h("p", { class: "meta" }, host.known ? "Attached to: " : "Not attached to any license. ",
           (host.licenses || []).map((l, k) => [k ? ", " : "",
             `${l.customer ? l.customer.name : "?"} — ${label(l.plan)}${l.trial ? " trial" : ""} #${l.id}`])));
+        const installations = host.installations || [];
+        if (installations.length > 1) {
+          parts.push(h("p", { class: "note" }, `${installations.length} installations report as ${host.name}: `,
+            installations.map((i, k) => [k ? "; " : "", i.uuid || "another installation",
+              i.holdsName ? " (holds the name)" : "", i.verified ? "" : " (never verified)"])));
+        }
         const pings = host.usagePings;
         if (!pings) {
           parts.push(h("p", { class: "unavailable" }, "Usage-ping history is unavailable (version service not answering)."));
@@ -836,7 +863,7 @@
             window.licensedot.charts.usageChart(name, pings, (t) => seats.get(t) ?? null)));
           parts.push(h("table", { class: "history" },
             h("caption", {}, `Last ${sorted.length} usage pings, newest first`),
-            h("thead", {}, h("tr", {}, ["Recorded", "Version", "Edition", "Installation", "Active users", "Max users", "License"]
+            h("thead", {}, h("tr", {}, ["Recorded", "Version", "Edition", "Installation", "Active users", "Max users", "License", "Verified"]
               .map((t) => h("th", { scope: "col" }, t)))),
             h("tbody", {}, sorted.map((p) => h("tr", {},
               h("td", {}, String(p.recordedAt).replace("T", " ").slice(0, 16)),
@@ -845,7 +872,9 @@
               h("td", {}, p.installationType || "—"),
               h("td", { class: "num" }, number(p.activeUserCount)),
               h("td", { class: "num" }, number(p.historicalMaxUsers)),
-              h("td", {}, p.licenseId ? `#${p.licenseId} ${label(p.licensePlan)}${p.licenseTrial ? " trial" : ""}` : "none"))))));
+              h("td", {}, p.licenseId ? `#${p.licenseId} ${label(p.licensePlan)}${p.licenseTrial ? " trial" : ""}` : "none"),
+              h("td", {}, p.verification === "VERIFIED" ? "yes"
+                : (UNVERIFIED[p.verification] || (p.verification === "NO_LICENSE" ? "no license" : "—"))))))));
         }
       }
       body.replaceChildren(...parts);

@@ -55,6 +55,8 @@ looked_ahead! {
     HOSTNAME_REPORTED_LICENSE = "Hostname"."reportedLicense";
     HOSTNAME_LAST_USAGE_PING_AT = "Hostname"."lastUsagePingAt";
     HOSTNAME_USAGE_PINGS = "Hostname"."usagePings";
+    HOSTNAME_INSTALLATIONS = "Hostname"."installations";
+    INSTALLATION_LATEST_USAGE_PING = "Installation"."latestUsagePing";
     REPORTING_HOST_LATEST_USAGE_PING = "ReportingHost"."latestUsagePing";
     TRIAL_CONVERSION_LICENSE = "TrialConversion"."license";
     TRIAL_CONVERSION_CONVERTED_TO = "TrialConversion"."convertedTo";

@@ -15,8 +15,9 @@ use entity::usage_ping;
 use serde_json::{Value, json};
 
 use crate::lookahead::{
-    HOSTNAME_LAST_USAGE_PING_AT, HOSTNAME_LATEST_USAGE_PING, HOSTNAME_REPORTED_LICENSE,
-    HOSTNAME_USAGE_PINGS, LICENSE_HOSTNAMES, LICENSE_REPORTING_HOSTS, LICENSE_UTILIZATION,
+    HOSTNAME_INSTALLATIONS, HOSTNAME_LAST_USAGE_PING_AT, HOSTNAME_LATEST_USAGE_PING,
+    HOSTNAME_REPORTED_LICENSE, HOSTNAME_USAGE_PINGS, INSTALLATION_LATEST_USAGE_PING,
+    LICENSE_HOSTNAMES, LICENSE_REPORTING_HOSTS, LICENSE_UTILIZATION,
     REPORTING_HOST_LATEST_USAGE_PING,
 };
 use crate::metrics::GraphMetrics;
@@ -127,12 +128,16 @@ pub fn hostname_selection(hostname: &Lookahead<'_>) -> UsageSelection {
     let mut latest = ping_fields(&HOSTNAME_LATEST_USAGE_PING.under(hostname));
     if HOSTNAME_REPORTED_LICENSE.under(hostname).exists() {
         let fields = latest.get_or_insert_with(PingFields::default);
-        fields.add("licenseId");
+        fields.add("verifiedLicenseId");
     }
+    let installations = HOSTNAME_INSTALLATIONS.under(hostname);
     let mut selection = HostnameSelection {
         last_usage_ping_at: HOSTNAME_LAST_USAGE_PING_AT.under(hostname).exists(),
         latest,
         history: Default::default(),
+        installations: installations.exists().then(|| {
+            ping_fields(&INSTALLATION_LATEST_USAGE_PING.under(&installations)).unwrap_or_default()
+        }),
     };
     for field in HOSTNAME_USAGE_PINGS.under(hostname).selection_fields() {
         let last = field

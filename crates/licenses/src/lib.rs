@@ -14,6 +14,7 @@ pub mod contact_change;
 pub mod contacts;
 pub mod customers;
 pub mod db;
+pub mod digests;
 pub mod error;
 pub mod filter;
 pub mod hostnames;

@@ -55,6 +55,7 @@ impl HostRow {
             first_seen_at: self.first_seen_at,
             last_ping_at: self.last_ping_at,
             latest_ping_id: None,
+            holder_installation_id: None,
         })
     }
 }

@@ -174,6 +174,14 @@ pub fn host_pings<R: Rng>(
         out.pings.push(usage_ping::Model {
             id: next(&mut ids.ping),
             host_id,
+            // The seed's pings carry their licenses' real digests: what the version service
+            // would decide when it looks them up.
+            verification: if license.is_some() {
+                usage_ping::Verification::Verified
+            } else {
+                usage_ping::Verification::NoLicense
+            },
+            verified_license_id: license.map(|l| l.id),
             uuid: uuid.clone(),
             hostname: plan.hostname.clone(),
             recorded_at,

@@ -34,6 +34,12 @@ pub struct Config {
     /// When set (`redis://host:port/db`), the per-sender rate limits are counted in Redis, so
     /// several replicas share them; otherwise each process counts in memory.
     pub redis_url: Option<String>,
+    /// The license database (`sqlite://...` or `postgres://...`), read only, to verify each
+    /// ping's license digest. Unset: pings carrying a digest are stored `UNCHECKED` (and still
+    /// count by digest), until the service runs with one.
+    pub license_database_url: Option<String>,
+    /// `[version_service.verification]`: the lookups, the sweep and the hostname holder rule.
+    pub verification: VerificationConfig,
     /// Bounds and checks of `POST /usage_data`.
     pub ingest: IngestConfig,
     /// `[version_service.server]`: header and body timeouts, connection cap, shutdown deadline.
@@ -68,6 +74,8 @@ impl Default for Config {
             service_token: None,
             max_counts_bytes: DEFAULT_MAX_COUNTS_BYTES,
             redis_url: None,
+            license_database_url: None,
+            verification: VerificationConfig::default(),
             ingest: IngestConfig::default(),
             server: edge::ServerConfig::default(),
             graphql: graphql_limits(),
@@ -89,6 +97,33 @@ impl Config {
                 "the service token must be at least {MIN_SERVICE_TOKEN_LEN} characters"
             )),
             Some(_) => Ok(()),
+        }
+    }
+}
+
+/// `[version_service.verification]`: how pings are checked against the license database, and
+/// which installation holds a hostname.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VerificationConfig {
+    /// How long one digest lookup may take before the ping is stored `UNCHECKED`.
+    pub lookup_timeout_ms: u64,
+    /// How often the sweep looks for `UNCHECKED` pings to decide.
+    pub sweep_interval_secs: u64,
+    /// Most pings one sweep decides (one lookup each).
+    pub sweep_batch_size: u64,
+    /// After how many days without a verified ping from the installation that holds a
+    /// hostname another installation that verifies a license may take the name over.
+    pub holder_silence_days: u32,
+}
+
+impl Default for VerificationConfig {
+    fn default() -> Self {
+        Self {
+            lookup_timeout_ms: 2_000,
+            sweep_interval_secs: 60,
+            sweep_batch_size: 500,
+            holder_silence_days: 30,
         }
     }
 }
@@ -182,6 +217,9 @@ mod tests {
         );
         // The largest accepted ping fits the day's budget of an installation.
         assert!(config.ingest.per_installation_bytes_per_day >= config.max_payload_bytes as u64);
+        assert!(config.license_database_url.is_none());
+        assert_eq!(config.verification.holder_silence_days, 30);
+        assert_eq!(config.verification.sweep_batch_size, 500);
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod request_id;
 mod routes;
 pub mod store;
 mod usage_data;
+pub mod verify;
 
 use std::{future::Future, sync::Arc};
 
@@ -45,6 +46,8 @@ pub struct AppState {
     pub limits: Arc<IngestLimits>,
     /// The bounds a usage ping must stay within.
     pub rules: ingest::Rules,
+    /// The license database, read to verify pings (`license_database_url`); `None` without it.
+    pub licenses: Option<verify::LicenseDirectory>,
     /// The subgraph served over HTTP (`graphql_http`).
     graphql: Arc<graphql::VersionRuntime>,
 }
@@ -65,16 +68,39 @@ impl AppState {
             metrics,
             limits: Arc::new(IngestLimits::new(&config)),
             rules: ingest::Rules::from(&config.ingest),
+            licenses: None,
             config: Arc::new(config),
             graphql: Arc::new(graphql),
         })
     }
 
-    /// Connects to `config.database_url`, migrates it, and builds the state over it.
+    /// Connects to `config.database_url`, migrates it, and builds the state over it, with the
+    /// license database of `license_database_url` (connected lazily) when set.
     pub async fn open(config: Config) -> Result<Self, Error> {
         let (db, statements) = connect(&config.database_url).await?;
         migrate(&db).await?;
-        Ok(Self::new(db, statements, config)?)
+        let licenses = match config.license_database_url.as_deref() {
+            Some(url) if !url.trim().is_empty() => Some(
+                verify::LicenseDirectory::connect(
+                    url,
+                    std::time::Duration::from_millis(config.verification.lookup_timeout_ms.max(1)),
+                )
+                .await?,
+            ),
+            _ => None,
+        };
+        let mut state = Self::new(db, statements, config)?;
+        state.licenses = licenses;
+        Ok(state)
+    }
+
+    /// Which installation may hold a hostname, from `[version_service.verification]`.
+    pub fn holder_rule(&self) -> store::HolderRule {
+        store::HolderRule {
+            silence: chrono::Duration::days(i64::from(
+                self.config.verification.holder_silence_days,
+            )),
+        }
     }
 }
 
@@ -118,7 +144,17 @@ pub async fn serve(
     server
         .validate("version_service.server")
         .map_err(|message| std::io::Error::new(std::io::ErrorKind::InvalidInput, message))?;
-    edge::serve(listener, app(state), &server, "version-service", shutdown).await
+    // The sweep runs beside the server while it serves, and only with a license database.
+    let sweep = state
+        .licenses
+        .is_some()
+        .then(|| tokio::spawn(verify::sweep_until(state.clone())));
+    let served = edge::serve(listener, app(state), &server, "version-service", shutdown).await;
+    if let Some(sweep) = sweep {
+        // Dropping its transaction, if one is open, rolls it back.
+        sweep.abort();
+    }
+    served
 }
 
 /// A version service serving on a task of its own ([`spawn`]): where it listens, and how to

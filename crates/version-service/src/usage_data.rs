@@ -20,7 +20,7 @@ use crate::{
     AppState, Error,
     ingest::{Stripped, parse_ping},
     limits::Refusal,
-    store::{self, IngestOutcome},
+    store::IngestOutcome,
 };
 
 /// Validate, store, answer 201 (new) or 200 (already stored), naming what was stripped from
@@ -84,7 +84,7 @@ async fn ingest(state: &AppState, request: Request) -> Result<(IngestOutcome, St
         .spend_installation_bytes(&parsed.ping.uuid, peer, body.len())
         .await
         .map_err(refusal)?;
-    let outcome = store::store_ping(&state.db, parsed.ping, now).await?;
+    let outcome = crate::verify::store_ping(state, parsed.ping, now).await?;
     Ok((outcome, parsed.stripped))
 }
 

@@ -5,4 +5,5 @@
 mod audit_trail;
 mod lookup_indexes;
 mod search_documents;
+mod verified_usage;
 mod webhooks;

@@ -17,4 +17,5 @@ mod sign_in_hardening;
 mod sso;
 mod telemetry;
 mod usage;
+mod verified_usage;
 mod webhooks;

@@ -35,12 +35,18 @@ async fn pair_with(
     backend: Backend,
     configure: impl FnOnce(&mut gateway::Config),
 ) -> (Gateway, VersionService) {
-    let version = VersionService::start(backend, Some(SERVICE_TOKEN)).await;
-    let url = version.graphql_url();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/graphql", listener.local_addr().unwrap());
     let gateway = Gateway::start_with(backend, |config| {
         config.version_service.url = url;
         config.version_service.service_token = Some(SERVICE_TOKEN.to_owned());
         configure(config);
+    })
+    .await;
+    // The version service verifies pings against the gateway's license database.
+    let licenses = gateway.db.url.clone();
+    let version = VersionService::start_on(listener, backend, Some(SERVICE_TOKEN), |config| {
+        config.license_database_url = Some(licenses);
     })
     .await;
     (gateway, version)
@@ -436,7 +442,9 @@ async fn a_spoofed_ping_shows_no_other_customers_usage() {
         let own = gateway
             .query_as(
                 &b_token,
-                &format!(r#"{{ customer(id: "{b}") {{ licenses {{ id }} }} }}"#),
+                &format!(
+                    r#"{{ customer(id: "{b}") {{ licenses {{ id licenseMd5 licenseSha256 }} }} }}"#
+                ),
                 json!({}),
             )
             .await;
@@ -444,6 +452,7 @@ async fn a_spoofed_ping_shows_no_other_customers_usage() {
             .as_str()
             .unwrap_or_else(|| panic!("{own}"))
             .to_owned();
+        let b_sha256 = own["data"]["customer"]["licenses"][0]["licenseSha256"].clone();
 
         // B's spoofed ping, a day older than the newest ping of A's server: a read of "the
         // host's newest ping" would answer A's.
@@ -467,7 +476,7 @@ async fn a_spoofed_ping_shows_no_other_customers_usage() {
         let spoof = json!({
             "uuid": "spoofed", "hostname": "gitlab.acmeinc.com",
             "recorded_at": spoofed_at.to_rfc3339(),
-            "license_id": b_license.parse::<i64>().unwrap(),
+            "license_id": b_license.parse::<i64>().unwrap(), "license_sha256": b_sha256,
             "active_user_count": 3, "counts": { "spoofed": 1 }
         });
         let posted = gateway
@@ -519,9 +528,11 @@ async fn a_spoofed_ping_shows_no_other_customers_usage() {
         assert!(a_host["latestUsagePing"]["licenseSubscriptionId"].is_string());
         assert_ne!(a_host["latestUsagePing"]["activeUserCount"], 3, "{a_view}");
         assert_eq!(a_host["current"], true, "{a_view}");
+        // `current` is per installation: B's installation's newest ping carries B's license,
+        // whatever A's server sends under the same name (it tells B nothing of A's pings).
         assert_eq!(
-            hosts[0]["current"], false,
-            "B's ping is not the server's newest"
+            hosts[0]["current"], true,
+            "B's ping is its installation's newest"
         );
     }
 }
@@ -590,6 +601,10 @@ const REVIEWED_HINTS: &[(&str, &str)] = &[
     (
         "INCONSISTENT_BUT_COMPATIBLE_FIELD_TYPE",
         "\"License.reportingHosts\"",
+    ),
+    (
+        "INCONSISTENT_BUT_COMPATIBLE_FIELD_TYPE",
+        "\"Hostname.installations\"",
     ),
     // `ReportingHost` is the gateway's `name`/`attached` or the version service's `hostname`
     // (docs/architecture.md, "Federation").

@@ -180,6 +180,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let version_config = version_service::Config {
         listen: args.version_listen,
         database_url: version_url,
+        // Pings are verified against the demo's license database.
+        license_database_url: Some(licenses_url.clone()),
         service_token: Some(secrets.service_token.clone()),
         server: edge::ServerConfig {
             max_connections: connections.max(1),

@@ -33,7 +33,10 @@ impl Query {
 /// The fields of each span named `graphql`, as recorded by the end, with the thread that
 /// opened it.
 #[derive(Clone, Default)]
-struct Spans(Arc<Mutex<Vec<(ThreadId, HashMap<String, String>)>>>);
+struct Spans(Arc<Mutex<Vec<(ThreadId, SpanFields)>>>);
+
+/// A span's fields by name.
+type SpanFields = HashMap<String, String>;
 
 /// The recording layer, installed once as the process's global subscriber and before any test
 /// of this binary makes a request. A subscriber set per test (`set_default`) is not enough:

@@ -12,7 +12,7 @@ use crate::errors::{ApiError, to_field_error};
 use crate::prefetch;
 use crate::request::request;
 use crate::types::License;
-use crate::types::usage::{UsagePing, entity_field, usage_error};
+use crate::types::usage::{Installation, InstallationData, UsagePing, entity_field, usage_error};
 use crate::upstream::selection::history_alias;
 use crate::usage::UsageKey;
 use crate::weights;
@@ -131,6 +131,36 @@ impl Hostname {
         }
     }
 
+    /// The installations that send usage pings under this name: the one that holds it first,
+    /// then the others by their newest ping, at most 20. More than one means someone else
+    /// reports under this name too. Null, with an error, when the version service cannot be
+    /// asked.
+    #[graphql(
+        shareable,
+        directive = cost::apply(weights::OBJECT_WEIGHT),
+        directive = list_size::apply(
+            weights::ESTIMATE.assumed_size(),
+            weights::ESTIMATE.slicing_arguments(),
+            weights::ESTIMATE.sized_fields(),
+            weights::ESTIMATE.require_one_slicing_argument()
+        )
+    )]
+    async fn installations(&self, ctx: &Context<'_>) -> Result<Option<Vec<Installation>>> {
+        let Some(entity) = self.usage(ctx).await? else {
+            return Ok(Some(Vec::new()));
+        };
+        let (view, _) = request(ctx)?;
+        let masked = matches!(view.scope, licenses::Scope::Customers(_));
+        let found: Vec<InstallationData> =
+            entity_field(&entity, "installations")?.unwrap_or_default();
+        Ok(Some(
+            found
+                .into_iter()
+                .map(|data| Installation::seen(data, masked))
+                .collect(),
+        ))
+    }
+
     /// The server's usage pings, newest first: the last `last` of them (1 to 100, default 10).
     /// Null, with an error, when the version service cannot be asked.
     #[graphql(
@@ -164,15 +194,16 @@ impl Hostname {
         }
     }
 
-    /// The license the server's newest usage ping reports, looked up in the license database by
-    /// its id: how a server nobody attached leads to its license and customer.
+    /// The license the server's newest usage ping proves (its digest verified against the
+    /// license database): how a server nobody attached leads to its license and customer. Null
+    /// when that ping is not verified: a license id alone names anyone's license.
     async fn reported_license(&self, ctx: &Context<'_>) -> Result<Option<License>> {
         let Some(entity) = self.usage(ctx).await? else {
             return Ok(None);
         };
         let ping: Option<UsagePing> = entity_field(&entity, "latestUsagePing")?;
         let Some(id) = ping
-            .and_then(|p| p.license_id)
+            .and_then(|p| p.verified_license_id)
             .and_then(|id| id.parse::<i64>().ok())
         else {
             return Ok(None);

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use std::str::FromStr;
 
-use async_graphql::{ComplexObject, ID, Json, SimpleObject};
+use async_graphql::{ComplexObject, Enum, ID, Json, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use error_catalogue::Code;
 use serde::Deserialize;
@@ -29,6 +29,12 @@ pub struct UsagePing {
     pub received_at: DateTime<Utc>,
     /// The installation's UUID.
     pub uuid: String,
+    /// Whether the ping proves the license it carries (its license file's digest, checked
+    /// against the license database); an unverified ping is shown, never counted toward a
+    /// license.
+    // Fetched whenever selected; the default only fills the field when it was not asked for.
+    #[serde(default)]
+    pub verification: PingVerification,
     /// The server's name as it reported it (normalised).
     pub hostname: String,
     /// The GitLab version, such as `17.3.2-ee`.
@@ -46,9 +52,13 @@ pub struct UsagePing {
     /// The most users the server ever had.
     #[serde(default)]
     pub historical_max_users: Option<i64>,
-    /// The id of the license the server runs (null on the free edition).
+    /// The id of the license the server runs, as it says (null on the free edition). Proves
+    /// nothing: see `verifiedLicenseId`.
     #[serde(default)]
     pub license_id: Option<ID>,
+    /// The id of the license whose digest the ping carries, when it is `VERIFIED`.
+    #[serde(default)]
+    pub verified_license_id: Option<ID>,
     /// The MD5 digest of the license the server runs.
     #[serde(default)]
     pub license_md5: Option<String>,
@@ -112,6 +122,82 @@ fn remote_field_error(error: &FieldError) -> async_graphql::Error {
         .and_then(|code| Code::from_str(code).ok())
         .unwrap_or(Code::UpstreamError);
     code_error(error.message.clone(), code)
+}
+
+/// Whether a usage ping proves the license it carries: the digest of its license file, looked
+/// up in the license database. Only a `VERIFIED` ping counts toward a license (its
+/// `reportingHosts`, `utilization`) or decides which installation holds a server's name.
+#[derive(Enum, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PingVerification {
+    /// Its digest (sha256, else md5) is a license's, and the license id it names, if any, is
+    /// that license's.
+    Verified,
+    /// It sends a digest that no license has, or names another license's id than its digest's.
+    DigestMismatch,
+    /// It names a license only by id: no proof; it counts toward no license.
+    IdOnly,
+    /// It carries no license (the free edition).
+    NoLicense,
+    /// Not checked yet (the license database was not configured or did not answer); checked
+    /// again in the background.
+    #[default]
+    Unchecked,
+}
+
+/// An installation sending usage pings under a hostname, as the version service sees it.
+#[derive(Deserialize, Clone, Debug)]
+#[serde(rename_all = "camelCase")]
+pub struct InstallationData {
+    #[serde(default)]
+    pub uuid: Option<String>,
+    pub holds_name: bool,
+    pub verified: bool,
+    pub first_usage_ping_at: DateTime<Utc>,
+    pub last_usage_ping_at: DateTime<Utc>,
+    #[serde(default)]
+    pub latest_usage_ping: Option<UsagePing>,
+}
+
+/// An installation (a server's `uuid`) that sends usage pings under a hostname. Several may
+/// claim one name (anyone can send a ping under any name); one at a time holds it: the first
+/// that sent a verified ping, until one verifying the same license (a reinstall) or any
+/// verified one after the holder's long silence takes over. The name's `latestUsagePing` is its
+/// holder's. A customer's own token sees the other installations' uuid and pings as null.
+// Shareable, like `UsagePing`.
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(shareable, directive = authenticated::apply())]
+pub struct Installation {
+    /// The installation's UUID, as its pings send it; null for a customer's token unless it
+    /// holds the name.
+    pub uuid: Option<String>,
+    /// Whether it holds the hostname: its pings are the name's `latestUsagePing`.
+    pub holds_name: bool,
+    /// Whether it ever sent a verified ping (one whose license digest the license database
+    /// knows).
+    pub verified: bool,
+    /// When its first usage ping was recorded.
+    pub first_usage_ping_at: DateTime<Utc>,
+    /// When its newest usage ping was recorded.
+    pub last_usage_ping_at: DateTime<Utc>,
+    /// Its newest usage ping; null for a customer's token unless it holds the name.
+    pub latest_usage_ping: Option<UsagePing>,
+}
+
+impl Installation {
+    /// What a caller sees of an installation: a customer-scoped caller (`masked`) sees only
+    /// that another installation exists, never what it sends.
+    pub fn seen(data: InstallationData, masked: bool) -> Self {
+        let hidden = masked && !data.holds_name;
+        Self {
+            uuid: data.uuid.filter(|_| !hidden),
+            holds_name: data.holds_name,
+            verified: data.verified,
+            first_usage_ping_at: data.first_usage_ping_at,
+            last_usage_ping_at: data.last_usage_ping_at,
+            latest_usage_ping: data.latest_usage_ping.filter(|_| !hidden),
+        }
+    }
 }
 
 /// A server whose usage pings carry a license, as the version service sees it.

@@ -5,10 +5,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 /// Every field of the subgraph's `UsagePing`, as the gateway's `UsagePing` mirrors it.
-pub const PING_FIELDS: [&str; 19] = [
+pub const PING_FIELDS: [&str; 21] = [
     "recordedAt",
     "receivedAt",
     "uuid",
+    "verification",
     "hostname",
     "version",
     "edition",
@@ -16,6 +17,7 @@ pub const PING_FIELDS: [&str; 19] = [
     "activeUserCount",
     "historicalMaxUsers",
     "licenseId",
+    "verifiedLicenseId",
     "licenseMd5",
     "licenseSha256",
     "licenseUserCount",
@@ -69,6 +71,8 @@ pub struct HostnameSelection {
     pub latest: Option<PingFields>,
     /// `usagePings(last: N) { ... }`, by N; fetched under the alias `usagePings_N`.
     pub history: BTreeMap<u32, PingFields>,
+    /// `installations { ... latestUsagePing { ... } }`.
+    pub installations: Option<PingFields>,
 }
 
 /// The usage fields wanted of `License` entities.
@@ -105,6 +109,10 @@ impl UsageSelection {
     pub fn merge(&mut self, other: &UsageSelection) {
         self.hostname.last_usage_ping_at |= other.hostname.last_usage_ping_at;
         merge_option(&mut self.hostname.latest, &other.hostname.latest);
+        merge_option(
+            &mut self.hostname.installations,
+            &other.hostname.installations,
+        );
         for (last, fields) in &other.hostname.history {
             self.hostname
                 .history
@@ -146,6 +154,14 @@ impl UsageSelection {
                 history_alias(*last)
             );
             fields.render(&mut hostname);
+        }
+        if let Some(fields) = &self.hostname.installations {
+            hostname.push_str(
+                " installations { uuid holdsName verified firstUsagePingAt lastUsagePingAt \
+                 latestUsagePing",
+            );
+            fields.render(&mut hostname);
+            hostname.push_str(" }");
         }
         let mut license = String::from(" id");
         if let Some(fields) = &self.license.reporting_hosts {

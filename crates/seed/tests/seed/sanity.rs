@@ -120,13 +120,36 @@ async fn seeded_rows_are_consistent() -> anyhow::Result<()> {
              WHERE license_id IS NOT NULL) s",
         )
         .await?;
-        let id_rows = common::count(
+        // Keyed by digest and the id they name (the seed's pings carry their license's real
+        // digests), never by id alone.
+        let digest_rows = common::count(
+            &fresh.version,
+            "SELECT COUNT(*) FROM host_licenses WHERE license_key LIKE 'sha256:%@%'",
+        )
+        .await?;
+        assert!(pairs > 0, "{backend}");
+        assert_eq!(digest_rows, pairs, "{backend}");
+        let by_id_only = common::count(
             &fresh.version,
             "SELECT COUNT(*) FROM host_licenses WHERE license_key LIKE 'id:%'",
         )
         .await?;
-        assert!(pairs > 0, "{backend}");
-        assert_eq!(id_rows, pairs, "{backend}");
+        assert_eq!(by_id_only, 0, "{backend}");
+        // Stored verified, and every server that sent a verified ping holds its name.
+        let unverified = common::count(
+            &fresh.version,
+            "SELECT COUNT(*) FROM usage_pings WHERE license_id IS NOT NULL \
+             AND (verification <> 'verified' OR verified_license_id <> license_id)",
+        )
+        .await?;
+        assert_eq!(unverified, 0, "{backend}");
+        let without_holder = common::count(
+            &fresh.version,
+            "SELECT COUNT(*) FROM hosts h WHERE h.holder_installation_id IS NULL AND EXISTS \
+             (SELECT 1 FROM usage_pings p WHERE p.host_id = h.id AND p.verification = 'verified')",
+        )
+        .await?;
+        assert_eq!(without_holder, 0, "{backend}");
 
         // Pings carry the license they name, with a consistent edition and user counts.
         let by_id: HashMap<i64, &license::Model> = licenses.iter().map(|l| (l.id, l)).collect();

@@ -13,7 +13,9 @@ use tokio::sync::OnceCell;
 
 use crate::{
     Error,
-    store::{self, CountsRow, LicenseKey, Report, ReportingHostRow, host, usage_ping},
+    store::{
+        self, CountsRow, LicenseKey, Report, ReportingHostRow, host, installation, usage_ping,
+    },
 };
 
 /// Loader errors are shared by every key of the failed batch.
@@ -38,6 +40,7 @@ pub struct Loaders {
     pub pings: CachedLoader<PingById>,
     pub recent_pings: CachedLoader<PingsByHostId>,
     pub reporting_hosts: CachedLoader<ReportingHostsByLicense>,
+    pub installations: CachedLoader<InstallationsByHostId>,
     pub counts: CachedLoader<CountsByPingId>,
     /// Most bytes of usage counters one answer may carry.
     pub counts_limit: usize,
@@ -61,6 +64,7 @@ impl Loaders {
             pings: make(PingById(db.clone())),
             recent_pings: make(PingsByHostId(db.clone())),
             reporting_hosts: make(ReportingHostsByLicense(db.clone())),
+            installations: make(InstallationsByHostId(db.clone())),
             counts: make(CountsByPingId {
                 db: db.clone(),
                 budget: Mutex::new(counts_budget),
@@ -103,6 +107,24 @@ impl Loader<String> for HostsByUuid {
                 .push(row.host);
         }
         Ok(by_uuid)
+    }
+}
+
+/// The installations of hosts (bounded per host, the holder first), by host id.
+pub struct InstallationsByHostId(DatabaseConnection);
+
+impl Loader<i64> for InstallationsByHostId {
+    type Value = Vec<installation::Model>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+        let rows = store::installations_of_hosts(&self.0, keys.to_vec()).await?;
+        let mut by_host: HashMap<i64, Vec<installation::Model>> =
+            keys.iter().map(|&id| (id, Vec::new())).collect();
+        for row in rows {
+            by_host.entry(row.host_id).or_default().push(row);
+        }
+        Ok(by_host)
     }
 }
 

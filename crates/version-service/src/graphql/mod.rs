@@ -11,7 +11,7 @@ use async_graphql::{
 };
 
 pub use loaders::Loaders;
-pub use types::{Hostname, InstallationUuid, License, ReportingHost, UsagePing};
+pub use types::{Hostname, Installation, InstallationUuid, License, ReportingHost, UsagePing};
 
 use crate::ingest::normalize_hostname;
 use types::{load_error, loaders};

@@ -96,6 +96,28 @@ pub async fn prime<'a>(
             let (found, reported) =
                 futures::try_join!(hosts_of_names, reporting_of_licenses).map_err(load_error)?;
             let named_host_ids: Vec<i64> = found.values().map(|host| host.id).collect();
+            // The installations of the named hosts (one statement), whose newest pings join
+            // the batch below.
+            let installations = look_ahead.field("installations");
+            let installation_latest: Vec<i64> =
+                if installations.exists() && !named_host_ids.is_empty() {
+                    let loaded = loaders
+                        .installations
+                        .load_many(named_host_ids.iter().copied())
+                        .await
+                        .map_err(load_error)?;
+                    if installations.field("latestUsagePing").exists() {
+                        loaded
+                            .values()
+                            .flatten()
+                            .map(|i| i.latest_ping_id)
+                            .collect()
+                    } else {
+                        Vec::new()
+                    }
+                } else {
+                    Vec::new()
+                };
 
             // The read models point at the newest pings: fetch them all by id in one batch.
             let named_latest: Vec<i64> = if look_ahead.field("latestUsagePing").exists() {
@@ -118,6 +140,7 @@ pub async fn prime<'a>(
             let mut ping_ids: Vec<i64> = named_latest
                 .iter()
                 .chain(&reported_latest)
+                .chain(&installation_latest)
                 .copied()
                 .collect();
             ping_ids.sort_unstable();
@@ -135,6 +158,13 @@ pub async fn prime<'a>(
             }
             if reporting.field("latestUsagePing").field("counts").exists() {
                 counted.extend(&reported_latest);
+            }
+            if installations
+                .field("latestUsagePing")
+                .field("counts")
+                .exists()
+            {
+                counted.extend(&installation_latest);
             }
             if histories.field("counts").exists() {
                 counted.extend(histories_loaded.iter().flatten().map(|p| p.id));

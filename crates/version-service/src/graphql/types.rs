@@ -1,7 +1,7 @@
 //! The subgraph's types: the usage fields of the gateway's `Hostname` and `License`.
 
 use async_graphql::{
-    ComplexObject, Context, ErrorExtensions, ID, Json, Name, Object, ScalarType, SimpleObject,
+    ComplexObject, Context, Enum, ErrorExtensions, ID, Json, Name, Object, ScalarType, SimpleObject,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::usage_ping;
@@ -10,7 +10,7 @@ use error_catalogue::graphql::code_error;
 
 use super::entity_paths;
 use super::loaders::{LoadError, Loaders, PingsKey};
-use crate::store::{CountsRow, LicenseKey, Report, host};
+use crate::store::{CountsRow, LicenseKey, MAX_INSTALLATIONS_PER_HOST, Report, host, installation};
 
 pub struct Hostname {
     pub(crate) name: String,
@@ -25,19 +25,42 @@ impl Hostname {
         &self.name
     }
 
-    /// When the newest usage ping of this host was recorded; null when it never pinged.
+    /// When the newest usage ping of this host was recorded (of the installation that holds the
+    /// name, when one does); null when it never pinged.
     #[graphql(shareable)]
     async fn last_usage_ping_at(&self) -> Option<DateTime<Utc>> {
         Some(self.host.last_ping_at)
     }
 
-    /// The newest usage ping of this host (by the time it was recorded).
+    /// The newest usage ping of this host (by the time it was recorded); when an installation
+    /// holds the name, the newest ping of that installation.
     #[graphql(shareable)]
     async fn latest_usage_ping(
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<UsagePing>> {
         ping_by_id(ctx, self.host.latest_ping_id).await
+    }
+
+    /// The installations that send usage pings under this name: the one holding it first,
+    /// then the others by their newest ping, at most 20.
+    #[graphql(shareable)]
+    async fn installations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Installation>> {
+        let rows = loaders(ctx)?
+            .installations
+            .load_one(self.host.id)
+            .await
+            .map_err(load_error)?
+            .unwrap_or_default();
+        let holder = self.host.holder_installation_id;
+        Ok(rows
+            .into_iter()
+            .take(MAX_INSTALLATIONS_PER_HOST as usize)
+            .map(|row| Installation {
+                holds_name: Some(row.id) == holder,
+                row,
+            })
+            .collect())
     }
 
     /// The `last` newest usage pings of this host, newest first (1 to 100, default 10).
@@ -101,6 +124,52 @@ impl InstallationUuid {
     }
 }
 
+/// An installation (a server's `uuid`) that sends usage pings under a hostname. Several may
+/// claim one name; one at a time holds it: the first that sent a verified ping, until one
+/// verifying the same license (a reinstall) or any verified one after the holder's long
+/// silence takes over. The name's `latestUsagePing` is its holder's.
+// Shareable: the license subgraph (the gateway) serves the same type, filled from here.
+pub struct Installation {
+    row: installation::Model,
+    holds_name: bool,
+}
+
+/// An installation (a server's `uuid`) that sends usage pings under a hostname. Several may
+/// claim one name; one at a time holds it: the first that sent a verified ping, until one
+/// verifying the same license (a reinstall) or any verified one after the holder's long
+/// silence takes over. The name's `latestUsagePing` is its holder's.
+#[Object(shareable)]
+impl Installation {
+    /// The installation's UUID, as its pings send it.
+    async fn uuid(&self) -> Option<&str> {
+        Some(&self.row.uuid)
+    }
+    /// Whether it holds the hostname: its pings are the name's `latestUsagePing`.
+    async fn holds_name(&self) -> bool {
+        self.holds_name
+    }
+    /// Whether it ever sent a verified ping (one whose license digest the license database
+    /// knows).
+    async fn verified(&self) -> bool {
+        self.row.latest_verified_ping_id.is_some()
+    }
+    /// When its first usage ping was recorded.
+    async fn first_usage_ping_at(&self) -> DateTime<Utc> {
+        self.row.first_ping_at
+    }
+    /// When its newest usage ping was recorded.
+    async fn last_usage_ping_at(&self) -> DateTime<Utc> {
+        self.row.last_ping_at
+    }
+    /// Its newest usage ping.
+    async fn latest_usage_ping(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<UsagePing>> {
+        ping_by_id(ctx, Some(self.row.latest_ping_id)).await
+    }
+}
+
 /// A license, known by its id; the license database owns its other fields.
 #[derive(SimpleObject)]
 #[graphql(complex)]
@@ -118,8 +187,9 @@ pub struct License {
 
 #[ComplexObject]
 impl License {
-    /// The hosts whose usage pings carry this license (by id, md5 or sha256), by hostname, each
-    /// described by those pings only.
+    /// The hosts whose usage pings carry this license, by hostname, each described by those
+    /// pings only. A ping carries a license only by its digest (sha256, else md5) and the id it
+    /// names, if any; a ping naming the license by id alone never shows here.
     #[graphql(requires = "licenseMd5 licenseSha256", shareable)]
     async fn reporting_hosts(
         &self,
@@ -140,10 +210,10 @@ impl License {
     }
 }
 
-/// A host whose usage pings carry the license (matched by license id, md5 or sha256).
+/// A host whose usage pings carry the license (matched by the license file's digest).
 pub struct ReportingHost(Report);
 
-/// A host whose usage pings carry the license (matched by license id, md5 or sha256). Every
+/// A host whose usage pings carry the license (matched by the license file's digest). Every
 /// field describes the pings that carry this license only: a ping naming another license (or
 /// sent by anyone else under this host's name) never shows here.
 // Shareable: the license subgraph (the gateway) serves the same type, filled from here.
@@ -182,6 +252,38 @@ impl ReportingHost {
 /// One usage ping: what a self-managed server reported about itself at one time.
 pub struct UsagePing(usage_ping::Summary);
 
+/// Whether a usage ping proves the license it carries: its license file's digest was looked up
+/// in the license database when it arrived. Only a `VERIFIED` ping counts toward a license.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(name = "PingVerification")]
+pub enum PingVerification {
+    /// Its digest (sha256, else md5) is a license's, and the license id it names, if any, is
+    /// that license's.
+    Verified,
+    /// It sends a digest that no license has, or names another license's id than its digest's.
+    DigestMismatch,
+    /// It names a license only by id: no proof; it counts toward no license.
+    IdOnly,
+    /// It carries no license (the free edition).
+    NoLicense,
+    /// Not checked yet (no license database was configured, or it did not answer); checked
+    /// again in the background.
+    Unchecked,
+}
+
+impl From<usage_ping::Verification> for PingVerification {
+    fn from(stored: usage_ping::Verification) -> Self {
+        use usage_ping::Verification as V;
+        match stored {
+            V::Verified => Self::Verified,
+            V::DigestMismatch => Self::DigestMismatch,
+            V::IdOnly => Self::IdOnly,
+            V::NoLicense => Self::NoLicense,
+            V::Unchecked => Self::Unchecked,
+        }
+    }
+}
+
 /// One usage ping: what a self-managed server reported about itself at one time.
 // Shareable: the license subgraph (the gateway) serves the same type, filled from here.
 #[Object(shareable)]
@@ -197,6 +299,11 @@ impl UsagePing {
     /// The server's instance UUID.
     async fn uuid(&self) -> &str {
         &self.0.uuid
+    }
+    /// Whether the ping proves the license it carries (its digest checked against the license
+    /// database); an unverified ping is shown, never counted toward a license.
+    async fn verification(&self) -> PingVerification {
+        self.0.verification.into()
     }
     /// The server's normalised hostname.
     async fn hostname(&self) -> &str {
@@ -222,9 +329,14 @@ impl UsagePing {
     async fn historical_max_users(&self) -> Option<i64> {
         self.0.historical_max_users
     }
-    /// Id of the license the server runs; null on the free edition.
+    /// Id of the license the server runs, as it says; null on the free edition. Proves
+    /// nothing: see `verifiedLicenseId`.
     async fn license_id(&self) -> Option<ID> {
         self.0.license_id.map(ID::from)
+    }
+    /// Id of the license whose digest the ping carries, when it is `VERIFIED`.
+    async fn verified_license_id(&self) -> Option<ID> {
+        self.0.verified_license_id.map(ID::from)
     }
     /// MD5 of the license file the server runs.
     async fn license_md5(&self) -> Option<&str> {

@@ -8,8 +8,21 @@ use sea_orm::{
     IntoActiveModel, Statement, TransactionTrait, TryInsertResult, Value,
 };
 
-use super::{LicenseKey, bind::placeholder, usage_ping};
-use crate::Error;
+use super::{
+    bind::placeholder,
+    installations::{self, VerifiedPing},
+    license_key::ping_key,
+    usage_ping::{self, Verification},
+};
+use crate::{Error, verify::Verdict};
+
+/// Which installation may hold a hostname (see `installations`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HolderRule {
+    /// How long the holder may go without a verified ping before another installation that
+    /// verifies a license may take the name over.
+    pub silence: chrono::Duration,
+}
 
 /// Whether [`store_ping`] stored a new row or found the same ping already stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,8 +31,10 @@ pub enum IngestOutcome {
     Duplicate,
 }
 
-/// Stores `ping`, idempotently on (uuid, hostname, recorded_at), and moves the read models:
-/// the host's newest ping and, for each license key the ping carries, the (host, license) row.
+/// Stores `ping` with its `verdict`, idempotently on (uuid, hostname, recorded_at), and moves
+/// the read models: its installation (and, when it is verified, the name's holder: see
+/// `installations`), the host's newest ping and, when the ping carries a license digest, the
+/// (host, license key) row (see `license_key`: a license id alone is no key).
 ///
 /// One transaction, so a ping is never stored without its read models (nor the reverse). Its
 /// first statement writes: SQLite then takes the write lock at once, waiting on the busy
@@ -30,20 +45,38 @@ pub async fn store_ping(
     db: &DatabaseConnection,
     ping: NewPing,
     received_at: DateTime<Utc>,
+    verdict: Verdict,
+    rule: &HolderRule,
 ) -> Result<IngestOutcome, Error> {
     let txn = db.begin().await?;
     let host_id = ensure_host(&txn, &ping, received_at).await?;
-    let Some(ping_id) = insert_ping(&txn, host_id, &ping, received_at).await? else {
+    let Some(ping_id) = insert_ping(&txn, host_id, &ping, received_at, verdict).await? else {
         txn.commit().await?;
         return Ok(IngestOutcome::Duplicate);
     };
+    let installation =
+        installations::note_ping(&txn, host_id, &ping.uuid, ping_id, ping.recorded_at).await?;
     advance_host(&txn, host_id, ping_id, &ping).await?;
-    let keys = LicenseKey::new(
+    match (verdict.verification, verdict.license_id) {
+        (Verification::Verified, Some(license_id)) => {
+            let verified = VerifiedPing {
+                host_id,
+                ping_id,
+                received_at,
+                license_id,
+            };
+            installations::note_verified(&txn, installation, verified, rule).await?;
+        }
+        // The holder's own unverified ping still moves its newest ping.
+        _ => installations::point_host_at_holder(&txn, host_id).await?,
+    }
+    let keys: Vec<String> = ping_key(
         ping.license_id,
         ping.license_md5.as_deref(),
         ping.license_sha256.as_deref(),
     )
-    .read_model_keys();
+    .into_iter()
+    .collect();
     record_license_keys(&txn, host_id, ping_id, ping.recorded_at, keys).await?;
     txn.commit().await?;
     Ok(IngestOutcome::Created)
@@ -84,10 +117,13 @@ async fn insert_ping(
     host_id: i64,
     ping: &NewPing,
     received_at: DateTime<Utc>,
+    verdict: Verdict,
 ) -> Result<Option<i64>, Error> {
     let mut row = ping.clone().into_active_model();
     row.host_id = Set(host_id);
     row.received_at = Set(received_at);
+    row.verification = Set(verdict.verification);
+    row.verified_license_id = Set(verdict.license_id);
     let result = usage_ping::Entity::insert(row)
         .on_conflict_do_nothing_on([
             usage_ping::Column::Uuid,
@@ -104,6 +140,8 @@ async fn insert_ping(
 
 /// Makes `ping_id` the host's newest ping unless a newer one is already there: a late ping
 /// recorded earlier never moves "newest" backwards. Ties on `recorded_at` go to the higher id.
+/// Only while no installation holds the name: then the holder's newest ping is the host's
+/// (`installations::point_host_at_holder`).
 async fn advance_host(
     txn: &DatabaseTransaction,
     host_id: i64,
@@ -115,7 +153,8 @@ async fn advance_host(
     let (id, recorded, uuid, host) = (&p[0], &p[1], &p[2], &p[3]);
     let sql = format!(
         "UPDATE hosts SET latest_ping_id = {id}, last_ping_at = {recorded}, uuid = {uuid} \
-         WHERE id = {host} AND (latest_ping_id IS NULL OR last_ping_at < {recorded} \
+         WHERE id = {host} AND holder_installation_id IS NULL \
+           AND (latest_ping_id IS NULL OR last_ping_at < {recorded} \
            OR (last_ping_at = {recorded} AND latest_ping_id < {id}))"
     );
     let values: [Value; 4] = [

@@ -14,7 +14,7 @@ use serde_json::value::RawValue;
 use super::{
     LicenseKey,
     bind::{in_list, list, placeholder},
-    host, usage_ping,
+    host, installation, usage_ping,
 };
 use crate::Error;
 
@@ -39,7 +39,9 @@ pub struct Report {
     pub last_seen_at: DateTime<Utc>,
     /// The host's newest ping that carries this license.
     pub latest_ping_id: i64,
-    /// Whether that ping is also the host's newest ping: the host runs this license now.
+    /// Whether that ping is also the newest ping of the installation that sent it: the server
+    /// runs this license now. Per installation, so that a ping sent under the same name by
+    /// another installation (another customer) never changes it.
     pub current: bool,
 }
 
@@ -72,7 +74,7 @@ struct ReportingHostQueryRow {
     first_seen_at: DateTime<Utc>,
     last_seen_at: DateTime<Utc>,
     latest_ping_id: i64,
-    host_latest_ping_id: Option<i64>,
+    installation_latest_ping_id: Option<i64>,
 }
 
 /// `SELECT 1`: does the database answer?
@@ -160,6 +162,39 @@ pub async fn hosts_by_uuid(
     Ok(hosts)
 }
 
+/// Most installations listed per host: the holder first, then the most recent senders. Anyone
+/// can post under any name and uuid, so a name may gather many; the answer stays bounded.
+pub const MAX_INSTALLATIONS_PER_HOST: i64 = 20;
+
+/// The installations of these hosts, up to [`MAX_INSTALLATIONS_PER_HOST`] each: the holder
+/// first, then by newest ping; ordered by host.
+pub async fn installations_of_hosts(
+    db: &DatabaseConnection,
+    host_ids: Vec<i64>,
+) -> Result<Vec<installation::Model>, Error> {
+    if host_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = db.get_database_backend();
+    let columns: Vec<&str> = installation::Column::iter()
+        .map(|column| column.as_str())
+        .collect();
+    let qualified: Vec<String> = columns.iter().map(|c| format!("i.{c} AS {c}")).collect();
+    let sql = format!(
+        "SELECT {} FROM ( \
+           SELECT {}, ROW_NUMBER() OVER (PARTITION BY i.host_id \
+             ORDER BY CASE WHEN i.id = h.holder_installation_id THEN 0 ELSE 1 END, \
+               i.last_ping_at DESC, i.id DESC) AS place \
+           FROM installations i JOIN hosts h ON h.id = i.host_id WHERE {} \
+         ) ranked WHERE place <= {MAX_INSTALLATIONS_PER_HOST} ORDER BY host_id, place",
+        columns.join(", "),
+        qualified.join(", "),
+        in_list(backend, "i.host_id", 1)
+    );
+    let stmt = Statement::from_sql_and_values(backend, sql, [list(backend, host_ids)]);
+    Ok(installation::Model::find_by_statement(stmt).all(db).await?)
+}
+
 /// Pings by id: primary-key lookups, for the ids the read models point at.
 pub async fn pings_by_id(
     db: &DatabaseConnection,
@@ -238,7 +273,9 @@ pub async fn reporting_hosts(
         "SELECT hl.license_key, hl.host_id, hl.first_seen_at, hl.last_seen_at, \
            hl.latest_ping_id, \
            (SELECT h.hostname FROM hosts h WHERE h.id = hl.host_id) AS hostname, \
-           (SELECT h.latest_ping_id FROM hosts h WHERE h.id = hl.host_id) AS host_latest_ping_id \
+           (SELECT i.latest_ping_id FROM usage_pings p JOIN installations i \
+              ON i.host_id = p.host_id AND i.uuid = p.uuid \
+            WHERE p.id = hl.latest_ping_id) AS installation_latest_ping_id \
          FROM host_licenses hl WHERE {}",
         in_list(backend, "hl.license_key", 1)
     );
@@ -251,7 +288,7 @@ pub async fn reporting_hosts(
         .map(|row| ReportingHostRow {
             license_key: row.license_key,
             report: Report {
-                current: row.host_latest_ping_id == Some(row.latest_ping_id),
+                current: row.installation_latest_ping_id == Some(row.latest_ping_id),
                 host_id: row.host_id,
                 hostname: row.hostname,
                 first_seen_at: row.first_seen_at,

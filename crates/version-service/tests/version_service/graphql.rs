@@ -159,15 +159,24 @@ async fn usage_pings_last_is_capped() {
 }
 
 #[tokio::test]
-async fn license_entities_list_reporting_hosts_by_id_md5_or_sha256() {
+async fn license_entities_list_reporting_hosts_by_digest_never_by_id_alone() {
     for_each_backend(|db| async move {
         let app = TestApp::spawn(&db.url, Config::default()).await;
         let base = fixture();
-        // Reports the license by id only.
+        // Reports the license by id only: proves nothing, counts for nothing.
+        let mut by_id_only = base.clone();
+        by_id_only["hostname"] = "forged.example".into();
+        by_id_only["uuid"] = "forged".into();
+        by_id_only["license_md5"] = serde_json::Value::Null;
+        by_id_only["license_sha256"] = serde_json::Value::Null;
+        // The license's digest under another license's id: counts for neither.
+        let mut wrong_id = base.clone();
+        wrong_id["hostname"] = "wrong-id.example".into();
+        wrong_id["uuid"] = "wrong-id".into();
+        wrong_id["license_id"] = 1.into();
+        // Reports it by all three.
         let mut by_id = base.clone();
         by_id["hostname"] = "gitlab.acmeinc.com".into();
-        by_id["license_md5"] = serde_json::Value::Null;
-        by_id["license_sha256"] = serde_json::Value::Null;
         // Reports it by md5 only (the unattached server of the story).
         let mut by_md5 = base.clone();
         by_md5["hostname"] = "acmeinc.ninja".into();
@@ -180,12 +189,13 @@ async fn license_entities_list_reporting_hosts_by_id_md5_or_sha256() {
         other["license_id"] = 1.into();
         other["license_md5"] = "ffff".into();
         other["license_sha256"] = "eeee".into();
-        for payload in [by_id, by_md5, other] {
+        for payload in [by_id_only, wrong_id, by_id, by_md5, other] {
             assert_eq!(app.post_ping(payload.to_string()).await.status(), 201);
         }
         let reps = json!({ "representations": [
             { "__typename": "License", "id": "4102", "licenseMd5": base["license_md5"], "licenseSha256": base["license_sha256"] },
             { "__typename": "License", "id": "999", "licenseMd5": "nobody", "licenseSha256": null },
+            { "__typename": "License", "id": "1", "licenseMd5": "ffff", "licenseSha256": "eeee" },
             { "__typename": "License", "id": "1" },
         ]});
         let response = app.graphql(LICENSE_ENTITIES, reps).await;
@@ -203,7 +213,15 @@ async fn license_entities_list_reporting_hosts_by_id_md5_or_sha256() {
         assert_eq!(first["latestUsagePing"]["licensePlan"], "premium");
         assert_eq!(entities[1]["id"], "999");
         assert_eq!(entities[1]["reportingHosts"], json!([]));
-        assert_eq!(entities[2]["reportingHosts"][0]["hostname"], "other.example");
+        let other_hosts: Vec<&str> = entities[2]["reportingHosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["hostname"].as_str().unwrap())
+            .collect();
+        assert_eq!(other_hosts, ["other.example"], "{}", db.backend);
+        // Without its digests a license is found by nothing.
+        assert_eq!(entities[3]["reportingHosts"], json!([]));
         app.stop().await;
     })
     .await;
@@ -247,7 +265,8 @@ async fn entities_run_a_fixed_number_of_statements() {
                 LICENSE_ENTITIES,
                 json!({ "representations": (0..n)
                     .map(|i| json!({ "__typename": "License", "id": (4102 + i).to_string(),
-                                     "licenseMd5": format!("md5-{i}"), "licenseSha256": null }))
+                                     "licenseMd5": fixture()["license_md5"],
+                                     "licenseSha256": fixture()["license_sha256"] }))
                     .collect::<Vec<_>>() }),
             )
             .await;
@@ -257,9 +276,10 @@ async fn entities_run_a_fixed_number_of_statements() {
                 .map(|name| json!({ "__typename": "Hostname", "name": name }))
                 .collect();
             mixed.push(json!({ "__typename": "Hostname", "name": "host-0.example" }));
-            mixed.extend(
-                (0..n).map(|i| json!({ "__typename": "License", "id": (4102 + i).to_string() })),
-            );
+            mixed.extend((0..n).map(|i| {
+                json!({ "__typename": "License", "id": (4102 + i).to_string(),
+                                       "licenseSha256": fixture()["license_sha256"] })
+            }));
             let both =
                 statements_for(&app, MIXED_ENTITIES, json!({ "representations": mixed })).await;
             // hosts, reporting hosts, recent pings, and the latest pings of both types' hosts
@@ -500,8 +520,8 @@ async fn read_models_kept_at_ingestion_match_a_rebuild_from_history() {
             "{maintained:?}"
         );
         assert_eq!(
-            maintained.iter().filter(|r| r.starts_with("id:1 ")).count(),
-            1,
+            maintained.iter().filter(|r| r.starts_with("id:")).count(),
+            0,
             "{maintained:?}"
         );
         app.stop().await;
@@ -645,8 +665,9 @@ async fn migration_backfills_read_models_from_existing_pings() {
             "{}: {models:?}",
             db.backend
         );
-        assert!(models.contains(&"id:7 1 1".to_owned()), "{models:?}");
-        assert!(models.contains(&"md5:md5-7 1 1".to_owned()), "{models:?}");
+        // Keyed once, by digest and the id the pings name; never by id alone.
+        assert!(models.contains(&"md5:md5-7@7 1 1".to_owned()), "{models:?}");
+        assert!(!models.iter().any(|m| m.starts_with("id:")), "{models:?}");
         let _ = conn.close().await;
 
         let app = TestApp::spawn(&db.url, Config::default()).await;
