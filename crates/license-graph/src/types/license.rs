@@ -225,9 +225,10 @@ impl License {
             .collect())
     }
 
-    /// The servers whose usage pings carry this license (matched by id, MD5 or SHA-256), each
-    /// marked as attached to the license or not. Null, with an error, when the version service
-    /// cannot be asked; the rest of the license still resolves.
+    /// The servers whose usage pings carry this license's file digest (a ping naming it only by
+    /// id proves nothing and counts for nothing), each marked as attached to the license or
+    /// not. Null, with an error, when the version service cannot be asked; the rest of the
+    /// license still resolves.
     #[graphql(
         shareable,
         directive = cost::apply(weights::OBJECT_WEIGHT),
