@@ -26,6 +26,19 @@
     ID_ONLY: "unverified: it names a license by id only",
     UNCHECKED: "not verified yet",
   };
+  // Server health flags (`License.serverHealth`), in words.
+  const HEALTH = {
+    STALE: "No usage ping for more than 30 days",
+    REPORTS_OTHER_LICENSE: "Reports another license",
+    VERSION_BEHIND: "Version behind",
+    OVER_REPORTED: "License on more servers than attached",
+  };
+  const HEALTH_TITLE = {
+    STALE: "Not heard from for more than 30 days (or never, for an attached server)",
+    REPORTS_OTHER_LICENSE: "Its latest verified usage ping carries another license than this one",
+    VERSION_BEHIND: "More minor versions behind the newest version among this license's servers than allowed",
+    OVER_REPORTED: "More servers run this license than are attached to it",
+  };
   // A year of weekly pings per server for the usage charts, in the customer view's one request.
   const CHART_PINGS = 52;
 
@@ -78,6 +91,7 @@
       }
       reportingHosts { name attached lastUsagePingAt latestUsagePing { ${PING_FIELDS} } }
       utilization { licensedUsers maxActiveUsers ratio overLicensed }
+      serverHealth { name health }
     }
   }
 }`;
@@ -756,6 +770,7 @@
     });
     const reportingFailed = l.reportingHosts === null || l.reportingHosts === undefined
       ? errors.failed(...path, "reportingHosts") : false;
+    const health = new Map((l.serverHealth || []).map((entry) => [entry.name, entry.health || []]));
     const section = h("section", { class: "servers", "aria-label": `Servers of license ${l.id}` });
     if (rows.size === 0) {
       section.append(h("p", { class: "empty" }, reportingFailed
@@ -766,7 +781,7 @@
     const table = h("table", {},
       h("thead", {}, h("tr", {},
         ["Server", "Last usage ping", "Version", "Edition", "Active users"].map((t) => h("th", { scope: "col" }, t)))),
-      h("tbody", {}, [...rows.values()].map((row) => renderServerRow(row, errors, l.id))));
+      h("tbody", {}, [...rows.values()].map((row) => renderServerRow(row, errors, l.id, health.get(row.host.name)))));
     section.append(table);
     if (reportingFailed) {
       section.append(h("p", { class: "note small" },
@@ -775,7 +790,7 @@
     return section;
   }
 
-  function renderServerRow(row, errors, licenseId) {
+  function renderServerRow(row, errors, licenseId, health) {
     const host = row.host;
     const ping = host.latestUsagePing;
     const unavailable = !ping && !host.lastUsagePingAt
@@ -792,6 +807,7 @@
           : h("span", { class: "flag", title: "This server's usage pings carry the license, but nobody attached it to the license" },
             "⚑ Not attached — reports this license"),
         installationsNote(host),
+        healthNote(health),
         ping && UNVERIFIED[ping.verification]
           ? h("span", { class: "sub", title: "Only verified pings count toward a license" },
             `Last usage ping ${UNVERIFIED[ping.verification]}`)
@@ -804,6 +820,13 @@
           : null),
       h("td", {}, usage(ping && ping.edition)),
       h("td", { class: "num" }, usage(ping && number(ping.activeUserCount))));
+  }
+
+  // What is wrong with the server (`License.serverHealth`), each flag in words.
+  function healthNote(health) {
+    if (!health || health.length === 0) return null;
+    return h("span", { class: "health" }, health.map((flag) =>
+      h("span", { class: "flag", dataset: { health: flag }, title: HEALTH_TITLE[flag] || flag }, `⚠ ${HEALTH[flag] || flag}`)));
   }
 
   // More than one installation (uuid) sends pings under this name: say so, never merge them.

@@ -50,6 +50,7 @@ looked_ahead! {
     LICENSE_HOSTNAMES = "License"."hostnames";
     LICENSE_REPORTING_HOSTS = "License"."reportingHosts";
     LICENSE_UTILIZATION = "License"."utilization";
+    LICENSE_SERVER_HEALTH = "License"."serverHealth";
     HOSTNAME_LICENSES = "Hostname"."licenses";
     HOSTNAME_LATEST_USAGE_PING = "Hostname"."latestUsagePing";
     HOSTNAME_REPORTED_LICENSE = "Hostname"."reportedLicense";

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use crate::lookahead::{
     HOSTNAME_INSTALLATIONS, HOSTNAME_LAST_USAGE_PING_AT, HOSTNAME_LATEST_USAGE_PING,
     HOSTNAME_REPORTED_LICENSE, HOSTNAME_USAGE_PINGS, INSTALLATION_LATEST_USAGE_PING,
-    LICENSE_HOSTNAMES, LICENSE_REPORTING_HOSTS, LICENSE_UTILIZATION,
+    LICENSE_HOSTNAMES, LICENSE_REPORTING_HOSTS, LICENSE_SERVER_HEALTH, LICENSE_UTILIZATION,
     REPORTING_HOST_LATEST_USAGE_PING,
 };
 use crate::metrics::GraphMetrics;
@@ -176,6 +176,18 @@ pub fn license_selection(license: &Lookahead<'_>) -> UsageSelection {
             fields.add("activeUserCount");
         }
         selection.license.reporting_hosts = Some(fields);
+    }
+    if LICENSE_SERVER_HEALTH.under(license).exists() {
+        // What `serverHealth` reads: the attached servers' last ping and newest ping's version
+        // and proven license, and the reporting servers' versions; in the same `_entities` call.
+        let mut ping = PingFields::default();
+        ping.add("version");
+        ping.add("verifiedLicenseId");
+        let mut health = UsageSelection::default();
+        health.hostname.last_usage_ping_at = true;
+        health.hostname.latest = Some(ping.clone());
+        health.license.reporting_hosts = Some(ping);
+        selection.merge(&health);
     }
     selection
 }

@@ -245,6 +245,16 @@ async fn a_person_finds_acme_and_sees_its_licenses_servers_and_usage_in_one_requ
     );
     let ninja = find(client, "tr.unattached[data-hostname='acmeinc.ninja']").await;
     assert!(ninja.text().await.unwrap().contains("Not attached"));
+    // Its health in words: Acme's paid license runs on two servers and is attached to one.
+    let over = find(
+        client,
+        "tr[data-hostname='acmeinc.ninja'] [data-health='OVER_REPORTED']",
+    )
+    .await;
+    assert_eq!(
+        over.text().await.unwrap(),
+        "⚠ License on more servers than attached"
+    );
     let utilization = texts(client, ".utilization").await;
     assert!(
         utilization.iter().any(|u| u.contains("licensed users")),

@@ -13,6 +13,7 @@ mod license_graph;
 mod lookup;
 mod owner_change;
 mod reports;
+mod server_health;
 mod sign_in_hardening;
 mod sso;
 mod telemetry;

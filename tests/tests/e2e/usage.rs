@@ -23,7 +23,8 @@ const DASHBOARD: &str = r#"query($id: ID!) { customer(id: $id) { name
     licenses { id status usersCount contact { name email }
       hostnames { name lastUsagePingAt latestUsagePing { version edition activeUserCount } usagePings(last: 3) { recordedAt } }
       reportingHosts { name attached lastUsagePingAt latestUsagePing { version activeUserCount } }
-      utilization { licensedUsers maxActiveUsers ratio overLicensed reportingServers } } } }"#;
+      utilization { licensedUsers maxActiveUsers ratio overLicensed reportingServers }
+      serverHealth { name attached health } } } }"#;
 
 /// A gateway wired to a real version service, both on fresh databases of `backend`.
 async fn pair(backend: Backend) -> (Gateway, VersionService) {
@@ -87,6 +88,10 @@ async fn a_dashboard_makes_one_upstream_call_whatever_the_number_of_licenses() {
                 .filter(|h| !h["latestUsagePing"].is_null())
                 .count();
             assert!(pinged > 0, "usage reached the dashboard: {response}");
+            assert!(
+                licenses.iter().all(|l| l["serverHealth"].is_array()),
+                "{backend:?}: server health answered in the same call: {response}"
+            );
             figures.push((
                 size,
                 version.entities_calls() - calls,

@@ -9,8 +9,9 @@ use crate::errors::to_field_error;
 use crate::request::{graph, request};
 use crate::types::audit::AuditEvent;
 use crate::types::filter::{LicenseStatus, LicenseType, Plan};
+use crate::types::health::{ServerFacts, ServerHealthEntry, assess};
 use crate::types::usage::{
-    ReportingHost, ReportingHostData, Utilization, entity_field, usage_error,
+    ReportingHost, ReportingHostData, UsagePing, Utilization, entity_field, usage_error,
 };
 use crate::types::{Contact, Customer, Hostname};
 use crate::usage::UsageKey;
@@ -275,6 +276,91 @@ impl License {
             .filter(|host| host.current)
             .filter_map(|host| host.latest_usage_ping.as_ref());
         Ok(Some(Utilization::from_pings(self.0.users_count, current)))
+    }
+
+    /// Each server attached to or reporting this license (attached first), with what is wrong
+    /// with it: not heard from for more than 30 days (an attached server that never pinged
+    /// counts), proving another license, too many minor versions behind the newest version
+    /// among these servers, or running a license reported by more servers than it is attached
+    /// to. Null, with an error, when the version service cannot be asked.
+    #[graphql(
+        directive = cost::apply(weights::OBJECT_WEIGHT),
+        directive = list_size::apply(
+            weights::ESTIMATE.assumed_size(),
+            weights::ESTIMATE.slicing_arguments(),
+            weights::ESTIMATE.sized_fields(),
+            weights::ESTIMATE.require_one_slicing_argument()
+        )
+    )]
+    async fn server_health(&self, ctx: &Context<'_>) -> Result<Option<Vec<ServerHealthEntry>>> {
+        let (view, loaders) = request(ctx)?;
+        let attached = loaders
+            .hostnames_of_license
+            .load_one(self.0.id)
+            .await
+            .map_err(to_field_error)?
+            .unwrap_or_default();
+        // One batch with every other usage load of the request: the same `_entities` call.
+        let keys: Vec<UsageKey> = attached
+            .iter()
+            .map(|a| UsageKey::Hostname(a.hostname.name.clone()))
+            .collect();
+        let (usage, reported) = futures::join!(
+            loaders.usage.load_many(keys.iter().cloned()),
+            self.reported(ctx)
+        );
+        let Ok(usage) = usage;
+        let reported = reported?.unwrap_or_default();
+        let mut servers = Vec::with_capacity(attached.len() + reported.len());
+        for key in &keys {
+            let UsageKey::Hostname(name) = key else {
+                continue;
+            };
+            let entity = match usage.get(key) {
+                Some(Ok(entity)) if !entity.is_null() => Some(entity),
+                Some(Err(error)) => return Err(usage_error(error)),
+                _ => None,
+            };
+            let (last_ping_at, ping) = match entity {
+                Some(entity) => (
+                    entity_field::<DateTime<Utc>>(entity, "lastUsagePingAt")?,
+                    entity_field::<UsagePing>(entity, "latestUsagePing")?,
+                ),
+                None => (None, None),
+            };
+            let verified = ping
+                .as_ref()
+                .and_then(|p| p.verified_license_id.as_ref())
+                .and_then(|id| id.parse::<i64>().ok());
+            let current = reported.iter().any(|r| r.hostname == *name && r.current);
+            servers.push(ServerFacts {
+                name: name.clone(),
+                attached: true,
+                last_ping_at,
+                version: ping.and_then(|p| p.version),
+                verified_license_id: verified,
+                runs_license: current || verified == Some(self.0.id),
+            });
+        }
+        for host in reported {
+            if servers.iter().any(|s| s.name == host.hostname) {
+                continue;
+            }
+            let ping = host.latest_usage_ping;
+            servers.push(ServerFacts {
+                name: host.hostname,
+                attached: false,
+                last_ping_at: Some(host.last_usage_ping_at),
+                verified_license_id: ping
+                    .as_ref()
+                    .and_then(|p| p.verified_license_id.as_ref())
+                    .and_then(|id| id.parse::<i64>().ok()),
+                version: ping.and_then(|p| p.version),
+                runs_license: host.current,
+            });
+        }
+        let lag = loaders.usage.loader().client.version_lag_minor();
+        Ok(Some(assess(self.0.id, &servers, view.today, lag)))
     }
 
     /// The servers the license is known to be installed on, by name.

@@ -6,6 +6,7 @@ pub mod connection;
 pub mod contact;
 pub mod customer;
 pub mod filter;
+pub mod health;
 pub mod hostname;
 pub mod license;
 pub mod trials;

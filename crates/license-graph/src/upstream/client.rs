@@ -29,6 +29,7 @@ pub struct VersionClient {
     breaker: Breaker,
     calls: AtomicU64,
     metrics: Arc<dyn GraphMetrics>,
+    version_lag_minor: u32,
 }
 
 /// The first wait before retrying a refused connection; doubled per attempt up to
@@ -42,6 +43,11 @@ fn jitter() -> f64 {
 }
 
 impl VersionClient {
+    /// How many minor versions a server may run behind before its health flags it.
+    pub fn version_lag_minor(&self) -> u32 {
+        self.version_lag_minor
+    }
+
     /// A client for `config`; fails only when the HTTP client cannot be built.
     pub fn new(
         config: &UpstreamConfig,
@@ -73,6 +79,7 @@ impl VersionClient {
             }),
             calls: AtomicU64::new(0),
             metrics,
+            version_lag_minor: config.version_lag_minor,
         })
     }
 

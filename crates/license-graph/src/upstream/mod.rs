@@ -50,6 +50,9 @@ pub struct UpstreamConfig {
     /// by default (see docs/config.md for why); the version service speaks both on its one
     /// port, and a proxy between them must speak h2c too.
     pub http2_prior_knowledge: bool,
+    /// How many minor versions a server may run behind the newest version among its license's
+    /// servers before its health says `VERSION_BEHIND` (GitLab counts 12 minors a major).
+    pub version_lag_minor: u32,
 }
 
 impl Default for UpstreamConfig {
@@ -65,6 +68,7 @@ impl Default for UpstreamConfig {
             breaker_cooldown_ms: 5_000,
             max_response_bytes: 16 * 1024 * 1024,
             http2_prior_knowledge: false,
+            version_lag_minor: 3,
         }
     }
 }
