@@ -189,7 +189,14 @@ pub fn error_codes(response: &Value) -> Vec<String> {
 /// `tests/<dir>`, a Node tool pinned by its `package-lock.json`, with its packages installed
 /// (`npm ci` from the lockfile when `package` is missing, so the suite's one command is enough
 /// on a clean clone; `.ci/run` installs them up front).
+///
+/// One install at a time: `npm ci` first deletes `node_modules`, so a second test installing
+/// the same tool at once would pull the packages from under a provider the first one started.
 pub fn npm_tool(dir: &str, package: &str) -> std::path::PathBuf {
+    static INSTALLING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = INSTALLING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
     if !dir
         .join("node_modules")
