@@ -4,6 +4,7 @@
 
 pub mod agent;
 pub mod browser;
+pub mod demo;
 pub mod oidc;
 pub mod version;
 

@@ -4,73 +4,18 @@
 //! disappear by real, verified pings and by attaching servers in the license database.
 
 use chrono::{DateTime, Duration, Utc};
+use e2e_tests::demo::{DemoLicense as License, license_of, verifying_pair};
 use e2e_tests::version::VersionService;
 use e2e_tests::{Backend, Gateway, backends};
 use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 
-const SERVICE_TOKEN: &str = "test-only-service-token";
-
 const HEALTH: &str = r#"query($id: ID!) { license(id: $id) {
     utilization { reportingServers }
     hostnames { name latestUsagePing { version } }
     reportingHosts { name latestUsagePing { version } }
     serverHealth { name attached health } } }"#;
-
-/// The gateway and a version service that verifies against the gateway's license database.
-async fn demo(backend: Backend) -> (Gateway, VersionService) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/graphql", listener.local_addr().unwrap());
-    let gateway = Gateway::start_with(backend, |config| {
-        config.version_service.url = url;
-        config.version_service.service_token = Some(SERVICE_TOKEN.to_owned());
-    })
-    .await;
-    let licenses = gateway.db.url.clone();
-    let version = VersionService::start_on(listener, backend, Some(SERVICE_TOKEN), |config| {
-        config.license_database_url = Some(licenses);
-    })
-    .await;
-    let options = seed::SeedOptions {
-        customers: 3,
-        seed: 25,
-        today: Utc::now().date_naive(),
-        include_demo_story: true,
-    };
-    seed::seed(&gateway.state.db, Some(&version.state.db), &options)
-        .await
-        .unwrap();
-    (gateway, version)
-}
-
-struct License {
-    id: String,
-    md5: String,
-    sha256: String,
-}
-
-/// Customer `customer`'s license with `status`.
-async fn license_of(gateway: &Gateway, customer: &str, status: &str) -> License {
-    let answer = gateway
-        .query(
-            r#"query($id: ID!) { customer(id: $id) { licenses { id status licenseMd5 licenseSha256 } } }"#,
-            json!({ "id": customer }),
-        )
-        .await;
-    let license = answer["data"]["customer"]["licenses"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{answer}"))
-        .iter()
-        .find(|l| l["status"] == status)
-        .unwrap_or_else(|| panic!("no {status} license: {answer}"))
-        .clone();
-    License {
-        id: license["id"].as_str().unwrap().to_owned(),
-        md5: license["licenseMd5"].as_str().unwrap().to_owned(),
-        sha256: license["licenseSha256"].as_str().unwrap().to_owned(),
-    }
-}
 
 /// Posts a ping from `hostname` carrying `license`'s real digests (so it is verified).
 async fn ping(
@@ -202,7 +147,7 @@ async fn attach_unattached(gateway: &Gateway, license: &License) {
 #[tokio::test]
 async fn each_health_flag_appears_and_disappears() {
     for backend in backends() {
-        let (gateway, version) = demo(backend).await;
+        let (gateway, version) = verifying_pair(backend, 25, |_| {}).await;
         let acme = license_of(&gateway, "1", "ACTIVE").await;
         let other = license_of(&gateway, "2", "EXPIRED").await;
         let now = Utc::now();

@@ -14,12 +14,12 @@
 //!   by any verified one after the holder's silence (`holder_silence_days`).
 
 use chrono::{DateTime, Duration, Utc};
+use e2e_tests::demo::{DemoLicense as License, license_of, verifying_pair};
 use e2e_tests::version::VersionService;
 use e2e_tests::{Backend, Gateway, backends};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-const SERVICE_TOKEN: &str = "test-only-service-token";
 const ACME_HOST: &str = "gitlab.acmeinc.com";
 
 const LICENSE: &str = r#"query($id: ID!) { license(id: $id) {
@@ -32,67 +32,6 @@ const HOSTNAME: &str = r#"query($name: String!) { hostname(name: $name) {
     latestUsagePing { uuid recordedAt activeUserCount verification verifiedLicenseId }
     installations { uuid holdsName verified lastUsagePingAt
       latestUsagePing { uuid verification licenseId } } } }"#;
-
-/// The gateway and a version service that verifies against the gateway's license database
-/// (`configure` adjusts the version service), over the seeded demo story.
-async fn demo(
-    backend: Backend,
-    configure: impl FnOnce(&mut version_service::Config),
-) -> (Gateway, VersionService) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/graphql", listener.local_addr().unwrap());
-    let gateway = Gateway::start_with(backend, |config| {
-        config.version_service.url = url;
-        config.version_service.service_token = Some(SERVICE_TOKEN.to_owned());
-    })
-    .await;
-    let licenses = gateway.db.url.clone();
-    let version = VersionService::start_on(listener, backend, Some(SERVICE_TOKEN), |config| {
-        config.license_database_url = Some(licenses);
-        configure(config);
-    })
-    .await;
-    let options = seed::SeedOptions {
-        customers: 3,
-        seed: 24,
-        today: Utc::now().date_naive(),
-        include_demo_story: true,
-    };
-    seed::seed(&gateway.state.db, Some(&version.state.db), &options)
-        .await
-        .unwrap();
-    (gateway, version)
-}
-
-/// A license of the demo story: its id and digests.
-#[derive(Clone, Debug)]
-struct License {
-    id: String,
-    md5: String,
-    sha256: String,
-}
-
-/// The licenses of customer `customer` (1: Acme, 2: Globex) with `status`.
-async fn license_of(gateway: &Gateway, customer: &str, status: &str) -> License {
-    let answer = gateway
-        .query(
-            r#"query($id: ID!) { customer(id: $id) { licenses { id status licenseMd5 licenseSha256 } } }"#,
-            json!({ "id": customer }),
-        )
-        .await;
-    let license = answer["data"]["customer"]["licenses"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{answer}"))
-        .iter()
-        .find(|l| l["status"] == status)
-        .unwrap_or_else(|| panic!("no {status} license: {answer}"))
-        .clone();
-    License {
-        id: license["id"].as_str().unwrap().to_owned(),
-        md5: license["licenseMd5"].as_str().unwrap().to_owned(),
-        sha256: license["licenseSha256"].as_str().unwrap().to_owned(),
-    }
-}
 
 /// Acme's paid license, and the license of another customer (Globex's lapsed one).
 async fn licenses(gateway: &Gateway) -> (License, License) {
@@ -150,7 +89,7 @@ fn installation<'a>(host: &'a Value, uuid: &str) -> &'a Value {
 #[tokio::test]
 async fn row_1_pings_naming_a_license_by_id_only_change_none_of_its_figures() {
     for backend in backends() {
-        let (gateway, version) = demo(backend, |_| {}).await;
+        let (gateway, version) = verifying_pair(backend, 24, |_| {}).await;
         let (acme, _) = licenses(&gateway).await;
         let before = license(&gateway, &acme).await;
         assert!(
@@ -187,7 +126,7 @@ async fn row_1_pings_naming_a_license_by_id_only_change_none_of_its_figures() {
 #[tokio::test]
 async fn row_2_an_impostor_under_a_verified_name_is_shown_never_replacing_it() {
     for backend in backends() {
-        let (gateway, version) = demo(backend, |_| {}).await;
+        let (gateway, version) = verifying_pair(backend, 24, |_| {}).await;
         let (acme, other) = licenses(&gateway).await;
         let acme_before = license(&gateway, &acme).await;
         let host_before = hostname(&gateway, ACME_HOST).await;
@@ -252,7 +191,7 @@ async fn row_2_an_impostor_under_a_verified_name_is_shown_never_replacing_it() {
 #[tokio::test]
 async fn row_3_current_does_not_flip_when_another_installation_pings_under_the_name() {
     for backend in backends() {
-        let (gateway, version) = demo(backend, |_| {}).await;
+        let (gateway, version) = verifying_pair(backend, 24, |_| {}).await;
         let (acme, other) = licenses(&gateway).await;
         let holder = hostname(&gateway, ACME_HOST).await["latestUsagePing"]["uuid"]
             .as_str()
@@ -375,7 +314,7 @@ async fn verification_of(version: &VersionService, name: &str) -> Value {
 #[tokio::test]
 async fn a_reinstall_verifying_the_holders_license_takes_the_name_over() {
     for backend in backends() {
-        let (gateway, version) = demo(backend, |_| {}).await;
+        let (gateway, version) = verifying_pair(backend, 24, |_| {}).await;
         let (acme, _) = licenses(&gateway).await;
         let at = Utc::now() + Duration::seconds(120);
         post(
@@ -401,7 +340,7 @@ async fn a_reinstall_verifying_the_holders_license_takes_the_name_over() {
 async fn after_the_holders_silence_another_verified_installation_takes_the_name() {
     for backend in backends() {
         // Every verified ping of the holder is older than a silence of zero days.
-        let (gateway, version) = demo(backend, |config| {
+        let (gateway, version) = verifying_pair(backend, 24, |config| {
             config.verification.holder_silence_days = 0;
         })
         .await;
