@@ -16,7 +16,7 @@
 use chrono::{DateTime, Duration, Utc};
 use e2e_tests::demo::{DemoLicense as License, license_of, verifying_pair};
 use e2e_tests::version::VersionService;
-use e2e_tests::{Backend, Gateway, backends};
+use e2e_tests::{Gateway, backends};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
