@@ -52,6 +52,13 @@ impl View {
         }
     }
 
+    /// Whether the caller sees the installations reporting under a server's name other than
+    /// the one holding it: anyone can send pings under any name, so those may be another
+    /// customer's, and a customer-scoped caller sees of them only that they exist.
+    pub fn sees_other_installations(&self) -> bool {
+        !matches!(self.scope, Scope::Customers(_))
+    }
+
     /// A person's name as this caller may see it.
     pub fn name(&self, name: &str) -> String {
         if self.personal_data_visible {

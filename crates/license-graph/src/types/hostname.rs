@@ -150,13 +150,12 @@ impl Hostname {
             return Ok(Some(Vec::new()));
         };
         let (view, _) = request(ctx)?;
-        let masked = matches!(view.scope, licenses::Scope::Customers(_));
         let found: Vec<InstallationData> =
             entity_field(&entity, "installations")?.unwrap_or_default();
         Ok(Some(
             found
                 .into_iter()
-                .map(|data| Installation::seen(data, masked))
+                .map(|data| Installation::seen(data, view))
                 .collect(),
         ))
     }

@@ -185,10 +185,10 @@ pub struct Installation {
 }
 
 impl Installation {
-    /// What a caller sees of an installation: a customer-scoped caller (`masked`) sees only
-    /// that another installation exists, never what it sends.
-    pub fn seen(data: InstallationData, masked: bool) -> Self {
-        let hidden = masked && !data.holds_name;
+    /// What `view` sees of an installation (`View::sees_other_installations`): a customer
+    /// sees only that another installation exists, never what it sends.
+    pub fn seen(data: InstallationData, view: &licenses::View) -> Self {
+        let hidden = !view.sees_other_installations() && !data.holds_name;
         Self {
             uuid: data.uuid.filter(|_| !hidden),
             holds_name: data.holds_name,

@@ -470,16 +470,15 @@ fn redis_url() -> String {
     std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
 }
 
-#[tokio::test]
-async fn two_instances_share_the_installation_limit_through_redis() {
+/// Two instances over one database whose limits `ingest` are counted in the same Redis; fails
+/// when no Redis answers (these tests need one: `./test` starts it).
+async fn two_instances_sharing_redis(
+    ingest: IngestConfig,
+) -> (test_support::TestDb, TestApp, TestApp) {
     let db = test_support::TestDb::fresh(test_support::Backend::Sqlite, "version").await;
     let config = Config {
         redis_url: Some(redis_url()),
-        ingest: IngestConfig {
-            per_address_per_minute: 0,
-            per_installation_per_hour: 3,
-            ..IngestConfig::default()
-        },
+        ingest,
         ..Config::default()
     };
     let first = TestApp::spawn_limited(&db.url, config.clone()).await;
@@ -490,6 +489,17 @@ async fn two_instances_share_the_installation_limit_through_redis() {
         .check_backend()
         .await
         .unwrap_or_else(|err| panic!("this test needs Redis at {}: {err}", redis_url()));
+    (db, first, second)
+}
+
+#[tokio::test]
+async fn two_instances_share_the_installation_limit_through_redis() {
+    let (_db, first, second) = two_instances_sharing_redis(IngestConfig {
+        per_address_per_minute: 0,
+        per_installation_per_hour: 3,
+        ..IngestConfig::default()
+    })
+    .await;
     // Unique per run, so runs in parallel and earlier runs do not share counts.
     let uuid = format!("redis-{}", uuid::Uuid::new_v4());
     assert_eq!(first.post_ping(recent(&uuid, 0)).await.status(), 201);
@@ -877,23 +887,11 @@ async fn a_stranger_cannot_spend_an_installations_rate() {
 
 #[tokio::test]
 async fn two_instances_share_an_installations_byte_budget_through_redis() {
-    let db = test_support::TestDb::fresh(test_support::Backend::Sqlite, "version").await;
-    let config = Config {
-        redis_url: Some(redis_url()),
-        ingest: IngestConfig {
-            per_installation_bytes_per_day: 4 * 1024,
-            ..IngestConfig::unthrottled()
-        },
-        ..Config::default()
-    };
-    let first = TestApp::spawn_limited(&db.url, config.clone()).await;
-    let second = TestApp::spawn_limited(&db.url, config).await;
-    first
-        .state
-        .limits
-        .check_backend()
-        .await
-        .unwrap_or_else(|err| panic!("this test needs Redis at {}: {err}", redis_url()));
+    let (_db, first, second) = two_instances_sharing_redis(IngestConfig {
+        per_installation_bytes_per_day: 4 * 1024,
+        ..IngestConfig::unthrottled()
+    })
+    .await;
     // Unique per run, so runs in parallel and earlier runs do not share counts.
     let uuid = format!("redis-bytes-{}", uuid::Uuid::new_v4());
     let ping = |minutes_ago| padded(&recent(&uuid, minutes_ago), 3 * 1024);
